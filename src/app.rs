@@ -1,0 +1,189 @@
+//! What each command does, from parsed arguments to text and an exit code.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use clap::CommandFactory;
+
+use crate::check::{Context, Planned, RunOptions};
+use crate::cli::{Cli, ColorChoice, Command, RunArgs};
+use crate::host::Host;
+use crate::profile::{self, Profile, Severity};
+use crate::render::{self, RenderOptions};
+use crate::report::{HostInfo, ProfileInfo, Report};
+use crate::runner::{self, Selection};
+
+pub const EXIT_READY: u8 = 0;
+pub const EXIT_NOT_READY: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// Where a command writes, and whether stdout is a terminal (for colour).
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub stdout_is_terminal: bool,
+}
+
+/// Carry out a parsed command line on `host`; returns the exit code.
+pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
+    let Io {
+        out,
+        err,
+        stdout_is_terminal,
+    } = io;
+    if let Some(Command::Completions { shell }) = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
+        return EXIT_READY;
+    }
+    if let Some(Command::Profiles) = cli.command {
+        let _ = out.write_all(list_profiles().as_bytes());
+        return EXIT_READY;
+    }
+    let profile = match profile::load(&cli.run.profile, &host) {
+        Ok(p) => p,
+        Err(e) => return usage_error(err, &e.to_string()),
+    };
+    let selection = Selection {
+        only: cli.run.only.clone(),
+        skip: cli.run.skip.clone(),
+    };
+    if let Err(message) = selection.validate(&profile.checks) {
+        return usage_error(err, &message);
+    }
+    let text = match &cli.command {
+        Some(Command::List) => list_checks(&profile, &selection),
+        Some(Command::Explain { id }) => match explain(&profile, id) {
+            Ok(text) => text,
+            Err(message) => return usage_error(err, &message),
+        },
+        _ => return run(&cli.run, host, profile, &selection, stdout_is_terminal, out),
+    };
+    let _ = out.write_all(text.as_bytes());
+    EXIT_READY
+}
+
+fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
+    let _ = writeln!(err, "error: {message}");
+    EXIT_USAGE
+}
+
+fn run(
+    args: &RunArgs,
+    host: Host,
+    profile: Profile,
+    selection: &Selection,
+    stdout_is_terminal: bool,
+    out: &mut dyn Write,
+) -> u8 {
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stdout_is_terminal && host.env("NO_COLOR").is_none(),
+    };
+    let host_info = HostInfo {
+        os: host.os.label().to_string(),
+        os_version: host.facts.os_version.clone(),
+        arch: host.facts.arch.clone(),
+    };
+    let options = RunOptions {
+        venv: args.venv.clone(),
+        offline: args.offline,
+        timeout: args.timeout,
+        ..RunOptions::default()
+    };
+    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
+    let findings = runner::run(ctx, &profile.checks, selection);
+    let report = Report::new(
+        ProfileInfo {
+            name: profile.name.clone(),
+            title: profile.title.clone(),
+            source: profile.source.clone(),
+            verified: profile.verified,
+        },
+        host_info,
+        findings,
+    );
+    let render_options = RenderOptions {
+        color,
+        verbose: args.verbose,
+        strict: args.strict,
+    };
+    let _ = out.write_all(render::render(&report, args.format(), render_options).as_bytes());
+    report.exit_code(args.strict)
+}
+
+fn list_profiles() -> String {
+    let mut text = String::new();
+    let width = profile::built_in_names()
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    for (alias, target) in profile::ALIASES {
+        let default = if *alias == profile::DEFAULT_PROFILE {
+            " (default)"
+        } else {
+            ""
+        };
+        text.push_str(&format!("{alias:width$}  = {target}{default}\n"));
+    }
+    for built_in in profile::BUILT_IN {
+        let title = match profile::parse(built_in.text, built_in.name, "built-in") {
+            Ok(p) if p.verified => p.title,
+            Ok(p) => format!("{} (unverified)", p.title),
+            Err(e) => format!("(broken: {e})"),
+        };
+        text.push_str(&format!("{:width$}  {title}\n", built_in.name));
+    }
+    text
+}
+
+fn list_checks(profile: &Profile, selection: &Selection) -> String {
+    let rows: Vec<(String, &str, &str, String)> = profile
+        .checks
+        .iter()
+        .flat_map(|c| {
+            let severity = match c.severity {
+                Severity::Fail => "fail",
+                Severity::Warn => "warn",
+            };
+            c.check
+                .plan()
+                .into_iter()
+                .filter(|p| selection.wants(&p.id, &p.category))
+                .map(move |p| (p.id, c.kind, severity, p.title))
+        })
+        .collect();
+    let id_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(2).max(2);
+    let kind_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(4).max(4);
+    let mut text = format!(
+        "{:id_width$}  {:kind_width$}  SEVERITY  TITLE\n",
+        "ID", "KIND"
+    );
+    for (id, kind, severity, title) in rows {
+        text.push_str(&format!(
+            "{id:id_width$}  {kind:kind_width$}  {severity:8}  {title}\n"
+        ));
+    }
+    text
+}
+
+fn explain(profile: &Profile, id: &str) -> Result<String, String> {
+    let plans: Vec<Planned> = profile.checks.iter().flat_map(|c| c.check.plan()).collect();
+    let Some(plan) = plans.iter().find(|p| p.id == id) else {
+        let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+        return Err(format!(
+            "profile `{}` has no check `{id}`\n  checks: {}",
+            profile.name,
+            ids.join(", ")
+        ));
+    };
+    Ok(format!(
+        "{id}: {title} ({category})\n\nWhat it checks:\n  {what}\n\nWhy it matters:\n  {why}\n\nHow to fix:\n  {fix}\n",
+        title = plan.title,
+        category = plan.category,
+        what = plan.explain.what,
+        why = plan.explain.why,
+        fix = plan.explain.fix,
+    ))
+}

@@ -1,0 +1,3 @@
+//! One module per check kind; each exports a `KIND` that `registry::KINDS` lists.
+
+pub mod system;

@@ -1,0 +1,300 @@
+//! `system`: the OS, the CPU TensorFlow's wheels need, memory, disk and power.
+
+use std::path::{Path, PathBuf};
+
+use pep440_rs::Version;
+use serde::Deserialize;
+
+use crate::check::{Check, Context, Explain, Planned};
+use crate::host::{OsFamily, read_small};
+use crate::registry::{ConfigError, Kind, KindConfig};
+use crate::report::Finding;
+
+pub const KIND: Kind = Kind {
+    name: "system",
+    build,
+};
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Below this much memory the run warns; the handbooks set no minimum.
+    #[serde(default = "default_memory")]
+    min_memory_gb: f64,
+    /// Below this much free disk (where the venv lives, and at home) the run warns.
+    #[serde(default = "default_disk")]
+    min_disk_gb: f64,
+}
+
+fn default_memory() -> f64 {
+    8.0
+}
+
+fn default_disk() -> f64 {
+    5.0
+}
+
+fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
+    let parsed: Config = config.parse()?;
+    for (key, value) in [
+        ("min_memory_gb", parsed.min_memory_gb),
+        ("min_disk_gb", parsed.min_disk_gb),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(config.error(key, "must be a number of GiB, zero or more"));
+        }
+    }
+    Ok(Box::new(System {
+        config: parsed,
+        tensorflow: config.profile.tensorflow.clone(),
+    }))
+}
+
+struct System {
+    config: Config,
+    tensorflow: Option<Version>,
+}
+
+const CATEGORY: &str = "system";
+
+impl Check for System {
+    fn plan(&self) -> Vec<Planned> {
+        let explain = |what: &str, why: &str, fix: &str| Explain {
+            what: what.into(),
+            why: why.into(),
+            fix: fix.into(),
+        };
+        vec![
+            Planned::new(
+                "system.os",
+                CATEGORY,
+                "Operating system",
+                explain(
+                    "Names the operating system and its version.",
+                    "The exam's handbooks cover Windows, macOS and Linux; the rest of the report reads in its light.",
+                    "Nothing to fix: this line informs.",
+                ),
+            ),
+            Planned::new(
+                "system.cpu",
+                CATEGORY,
+                "CPU",
+                explain(
+                    "The CPU architecture, and on x86-64 that the CPU has AVX.",
+                    "TensorFlow's prebuilt wheels use AVX: without it `import tensorflow` dies with \"Illegal instruction (core dumped)\". On Apple Silicon the stock wheels before TF 2.16 crash the same way.",
+                    "Use a machine whose CPU has AVX (almost every x86-64 CPU since 2011). On Apple Silicon before TF 2.16, install `tensorflow-macos` at the pinned version in a native arm64 Python.",
+                ),
+            ),
+            Planned::new(
+                "system.memory",
+                CATEGORY,
+                "Memory",
+                explain(
+                    "The machine's total memory against the profile's advised minimum.",
+                    "Five models are trained in five hours inside PyCharm; with little memory training swaps and the clock runs out. The handbooks set no minimum, so this only warns.",
+                    "Close other programs during the exam, or sit it on a machine with more memory.",
+                ),
+            ),
+            Planned::new(
+                "system.disk",
+                CATEGORY,
+                "Free disk",
+                explain(
+                    "Free space where the virtualenv lives and in the home directory.",
+                    "TensorFlow's install takes over a gigabyte and the exam downloads datasets into the home directory.",
+                    "Free some space: empty the trash, remove old virtualenvs and caches (`pip cache purge`).",
+                ),
+            ),
+            Planned::new(
+                "system.power",
+                CATEGORY,
+                "Power",
+                explain(
+                    "Whether a laptop runs on battery (Linux).",
+                    "The exam lasts up to five hours: on battery the machine may sleep or throttle midway.",
+                    "Plug the laptop in for the exam.",
+                ),
+            ),
+        ]
+    }
+
+    fn run(&self, ctx: &Context) -> Vec<Finding> {
+        let plan = self.plan();
+        vec![
+            os(ctx, &plan[0]),
+            cpu(ctx, &plan[1], self.tensorflow.as_ref()),
+            memory(ctx, &plan[2], self.config.min_memory_gb),
+            disk(ctx, &plan[3], self.config.min_disk_gb),
+            power(ctx, &plan[4]),
+        ]
+    }
+}
+
+fn os(ctx: &Context, plan: &Planned) -> Finding {
+    let facts = &ctx.host.facts;
+    let name = facts
+        .os_name
+        .clone()
+        .unwrap_or_else(|| ctx.host.os.label().to_string());
+    let version = facts.os_version.clone().unwrap_or_default();
+    let finding = plan
+        .finding()
+        .observe("family", ctx.host.os.label())
+        .observe("name", name.clone())
+        .observe("version", version.clone())
+        .observe("kernel", facts.kernel.clone().unwrap_or_default());
+    let described = format!("{name} {version}").trim().to_string();
+    if ctx.host.os == OsFamily::Other {
+        return finding
+            .warn(format!("{described}: not an OS the exam supports"))
+            .fix("Sit the exam on Windows, macOS or Linux, as the handbooks describe.");
+    }
+    finding.pass(described)
+}
+
+fn cpu(ctx: &Context, plan: &Planned, tensorflow: Option<&Version>) -> Finding {
+    let facts = &ctx.host.facts;
+    let arch = facts.arch.as_str();
+    let mut finding = plan.finding().observe("arch", arch);
+    if let Some(brand) = &facts.cpu_brand {
+        finding = finding.observe("brand", brand.clone());
+    }
+    let label = match &facts.cpu_brand {
+        Some(brand) => format!("{brand} ({arch})"),
+        None => arch.to_string(),
+    };
+    match (arch, ctx.host.os) {
+        ("x86_64", _) => {
+            let Some(flags) = &facts.cpu_flags else {
+                return finding
+                    .warn(format!("{label}: could not read the CPU's features to confirm AVX"))
+                    .fix("Check that the CPU supports AVX (on Linux: `grep -o -m1 avx /proc/cpuinfo`).");
+            };
+            finding = finding.observe("features", flags.clone());
+            if flags.iter().any(|f| f == "avx") {
+                finding.pass(format!("{label}, with AVX"))
+            } else {
+                finding
+                    .fail(format!("{label} has no AVX: TensorFlow's wheels will not load"))
+                    .detail("`import tensorflow` ends with \"Illegal instruction (core dumped)\" on CPUs without AVX.")
+                    .fix("Sit the exam on a machine whose CPU has AVX; in a virtual machine, pass the host CPU's features through (e.g. `-cpu host` in QEMU/KVM).")
+            }
+        }
+        ("aarch64", OsFamily::Macos) => {
+            finding = finding.observe("apple_silicon", true);
+            let fixed_in = Version::new([2, 16]);
+            match tensorflow {
+                Some(tf) if *tf < fixed_in => finding
+                    .warn(format!("Apple Silicon: the stock tensorflow {tf} wheel crashes here (exit 132, SIGILL)"))
+                    .detail("TensorFlow's own macOS wheels ran on Apple Silicon only from 2.16.")
+                    .fix(format!(
+                        "Use a native arm64 Python and install `tensorflow-macos=={tf}` in place of `tensorflow`."
+                    )),
+                _ => finding.pass(format!("{label}: Apple Silicon")),
+            }
+        }
+        _ => finding
+            .warn(format!(
+                "{label}: TensorFlow's prebuilt wheels target x86-64"
+            ))
+            .fix("Check that pip can install the pinned TensorFlow for this CPU before exam day."),
+    }
+}
+
+fn memory(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
+    let Some(bytes) = ctx.host.facts.total_memory_bytes else {
+        return plan.finding().warn("could not read the total memory");
+    };
+    let gb = bytes as f64 / GIB;
+    let finding = plan
+        .finding()
+        .observe("total_bytes", bytes)
+        .observe("min_gb", min_gb);
+    if gb + 0.05 < min_gb {
+        finding
+            .warn(format!("{gb:.1} GiB, under the {min_gb} GiB advised"))
+            .fix("Close other programs (browsers, IDE indexes) during the exam, or use a machine with more memory.")
+    } else {
+        finding.pass(format!("{gb:.1} GiB"))
+    }
+}
+
+fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
+    let venv_dir = ctx
+        .options
+        .venv
+        .as_ref()
+        .map(|v| ctx.host.user_path(v))
+        .unwrap_or_else(|| ctx.host.cwd.clone());
+    let mut places: Vec<(&str, PathBuf)> = vec![("virtualenv", venv_dir)];
+    if let Some(home) = &ctx.host.home {
+        places.push(("home", home.clone()));
+    }
+    let mut finding = plan.finding().observe("min_gb", min_gb);
+    let mut short = Vec::new();
+    let mut parts = Vec::new();
+    for (label, path) in &places {
+        match ctx.host.free_space(path) {
+            Some(free) => {
+                let gb = free as f64 / GIB;
+                finding = finding.observe(&format!("{label}_free_bytes"), free);
+                parts.push(format!("{gb:.1} GiB free at {label} ({})", path.display()));
+                if gb < min_gb {
+                    short.push(format!("{label} ({}): {gb:.1} GiB free", path.display()));
+                }
+            }
+            None => parts.push(format!("{label} ({}): free space unknown", path.display())),
+        }
+    }
+    if short.is_empty() {
+        finding.pass(parts.join("; "))
+    } else {
+        finding
+            .warn(format!("under {min_gb} GiB free: {}", short.join("; ")))
+            .details(parts)
+            .fix("Free some space: remove old virtualenvs and caches (`pip cache purge`), empty the trash.")
+    }
+}
+
+fn power(ctx: &Context, plan: &Planned) -> Finding {
+    if ctx.host.os != OsFamily::Linux {
+        return plan
+            .finding()
+            .skip(format!("not checked on {}", ctx.host.os.label()));
+    }
+    let supplies = ctx.host.system_path("/sys/class/power_supply");
+    let Ok(entries) = std::fs::read_dir(&supplies) else {
+        return plan.finding().pass("no battery found (mains power)");
+    };
+    let read = |dir: &Path, name: &str| {
+        read_small(&dir.join(name))
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    let mut batteries = 0;
+    let mut discharging = false;
+    let mut mains_online = false;
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        match read(&dir, "type").as_deref() {
+            Some("Battery") => {
+                batteries += 1;
+                discharging |= read(&dir, "status").as_deref() == Some("Discharging");
+            }
+            Some("Mains" | "USB") => mains_online |= read(&dir, "online").as_deref() == Some("1"),
+            _ => {}
+        }
+    }
+    let finding = plan.finding().observe("batteries", batteries);
+    if batteries == 0 {
+        finding.pass("no battery found (mains power)")
+    } else if discharging && !mains_online {
+        finding
+            .warn("running on battery")
+            .fix("Plug the laptop in: the exam lasts up to five hours.")
+    } else {
+        finding.pass("on mains power")
+    }
+}

@@ -1,0 +1,123 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::render::Format;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  ready (warnings allowed)
+  1  at least one check failed (with --strict: or warned)
+  2  usage or profile error
+
+Examples:
+  preflight                         check this machine against the default profile
+  preflight --venv ~/exam/venv      judge that virtualenv
+  preflight --json > report.json    machine-readable report for CI
+  preflight --only python,packages  just the Python side
+  preflight explain packages.numpy  what a check verifies and how to fix it";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "preflight",
+    version,
+    about = "Checks a machine is ready for the TensorFlow Developer Certificate exam (or any pinned TensorFlow setup), and says how to fix what is not.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the built-in profiles; the default is marked.
+    Profiles,
+    /// List the checks a run would do: id, kind, severity.
+    List,
+    /// Explain a check: what it verifies, why it matters for the exam, how to fix it.
+    Explain {
+        /// A check id, as `preflight list` shows it (e.g. `system.cpu`).
+        id: String,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Built-in profile name or path to a profile TOML file.
+    #[arg(long, global = true, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE)]
+    pub profile: String,
+
+    /// The exam virtualenv to check [default: $VIRTUAL_ENV, then ./venv, ./.venv, ./env].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub venv: Option<PathBuf>,
+
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+
+    /// Run only these checks or categories (comma-separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST")]
+    pub only: Vec<String>,
+
+    /// Leave out these checks or categories (comma-separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST")]
+    pub skip: Vec<String>,
+
+    /// Make no network request; network checks are reported as skipped.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Warnings fail the run too (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Deadline for each check, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Show details and timings for passing checks too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl RunArgs {
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err("must be more than 0 and at most 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}

@@ -1,0 +1,381 @@
+//! The only door to the machine. Checks ask the `Host` for files, variables, processes and
+//! system facts; tests build a `Host` over a temporary directory with chosen variables.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Anything larger than this where a small text file is expected is refused, not read.
+pub const SMALL_FILE_LIMIT: u64 = 1 << 20;
+/// What a child process may print before the rest is dropped.
+const PROCESS_OUTPUT_LIMIT: u64 = 8 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsFamily {
+    Linux,
+    Macos,
+    Windows,
+    Other,
+}
+
+impl OsFamily {
+    pub fn current() -> Self {
+        match std::env::consts::OS {
+            "linux" => OsFamily::Linux,
+            "macos" => OsFamily::Macos,
+            "windows" => OsFamily::Windows,
+            _ => OsFamily::Other,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OsFamily::Linux => "Linux",
+            OsFamily::Macos => "macOS",
+            OsFamily::Windows => "Windows",
+            OsFamily::Other => std::env::consts::OS,
+        }
+    }
+}
+
+/// Facts about the hardware and OS. Gathered once; tests may overwrite any field.
+#[derive(Debug, Clone, Default)]
+pub struct SystemFacts {
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    pub kernel: Option<String>,
+    pub arch: String,
+    pub cpu_brand: Option<String>,
+    /// Lower-case x86 feature names the CPU reports (`avx`, `avx2`, ...); `None` when unknown.
+    pub cpu_flags: Option<Vec<String>>,
+    pub total_memory_bytes: Option<u64>,
+}
+
+/// The x86 features TensorFlow's wheels care about.
+const CPU_FEATURES_OF_INTEREST: &[&str] = &["avx", "avx2", "fma", "sse4_2", "hypervisor"];
+
+impl SystemFacts {
+    fn gather(root: &Path, os: OsFamily) -> Self {
+        use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
+        let system = System::new_with_specifics(
+            RefreshKind::nothing()
+                .with_memory(MemoryRefreshKind::nothing().with_ram())
+                .with_cpu(CpuRefreshKind::nothing()),
+        )
+        .ok();
+        let cpu_brand = system
+            .as_ref()
+            .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
+            .filter(|b| !b.is_empty());
+        SystemFacts {
+            os_name: System::name().ok(),
+            os_version: System::os_version().ok(),
+            kernel: System::kernel_version().ok(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpu_brand,
+            cpu_flags: cpu_flags(root, os),
+            total_memory_bytes: system.map(|s| s.total_memory()).filter(|m| *m > 0),
+        }
+    }
+}
+
+fn cpu_flags(root: &Path, os: OsFamily) -> Option<Vec<String>> {
+    if os == OsFamily::Linux {
+        let text = read_small(&root.join("proc/cpuinfo")).ok()?;
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("flags") || l.starts_with("Features"))?;
+        let flags = line.split_once(':')?.1;
+        return Some(
+            flags
+                .split_whitespace()
+                .filter(|f| CPU_FEATURES_OF_INTEREST.contains(f))
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut found = Vec::new();
+        if std::arch::is_x86_feature_detected!("avx") {
+            found.push("avx".to_string());
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            found.push("avx2".to_string());
+        }
+        if std::arch::is_x86_feature_detected!("fma") {
+            found.push("fma".to_string());
+        }
+        if std::arch::is_x86_feature_detected!("sse4.2") {
+            found.push("sse4_2".to_string());
+        }
+        Some(found)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
+}
+
+/// Read a file expected to be small; a larger one is an error, never a huge allocation.
+pub fn read_small(path: &Path) -> io::Result<String> {
+    let bytes = read_bounded(path, SMALL_FILE_LIMIT)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Read at most `limit` bytes; a file with more is refused with `InvalidData`.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {} KiB, not read", limit / 1024),
+        ));
+    }
+    Ok(bytes)
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessOutput {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl ProcessOutput {
+    /// The signal that ended the process, on Unix.
+    pub fn signal(&self) -> Option<i32> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            self.status.signal()
+        }
+        #[cfg(not(unix))]
+        None
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("{program} was not found")]
+    NotFound { program: String },
+    #[error("{program} could not be started: {source}")]
+    Spawn { program: String, source: io::Error },
+    #[error("{program} did not finish within {} s and was stopped", .after.as_secs_f32())]
+    TimedOut { program: String, after: Duration },
+}
+
+pub struct Host {
+    /// Where absolute system paths (`/opt`, `/sys`, `/Applications`) are looked up: `/` in
+    /// production, a temporary directory in tests.
+    pub root: PathBuf,
+    pub os: OsFamily,
+    pub home: Option<PathBuf>,
+    pub cwd: PathBuf,
+    pub facts: SystemFacts,
+    env: BTreeMap<String, String>,
+}
+
+impl Host {
+    /// The real machine this process runs on.
+    pub fn from_machine() -> Self {
+        let env: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        let os = OsFamily::current();
+        let root = PathBuf::from("/");
+        let facts = SystemFacts::gather(&root, os);
+        Host {
+            root,
+            os,
+            home: std::env::home_dir(),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            facts,
+            env,
+        }
+    }
+
+    /// A host over `root` with exactly the variables given; home comes from `HOME` (or
+    /// `USERPROFILE` on Windows), the working directory is `root`.
+    pub fn simulated(root: impl Into<PathBuf>, os: OsFamily, env: &[(&str, &str)]) -> Self {
+        let root = root.into();
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let home_var = if os == OsFamily::Windows {
+            "USERPROFILE"
+        } else {
+            "HOME"
+        };
+        let home = env.get(home_var).map(PathBuf::from);
+        let mut facts = SystemFacts::gather(&root, os);
+        facts.os_name = Some(os.label().to_string());
+        Host {
+            cwd: root.clone(),
+            root,
+            os,
+            home,
+            facts,
+            env,
+        }
+    }
+
+    pub fn env(&self, key: &str) -> Option<&str> {
+        self.env
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The first of `keys` that is set, with its name, for variables that come in two cases.
+    pub fn env_any<'a>(&self, keys: &[&'a str]) -> Option<(&'a str, &str)> {
+        keys.iter().find_map(|k| self.env(k).map(|v| (*k, v)))
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.insert(key.to_string(), value.to_string());
+    }
+
+    /// A fixed system location such as `/opt` or `/sys/class/video4linux`, under the root.
+    pub fn system_path(&self, absolute: &str) -> PathBuf {
+        let mut path = self.root.clone();
+        for part in Path::new(absolute).components() {
+            if let Component::Normal(p) = part {
+                path.push(p);
+            }
+        }
+        path
+    }
+
+    /// A path the user gave, resolved against the working directory.
+    pub fn user_path(&self, given: &Path) -> PathBuf {
+        if given.is_absolute() {
+            given.to_path_buf()
+        } else {
+            self.cwd.join(given)
+        }
+    }
+
+    /// Find a program on the host's `PATH`, as a shell would.
+    pub fn which(&self, program: &str) -> Option<PathBuf> {
+        let path = self.env("PATH")?;
+        which::which_in(program, Some(path), &self.cwd).ok()
+    }
+
+    /// Free bytes on the file system holding `path` (or its nearest existing ancestor).
+    pub fn free_space(&self, path: &Path) -> Option<u64> {
+        let existing = path.ancestors().find(|p| p.exists())?;
+        free_space_at(existing)
+    }
+
+    /// Run a program with the host's environment, no input, and a hard deadline: on overrun
+    /// the whole process group is killed and the run returns `TimedOut`.
+    pub fn run<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        timeout: Duration,
+    ) -> Result<ProcessOutput, ProcessError> {
+        let name = program.display().to_string();
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(&self.env)
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own group, so a timeout can also stop whatever it started.
+            command.process_group(0);
+        }
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                ProcessError::NotFound {
+                    program: name.clone(),
+                }
+            } else {
+                ProcessError::Spawn {
+                    program: name.clone(),
+                    source,
+                }
+            }
+        })?;
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+
+        use wait_timeout::ChildExt;
+        let status = match child.wait_timeout(timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) | Err(_) => {
+                kill_tree(&mut child);
+                return Err(ProcessError::TimedOut {
+                    program: name,
+                    after: timeout,
+                });
+            }
+        };
+        // A grandchild may still hold the pipes open; do not wait on it for long.
+        let grace = Duration::from_millis(200);
+        Ok(ProcessOutput {
+            status,
+            stdout: stdout.recv_timeout(grace).unwrap_or_default(),
+            stderr: stderr.recv_timeout(grace).unwrap_or_default(),
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    if let Some(pipe) = pipe {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.take(PROCESS_OUTPUT_LIMIT).read_to_end(&mut bytes);
+            let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
+        });
+    }
+    rx
+}
+
+fn kill_tree(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Pid, Signal, kill_process_group};
+        if let Some(pid) = Pid::from_raw(child.id() as i32) {
+            let _ = kill_process_group(pid, Signal::KILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(unix)]
+fn free_space_at(path: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(path).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_space_at(path: &Path) -> Option<u64> {
+    let disks = sysinfo::Disks::new_with_refreshed_list();
+    disks
+        .list()
+        .iter()
+        .filter(|d| path.starts_with(d.mount_point()))
+        .max_by_key(|d| d.mount_point().as_os_str().len())
+        .map(|d| d.available_space())
+}

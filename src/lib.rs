@@ -1,0 +1,17 @@
+//! `preflight`: an environment doctor for pinned-environment exams.
+//!
+//! The flow runs one way: CLI -> profile -> registry -> runner -> report -> renderer -> exit
+//! code. Checks see the machine only through [`host::Host`].
+
+pub mod app;
+pub mod check;
+pub mod checks;
+pub mod cli;
+pub mod host;
+pub mod profile;
+pub mod registry;
+pub mod render;
+pub mod report;
+pub mod runner;
+
+pub const TOOL_NAME: &str = "preflight";

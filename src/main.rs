@@ -1,0 +1,23 @@
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use preflight::app::{self, Io};
+use preflight::cli::Cli;
+use preflight::host::Host;
+
+fn main() -> ExitCode {
+    // A panic is a bug; the runner turns one inside a check into a finding, so keep the
+    // default hook from printing a backtrace hint over the report.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in preflight (please report it): {info}");
+    }));
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let io = Io {
+        stdout_is_terminal: stdout.is_terminal(),
+        out: &mut stdout.lock(),
+        err: &mut std::io::stderr(),
+    };
+    ExitCode::from(app::execute(cli, Host::from_machine(), io))
+}

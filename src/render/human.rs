@@ -1,0 +1,160 @@
+//! The report for people: grouped by category, a mark per line, the fix right under the
+//! problem, a summary last.
+
+use std::fmt::Write;
+
+use owo_colors::{OwoColorize, Style};
+
+use super::RenderOptions;
+use crate::report::{Finding, Report, Status};
+
+struct Painter {
+    enabled: bool,
+}
+
+impl Painter {
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.enabled {
+            text.style(style).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn mark(status: Status) -> (&'static str, Style) {
+    match status {
+        Status::Pass => ("[✓]", Style::new().green().bold()),
+        Status::Warn => ("[!]", Style::new().yellow().bold()),
+        Status::Fail => ("[✗]", Style::new().red().bold()),
+        Status::Skip => ("[-]", Style::new().dimmed()),
+    }
+}
+
+/// Category headings as people write them.
+fn heading(category: &str) -> String {
+    match category {
+        "pycharm" => "PyCharm".into(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+pub fn render(report: &Report, options: RenderOptions) -> String {
+    let p = Painter {
+        enabled: options.color,
+    };
+    let mut out = String::new();
+    let verified = if report.profile.verified {
+        ""
+    } else {
+        " (unverified)"
+    };
+    let _ = writeln!(
+        out,
+        "{} {} · profile {}{}: {}",
+        report.tool.name,
+        report.tool.version,
+        p.paint(&report.profile.name, Style::new().bold()),
+        verified,
+        report.profile.title
+    );
+
+    // Categories in order of first appearance; findings keep profile order inside each.
+    let mut categories: Vec<&str> = Vec::new();
+    for f in &report.checks {
+        if !categories.contains(&f.category.as_str()) {
+            categories.push(&f.category);
+        }
+    }
+    for category in categories {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.paint(&heading(category), Style::new().bold().underline())
+        );
+        for f in report.checks.iter().filter(|f| f.category == category) {
+            finding(&mut out, f, &p, options);
+        }
+    }
+
+    let s = &report.summary;
+    let counts = format!(
+        "{} passed, {} {}, {} failed, {} skipped",
+        s.pass,
+        s.warn,
+        if s.warn == 1 { "warning" } else { "warnings" },
+        s.fail,
+        s.skip
+    );
+    let strict_blocked = options.strict && s.warn > 0;
+    let verdict = if s.fail > 0 || strict_blocked {
+        let problems = if options.strict {
+            s.fail + s.warn
+        } else {
+            s.fail
+        };
+        p.paint(
+            &format!(
+                "not ready: {problems} {} to fix",
+                if problems == 1 { "problem" } else { "problems" }
+            ),
+            Style::new().red().bold(),
+        )
+    } else if s.warn > 0 {
+        p.paint(
+            "ready, with warnings worth a look",
+            Style::new().yellow().bold(),
+        )
+    } else {
+        p.paint("ready", Style::new().green().bold())
+    };
+    let _ = writeln!(out, "\nSummary: {counts}. {verdict}.");
+    out
+}
+
+fn finding(out: &mut String, f: &Finding, p: &Painter, options: RenderOptions) {
+    let (symbol, style) = mark(f.status);
+    let _ = write!(
+        out,
+        "  {} {}: {}",
+        p.paint(symbol, style),
+        f.title,
+        f.summary
+    );
+    if options.verbose {
+        let _ = write!(
+            out,
+            "  {}",
+            p.paint(
+                &format!("[{} · {} ms]", f.id, f.duration_ms),
+                Style::new().dimmed()
+            )
+        );
+    }
+    out.push('\n');
+    let problem = matches!(f.status, Status::Warn | Status::Fail);
+    if problem || options.verbose {
+        for line in &f.details {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+    if let Some(fix) = f.fix.as_deref().filter(|_| problem) {
+        let mut lines = fix.lines();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(
+                out,
+                "      {} {first}",
+                p.paint("→ fix:", Style::new().cyan().bold())
+            );
+        }
+        for line in lines {
+            let _ = writeln!(out, "             {line}");
+        }
+    }
+}

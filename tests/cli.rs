@@ -1,0 +1,517 @@
+//! The command line against the built binary: options, subcommands, renderers, exit codes
+//! and bad input.
+
+mod common;
+
+use common::*;
+use tempfile::TempDir;
+
+/// Checks whose result does not depend on this machine's hardware.
+const STEADY: &str = "system.os,system.memory,system.disk";
+
+#[test]
+fn default_profile_runs_and_prints_a_report_with_a_summary() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--offline", "--color", "never"]));
+    assert!(
+        matches!(run.code, 0 | 1),
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("profile tf-cert-2023-01"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\nSystem\n"), "{}", run.stdout);
+    let last = run.stdout.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("Summary: "),
+        "summary must come last: {last}"
+    );
+}
+
+#[test]
+fn json_output_is_only_json_and_matches_the_schema() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--json", "--offline"]));
+    let report = json(&run);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "preflight");
+    assert_eq!(report["profile"]["name"], "tf-cert-2023-01");
+    assert!(report["checks"].as_array().unwrap().len() >= 5);
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match schema: {errors:#?}"
+    );
+    // The first key of the object is schema_version.
+    assert!(
+        run.stdout
+            .trim_start()
+            .starts_with("{\n  \"schema_version\": 1")
+    );
+}
+
+#[test]
+fn format_json_is_the_same_as_the_json_flag() {
+    let dir = TempDir::new().unwrap();
+    let a = json(&run(
+        preflight(dir.path()).args(["--format", "json", "--only", STEADY])
+    ));
+    let b = json(&run(
+        preflight(dir.path()).args(["--json", "--only", STEADY])
+    ));
+    assert_eq!(statuses(&a), statuses(&b));
+}
+
+#[test]
+fn json_and_a_different_format_conflict() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--json", "--format", "human"]));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}
+
+#[test]
+fn junit_has_one_testcase_per_finding_and_marks_skips() {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(dir.path(), "p.toml", &system_only_profile(1_000_000));
+    let run = run(preflight(dir.path())
+        .args(["--format", "junit", "--profile"])
+        .arg(&profile)
+        .args(["--only", STEADY]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+    );
+    assert_eq!(
+        run.stdout.matches("<testcase ").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("name=\"system.memory\""));
+    assert!(
+        run.stdout.contains("<system-out>warning: "),
+        "memory warns: {}",
+        run.stdout
+    );
+    // --strict turns the warning into a JUnit failure and exit 1.
+    let strict = common::run(
+        preflight(dir.path())
+            .args(["--format", "junit", "--strict", "--profile"])
+            .arg(&profile)
+            .args(["--only", STEADY]),
+    );
+    assert_eq!(strict.code, 1);
+    assert!(
+        strict.stdout.contains("<failure message="),
+        "{}",
+        strict.stdout
+    );
+    assert!(strict.stdout.contains("failures=\"1\""));
+}
+
+#[test]
+fn warnings_exit_zero_unless_strict() {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(dir.path(), "p.toml", &system_only_profile(1_000_000));
+    let relaxed = run(preflight(dir.path())
+        .arg("--profile")
+        .arg(&profile)
+        .args(["--only", STEADY, "--json"]));
+    assert_eq!(relaxed.code, 0);
+    let report = json(&relaxed);
+    assert_eq!(report["summary"]["warn"], 1);
+    assert_eq!(report["summary"]["ready"], true);
+    let strict = run(preflight(dir.path())
+        .arg("--profile")
+        .arg(&profile)
+        .args(["--only", STEADY, "--strict"]));
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
+    assert!(
+        strict.stdout.contains("not ready: 1 problem to fix"),
+        "{}",
+        strict.stdout
+    );
+}
+
+#[test]
+fn severity_warn_turns_a_failure_into_a_warning() {
+    let dir = TempDir::new().unwrap();
+    // min_disk_gb beyond any disk: the disk check warns by itself; severity keeps it a warning.
+    let text = format!(
+        "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nseverity = \"warn\"\nmin_disk_gb = 100000000\n"
+    );
+    let profile = profile_file(dir.path(), "p.toml", &text);
+    let run = run(preflight(dir.path()).arg("--profile").arg(&profile).args([
+        "--only",
+        "system.disk",
+        "--json",
+    ]));
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        statuses(&json(&run)),
+        vec![("system.disk".into(), "warn".into())]
+    );
+}
+
+#[test]
+fn only_and_skip_take_ids_and_categories() {
+    let dir = TempDir::new().unwrap();
+    let only = json(&run(preflight(dir.path()).args([
+        "--json",
+        "--only",
+        "system.os,system.memory",
+    ])));
+    let ids: Vec<String> = statuses(&only).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["system.os", "system.memory"]);
+    let skip = json(&run(preflight(dir.path()).args([
+        "--json",
+        "--only",
+        "system",
+        "--skip",
+        "system.cpu,system.power",
+    ])));
+    let ids: Vec<String> = statuses(&skip).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["system.os", "system.memory", "system.disk"]);
+}
+
+#[test]
+fn unknown_only_or_skip_names_exit_2_and_list_the_valid_ones() {
+    let dir = TempDir::new().unwrap();
+    for flag in ["--only", "--skip"] {
+        let run = run(preflight(dir.path()).args([flag, "system.nope"]));
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr
+                .contains("unknown check or category: system.nope"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("system.cpu"),
+            "lists valid ids: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+    }
+}
+
+#[test]
+fn colour_follows_the_flag_the_terminal_and_no_color() {
+    let dir = TempDir::new().unwrap();
+    let esc = '\u{1b}';
+    let always = run(preflight(dir.path()).args(["--color", "always", "--only", STEADY]));
+    assert!(always.stdout.contains(esc), "always colours");
+    let never = run(preflight(dir.path()).args(["--color", "never", "--only", STEADY]));
+    assert!(!never.stdout.contains(esc));
+    // auto: stdout here is a pipe, not a terminal.
+    let auto = run(preflight(dir.path()).args(["--only", STEADY]));
+    assert!(!auto.stdout.contains(esc));
+    let no_color = run(preflight(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["--only", STEADY]));
+    assert!(!no_color.stdout.contains(esc));
+}
+
+#[test]
+fn verbose_shows_ids_and_timings() {
+    let dir = TempDir::new().unwrap();
+    let quiet = run(preflight(dir.path()).args(["--only", "system.os"]));
+    assert!(!quiet.stdout.contains("[system.os ·"));
+    let verbose = run(preflight(dir.path()).args(["-v", "--only", "system.os"]));
+    assert!(
+        verbose.stdout.contains("[system.os · "),
+        "{}",
+        verbose.stdout
+    );
+}
+
+#[test]
+fn timeout_must_be_a_positive_number() {
+    let dir = TempDir::new().unwrap();
+    for bad in ["0", "-1", "soon", "NaN"] {
+        let run = run(preflight(dir.path()).arg(format!("--timeout={bad}")));
+        assert_eq!(run.code, 2, "--timeout {bad}");
+        assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
+    }
+    let ok = run(preflight(dir.path()).args(["--timeout", "2.5", "--only", STEADY]));
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+}
+
+#[test]
+fn profiles_lists_every_built_in_and_marks_the_default() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).arg("profiles"));
+    assert_eq!(run.code, 0);
+    for name in [
+        "tf-cert-2020-07",
+        "tf-cert-2020-12",
+        "tf-cert-2021-01",
+        "tf-cert-2021-06",
+        "tf-cert-2021-12",
+        "tf-cert-2022-07",
+        "tf-cert-2023-01",
+        "tf-cert-2.13",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("tf-cert          = tf-cert-2023-01 (default)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("tf-cert-2.13") && l.contains("(unverified)"))
+    );
+}
+
+#[test]
+fn every_built_in_profile_loads_and_lists_its_checks() {
+    let dir = TempDir::new().unwrap();
+    let names = run(preflight(dir.path()).arg("profiles"));
+    for line in names.stdout.lines() {
+        let name = line.split_whitespace().next().unwrap();
+        let run = run(preflight(dir.path()).args(["list", "--profile", name]));
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        assert!(run.stdout.starts_with("ID "), "{name}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("system.cpu  "),
+            "{name}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn list_shows_id_kind_and_severity_and_follows_only() {
+    let dir = TempDir::new().unwrap();
+    let text = format!("{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nseverity = \"warn\"\n");
+    let profile = profile_file(dir.path(), "p.toml", &text);
+    let run = run(preflight(dir.path())
+        .arg("list")
+        .arg("--profile")
+        .arg(&profile)
+        .args(["--only", "system.cpu"]));
+    assert_eq!(run.code, 0);
+    let rows: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(rows.len(), 2, "{}", run.stdout);
+    let cells: Vec<&str> = rows[1].split_whitespace().collect();
+    assert_eq!(&cells[..3], ["system.cpu", "system", "warn"]);
+}
+
+#[test]
+fn explain_tells_what_why_and_how_to_fix() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["explain", "system.cpu"]));
+    assert_eq!(run.code, 0);
+    for part in ["What it checks:", "Why it matters:", "How to fix:", "AVX"] {
+        assert!(run.stdout.contains(part), "{part}: {}", run.stdout);
+    }
+    let unknown = common::run(preflight(dir.path()).args(["explain", "system.gpu"]));
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("has no check `system.gpu`"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(unknown.stderr.contains("system.cpu"));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let dir = TempDir::new().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = run(preflight(dir.path()).args(["completions", shell]));
+        assert_eq!(run.code, 0, "{shell}");
+        assert!(run.stdout.contains("preflight"), "{shell}");
+    }
+    assert_eq!(
+        run(preflight(dir.path()).args(["completions", "tcsh"])).code,
+        2
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_and_version_exit_0() {
+    let dir = TempDir::new().unwrap();
+    assert_eq!(run(preflight(dir.path()).arg("--no-such-flag")).code, 2);
+    assert_eq!(
+        run(preflight(dir.path()).args(["--format", "yaml"])).code,
+        2
+    );
+    assert_eq!(
+        run(preflight(dir.path()).args(["--color", "sometimes"])).code,
+        2
+    );
+    let help = run(preflight(dir.path()).arg("--help"));
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Exit codes:"));
+    let version = run(preflight(dir.path()).arg("--version"));
+    assert_eq!(version.code, 0);
+    assert!(version.stdout.starts_with("preflight "));
+}
+
+#[test]
+fn unknown_profile_name_exits_2_and_lists_the_built_ins() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--profile", "tf-cert-1999"]));
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no built-in profile is called `tf-cert-1999`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("tf-cert-2022-07"));
+}
+
+#[test]
+fn a_profile_given_by_path_works_like_a_built_in() {
+    let dir = TempDir::new().unwrap();
+    let built_in = include_str!("../checks/tf-cert-2023-01.toml");
+    let copy = profile_file(dir.path(), "copy.toml", built_in);
+    let a = json(&run(
+        preflight(dir.path()).args(["--json", "--only", STEADY])
+    ));
+    let b = json(&run(preflight(dir.path())
+        .arg("--json")
+        .arg("--profile")
+        .arg(&copy)
+        .args(["--only", STEADY])));
+    assert_eq!(a["profile"], b["profile"]);
+    assert_eq!(statuses(&a), statuses(&b));
+    // A relative path is taken from the working directory.
+    let relative =
+        run(preflight(dir.path()).args(["--json", "--profile", "./copy.toml", "--only", STEADY]));
+    assert_eq!(relative.code, 0, "{}", relative.stderr);
+}
+
+fn profile_error(text: &str) -> String {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(dir.path(), "bad.toml", text);
+    let run = run(preflight(dir.path()).arg("--profile").arg(&profile));
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bad.toml"),
+        "names the file: {}",
+        run.stderr
+    );
+    run.stderr
+}
+
+#[test]
+fn malformed_toml_names_the_line() {
+    let err = profile_error(&format!("{PROFILE_HEADER}\n[[check]\nkind = \"system\"\n"));
+    assert!(err.contains("bad.toml:7:"), "{err}");
+}
+
+#[test]
+fn unknown_key_in_a_check_names_line_and_key() {
+    let err = profile_error(&format!(
+        "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nmin_memroy_gb = 8\n"
+    ));
+    assert!(err.contains("bad.toml:9: key `min_memroy_gb`"), "{err}");
+    assert!(err.contains("unknown field"), "{err}");
+}
+
+#[test]
+fn unknown_kind_lists_the_known_kinds() {
+    let err = profile_error(&format!("{PROFILE_HEADER}\n[[check]]\nkind = \"gpu\"\n"));
+    assert!(
+        err.contains("bad.toml:8: key `kind`: unknown kind `gpu`; known kinds: system"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_type_names_line_and_key() {
+    let err = profile_error(&format!(
+        "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\n\nmin_disk_gb = \"lots\"\n"
+    ));
+    assert!(err.contains("bad.toml:10: key `min_disk_gb`"), "{err}");
+    assert!(err.contains("invalid type"), "{err}");
+}
+
+#[test]
+fn other_profile_mistakes_are_errors_not_panics() {
+    let cases = [
+        ("", "missing [profile]"),
+        ("[profile]\nname = \"x\"\n", "missing field"),
+        (
+            &format!("{PROFILE_HEADER}colour = \"red\"\n"),
+            "unknown field",
+        ),
+        (
+            &format!("{PROFILE_HEADER}tensorflow = \"two\"\n"),
+            "key `tensorflow`",
+        ),
+        (
+            &format!("{PROFILE_HEADER}\n[[check]]\nseverity = \"warn\"\n"),
+            "needs a kind",
+        ),
+        (
+            &format!("{PROFILE_HEADER}\n[[check]]\nkind = 3\n"),
+            "must be a string",
+        ),
+        (
+            &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nseverity = \"fatal\"\n"),
+            "\"fail\" or \"warn\"",
+        ),
+        (
+            &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nmin_disk_gb = -1\n"),
+            "zero or more",
+        ),
+        (
+            &format!("check = 5\n{PROFILE_HEADER}"),
+            "array of [[check]]",
+        ),
+        (&format!("{PROFILE_HEADER}\n[extras]\n"), "unknown key"),
+        ("\u{0}\u{1}garbage = = =", ":1:"),
+    ];
+    for (text, expected) in cases {
+        let err = profile_error(text);
+        assert!(err.contains(expected), "{text:?} -> {err}");
+    }
+}
+
+#[test]
+fn an_unreadable_or_huge_profile_file_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let missing = run(preflight(dir.path()).args(["--profile", "./missing.toml"]));
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("cannot read profile"),
+        "{}",
+        missing.stderr
+    );
+    let huge = profile_file(dir.path(), "huge.toml", &"# padding\n".repeat(300_000));
+    let run = run(preflight(dir.path()).arg("--profile").arg(&huge));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("larger than"), "{}", run.stderr);
+    let as_dir = common::run(preflight(dir.path()).args(["--profile", "./"]));
+    assert_eq!(as_dir.code, 2);
+}

@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests: run the built binary in a clean environment.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_preflight"))
+}
+
+/// The binary with only PATH and HOME from this environment, run in `cwd`.
+pub fn preflight(cwd: &Path) -> Command {
+    let mut command = Command::new(bin());
+    command.env_clear().current_dir(cwd);
+    for key in ["PATH", "HOME", "PYENV_ROOT"] {
+        if let Ok(value) = std::env::var(key) {
+            command.env(key, value);
+        }
+    }
+    command
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the binary starts");
+    Run {
+        code: status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
+    }
+}
+
+pub fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", run.stdout))
+}
+
+/// Write `text` as a profile file in `dir` and return its path.
+pub fn profile_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub const PROFILE_HEADER: &str = r#"[profile]
+name = "test"
+title = "A test profile"
+description = "Used by the tests."
+source = "tests"
+"#;
+
+/// A profile whose system check only passes or warns, whatever the machine.
+pub fn system_only_profile(min_memory_gb: u64) -> String {
+    format!(
+        "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nmin_memory_gb = {min_memory_gb}\nmin_disk_gb = 0\n"
+    )
+}
+
+pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}

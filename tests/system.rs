@@ -1,0 +1,158 @@
+//! The `system` kind over simulated machines laid out in a temporary directory.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use preflight::check::{Context, ProfileFacts, RunOptions};
+use preflight::host::{Host, OsFamily};
+use preflight::profile;
+use preflight::report::{Finding, Status};
+use preflight::runner::{Selection, run};
+use tempfile::TempDir;
+
+const PROFILE: &str = r#"[profile]
+name = "t"
+title = "t"
+description = "t"
+source = "t"
+tensorflow = "2.9.0"
+
+[[check]]
+kind = "system"
+min_memory_gb = 8
+min_disk_gb = 0
+"#;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn findings(host: Host) -> Vec<Finding> {
+    let profile = profile::parse(PROFILE, "t.toml", "test").unwrap();
+    let facts = ProfileFacts {
+        tensorflow: profile.facts.tensorflow.clone(),
+        ..ProfileFacts::default()
+    };
+    let ctx = Arc::new(Context::new(host, RunOptions::default(), facts));
+    run(ctx, &profile.checks, &Selection::default())
+}
+
+fn get<'a>(findings: &'a [Finding], id: &str) -> &'a Finding {
+    findings.iter().find(|f| f.id == id).unwrap()
+}
+
+fn linux(root: &Path) -> Host {
+    let mut host = Host::simulated(root, OsFamily::Linux, &[("HOME", root.to_str().unwrap())]);
+    host.facts.arch = "x86_64".into();
+    host.facts.total_memory_bytes = Some(16 << 30);
+    host
+}
+
+#[test]
+fn a_cpu_without_avx_fails_with_the_reason() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "proc/cpuinfo",
+        "processor\t: 0\nflags\t\t: fpu sse sse2 sse4_2\n",
+    );
+    let f = findings(linux(dir.path()));
+    let cpu = get(&f, "system.cpu");
+    assert_eq!(cpu.status, Status::Fail);
+    assert!(cpu.summary.contains("no AVX"), "{}", cpu.summary);
+    assert!(cpu.details[0].contains("Illegal instruction"));
+}
+
+#[test]
+fn a_cpu_with_avx_passes() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "proc/cpuinfo",
+        "flags\t\t: fpu sse avx avx2 fma\n",
+    );
+    let f = findings(linux(dir.path()));
+    assert_eq!(get(&f, "system.cpu").status, Status::Pass);
+    assert_eq!(
+        get(&f, "system.cpu").observed["features"],
+        serde_json::json!(["avx", "avx2", "fma"])
+    );
+}
+
+#[test]
+fn unreadable_cpu_features_warn_rather_than_guess() {
+    let dir = TempDir::new().unwrap();
+    let f = findings(linux(dir.path()));
+    assert_eq!(get(&f, "system.cpu").status, Status::Warn);
+}
+
+#[test]
+fn apple_silicon_before_tf_2_16_is_told_to_use_tensorflow_macos() {
+    let dir = TempDir::new().unwrap();
+    let mut host = Host::simulated(dir.path(), OsFamily::Macos, &[]);
+    host.facts.arch = "aarch64".into();
+    let f = findings(host);
+    let cpu = get(&f, "system.cpu");
+    assert_eq!(cpu.status, Status::Warn);
+    assert!(
+        cpu.fix
+            .as_deref()
+            .unwrap()
+            .contains("tensorflow-macos==2.9.0"),
+        "{:?}",
+        cpu.fix
+    );
+    assert_eq!(get(&f, "system.power").status, Status::Skip);
+}
+
+#[test]
+fn low_memory_warns_and_enough_passes() {
+    let dir = TempDir::new().unwrap();
+    let mut host = linux(dir.path());
+    host.facts.total_memory_bytes = Some(4 << 30);
+    let f = findings(host);
+    assert_eq!(get(&f, "system.memory").status, Status::Warn);
+    assert!(
+        get(&f, "system.memory")
+            .summary
+            .contains("4.0 GiB, under the 8 GiB")
+    );
+    let f = findings(linux(dir.path()));
+    assert_eq!(get(&f, "system.memory").status, Status::Pass);
+}
+
+#[test]
+fn a_laptop_on_battery_warns_and_plugged_in_passes() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "sys/class/power_supply/BAT0/type", "Battery\n");
+    write(
+        dir.path(),
+        "sys/class/power_supply/BAT0/status",
+        "Discharging\n",
+    );
+    write(dir.path(), "sys/class/power_supply/AC/type", "Mains\n");
+    write(dir.path(), "sys/class/power_supply/AC/online", "0\n");
+    let f = findings(linux(dir.path()));
+    assert_eq!(get(&f, "system.power").status, Status::Warn);
+    write(dir.path(), "sys/class/power_supply/AC/online", "1\n");
+    write(
+        dir.path(),
+        "sys/class/power_supply/BAT0/status",
+        "Charging\n",
+    );
+    let f = findings(linux(dir.path()));
+    assert_eq!(get(&f, "system.power").status, Status::Pass);
+    assert_eq!(get(&f, "system.power").summary, "on mains power");
+}
+
+#[test]
+fn disk_reports_free_space_for_the_venv_and_home() {
+    let dir = TempDir::new().unwrap();
+    let f = findings(linux(dir.path()));
+    let disk = get(&f, "system.disk");
+    assert_eq!(disk.status, Status::Pass);
+    assert!(disk.observed.contains_key("virtualenv_free_bytes"));
+    assert!(disk.observed.contains_key("home_free_bytes"));
+}
