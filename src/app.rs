@@ -88,8 +88,9 @@ fn run(
     let options = RunOptions {
         venv: args.venv.clone(),
         offline: args.offline,
+        deep: args.deep,
         timeout: args.timeout,
-        ..RunOptions::default()
+        deep_timeout: args.deep_timeout,
     };
     let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
     let findings = runner::run(ctx, &profile.checks, selection);

@@ -1,9 +1,11 @@
 //! What a check is, and what it may use while it runs.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::host::Host;
+use crate::python_env::PythonEnv;
 use crate::report::Finding;
 
 /// How one finding is explained by `preflight explain ID`.
@@ -97,6 +99,7 @@ pub struct Context {
     pub host: Host,
     pub options: RunOptions,
     pub profile: ProfileFacts,
+    python: OnceLock<PythonEnv>,
 }
 
 impl Context {
@@ -105,6 +108,14 @@ impl Context {
             host,
             options,
             profile,
+            python: OnceLock::new(),
         }
+    }
+
+    /// The Python environment the exam will use, located and probed once per run by
+    /// whichever check asks first; the others wait for that answer.
+    pub fn python(&self) -> &PythonEnv {
+        self.python
+            .get_or_init(|| PythonEnv::discover(&self.host, &self.options))
     }
 }

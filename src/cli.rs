@@ -89,6 +89,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub offline: bool,
 
+    /// Also import the pinned packages and train a tiny model (starts Python a second time).
+    #[arg(long)]
+    pub deep: bool,
+
+    /// Deadline for the --deep import-and-train step, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_seconds)]
+    pub deep_timeout: Duration,
+
     /// Warnings fail the run too (exit 1).
     #[arg(long)]
     pub strict: bool,

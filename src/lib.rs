@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod host;
 pub mod profile;
+pub mod python_env;
 pub mod registry;
 pub mod render;
 pub mod report;

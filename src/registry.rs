@@ -15,7 +15,11 @@ pub struct Kind {
     pub build: fn(KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError>,
 }
 
-pub const KINDS: &[Kind] = &[checks::system::KIND];
+pub const KINDS: &[Kind] = &[
+    checks::system::KIND,
+    checks::python::KIND,
+    checks::packages::KIND,
+];
 
 pub fn find(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)

@@ -1,3 +1,5 @@
 //! One module per check kind; each exports a `KIND` that `registry::KINDS` lists.
 
+pub mod packages;
+pub mod python;
 pub mod system;

@@ -78,8 +78,10 @@ pub fn render(report: &Report, options: RenderOptions) -> String {
             "\n{}",
             p.paint(&heading(category), Style::new().bold().underline())
         );
+        let mut previous_fix = None;
         for f in report.checks.iter().filter(|f| f.category == category) {
-            finding(&mut out, f, &p, options);
+            finding(&mut out, f, &p, options, previous_fix);
+            previous_fix = f.fix.as_deref().filter(|_| is_problem(f));
         }
     }
 
@@ -118,7 +120,19 @@ pub fn render(report: &Report, options: RenderOptions) -> String {
     out
 }
 
-fn finding(out: &mut String, f: &Finding, p: &Painter, options: RenderOptions) {
+fn is_problem(f: &Finding) -> bool {
+    matches!(f.status, Status::Warn | Status::Fail)
+}
+
+/// One finding; a fix identical to the one just printed (one pip command for several pins)
+/// is pointed at rather than repeated.
+fn finding(
+    out: &mut String,
+    f: &Finding,
+    p: &Painter,
+    options: RenderOptions,
+    previous_fix: Option<&str>,
+) {
     let (symbol, style) = mark(f.status);
     let _ = write!(
         out,
@@ -138,13 +152,21 @@ fn finding(out: &mut String, f: &Finding, p: &Painter, options: RenderOptions) {
         );
     }
     out.push('\n');
-    let problem = matches!(f.status, Status::Warn | Status::Fail);
+    let problem = is_problem(f);
     if problem || options.verbose {
         for line in &f.details {
             let _ = writeln!(out, "      {line}");
         }
     }
     if let Some(fix) = f.fix.as_deref().filter(|_| problem) {
+        if previous_fix == Some(fix) {
+            let _ = writeln!(
+                out,
+                "      {} the same command as above",
+                p.paint("→ fix:", Style::new().cyan().bold())
+            );
+            return;
+        }
         let mut lines = fix.lines();
         if let Some(first) = lines.next() {
             let _ = writeln!(

@@ -1,0 +1,529 @@
+//! `python`: the interpreter the exam will use, its version, its virtualenv, its origin.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Deserialize;
+
+use crate::check::{Check, Context, Explain, Planned};
+use crate::host::OsFamily;
+use crate::python_env::{
+    Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
+};
+use crate::registry::{ConfigError, Kind, KindConfig};
+use crate::report::Finding;
+
+pub const KIND: Kind = Kind {
+    name: "python",
+    build,
+};
+
+const CATEGORY: &str = "python";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// PEP 440 specifier the interpreter's version must meet, e.g. `==3.8.*`.
+    version: String,
+}
+
+fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
+    let parsed: Config = config.parse()?;
+    let version = VersionSpecifiers::from_str(&parsed.version).map_err(|e| {
+        config.error(
+            "version",
+            format!("not a version specifier (like \"==3.8.*\"): {e}"),
+        )
+    })?;
+    Ok(Box::new(Python {
+        wanted: wanted_release(&version),
+        version,
+        tensorflow: config.profile.tensorflow.clone(),
+    }))
+}
+
+/// `3.8` from `==3.8.*`: what to name in commands like `python3.8 -m venv`.
+fn wanted_release(spec: &VersionSpecifiers) -> Option<String> {
+    let first = spec.iter().next()?;
+    let release = first.version().release();
+    Some(match release {
+        [major, minor, ..] => format!("{major}.{minor}"),
+        [major] => major.to_string(),
+        [] => return None,
+    })
+}
+
+struct Python {
+    version: VersionSpecifiers,
+    wanted: Option<String>,
+    tensorflow: Option<Version>,
+}
+
+fn explain(what: &str, why: &str, fix: &str) -> Explain {
+    Explain {
+        what: what.into(),
+        why: why.into(),
+        fix: fix.into(),
+    }
+}
+
+impl Check for Python {
+    fn plan(&self) -> Vec<Planned> {
+        vec![
+            Planned::new(
+                "python.interpreter",
+                CATEGORY,
+                "Interpreter",
+                explain(
+                    "Finds the exam's Python (--venv, $VIRTUAL_ENV, ./venv, ./.venv, ./env, else python3 on PATH) and starts it once.",
+                    "A virtualenv whose base interpreter was upgraded or removed no longer starts, and PyCharm cannot run the exam's code in it.",
+                    "Recreate the virtualenv with the Python the profile names (`python3.8 -m venv --clear DIR`) and reinstall the pinned packages.",
+                ),
+            ),
+            Planned::new(
+                "python.version",
+                CATEGORY,
+                "Python version",
+                explain(
+                    "The interpreter's version against the profile, and whether the pinned TensorFlow supports that Python at all.",
+                    "Each exam era pins one Python; pip cannot even install a pinned TensorFlow on a Python outside its range.",
+                    "Install the Python the profile names (from python.org) and create the exam virtualenv with it.",
+                ),
+            ),
+            Planned::new(
+                "python.venv",
+                CATEGORY,
+                "Virtualenv",
+                explain(
+                    "That the environment is a real virtualenv (pyvenv.cfg), that system site-packages do not leak in, and that pip is there.",
+                    "The exam plugin installs its pinned requirements into a virtualenv; packages leaking in from elsewhere shadow the pinned ones.",
+                    "Create a clean virtualenv: `python3.8 -m venv DIR`, without --system-site-packages.",
+                ),
+            ),
+            Planned::new(
+                "python.distribution",
+                CATEGORY,
+                "Python distribution",
+                explain(
+                    "Where the Python came from: python.org, pyenv, a distribution package, Homebrew, the Microsoft Store, or Anaconda.",
+                    "The handbooks say: Python from python.org, no Anaconda.",
+                    "Install Python from python.org and create the exam virtualenv with it.",
+                ),
+            ),
+        ]
+    }
+
+    fn run(&self, ctx: &Context) -> Vec<Finding> {
+        let plan = self.plan();
+        let env = ctx.python();
+        vec![
+            self.interpreter(ctx, env, &plan[0]),
+            self.version(ctx, env, &plan[1]),
+            self.venv(ctx, env, &plan[2]),
+            distribution(env, &plan[3]),
+        ]
+    }
+}
+
+/// The command that makes a fresh virtualenv with the profile's Python.
+fn create_venv_command(ctx: &Context, wanted: Option<&str>, dir: &Path, clear: bool) -> String {
+    let clear = if clear { " --clear" } else { "" };
+    let dir = quote(&dir.display().to_string());
+    match (ctx.host.os, wanted) {
+        (OsFamily::Windows, Some(v)) => format!("py -{v} -m venv{clear} {dir}"),
+        (OsFamily::Windows, None) => format!("py -m venv{clear} {dir}"),
+        (_, Some(v)) => format!("python{v} -m venv{clear} {dir}"),
+        (_, None) => format!("python3 -m venv{clear} {dir}"),
+    }
+}
+
+/// Quote a path or argument for pasting into a shell, only when it needs it.
+pub fn quote(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-:\\~=+".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('"', "\\\""))
+    }
+}
+
+fn not_started(plan: &Planned) -> Finding {
+    plan.finding()
+        .skip("not decided: the interpreter did not start (see python.interpreter)")
+}
+
+impl Python {
+    fn interpreter(&self, ctx: &Context, env: &PythonEnv, plan: &Planned) -> Finding {
+        let wanted = self.wanted.as_deref();
+        let located = match &env.discovery {
+            Discovery::Found(located) => located,
+            Discovery::Unusable {
+                origin,
+                path,
+                reason,
+            } => {
+                return plan
+                    .finding()
+                    .fail(format!("{} ({}) {reason}", path.display(), origin.describe()))
+                    .observe("path", path.display().to_string())
+                    .fix(format!(
+                        "Point --venv at the exam's virtualenv (PyCharm shows it under Settings > Project > Python Interpreter), or create one: `{}`",
+                        create_venv_command(ctx, wanted, path, false)
+                    ));
+            }
+            Discovery::NoPython => {
+                return plan
+                    .finding()
+                    .fail("no virtualenv given or found, and no python3 or python on PATH")
+                    .fix(format!(
+                        "Install Python {} from python.org, then create the exam virtualenv: `{}`",
+                        wanted.unwrap_or("3"),
+                        create_venv_command(ctx, wanted, Path::new("venv"), false)
+                    ));
+            }
+        };
+        let finding = plan
+            .finding()
+            .observe("interpreter", located.interpreter.display().to_string())
+            .observe("origin", located.origin.describe())
+            .observe(
+                "venv",
+                located.venv.as_ref().map(|v| v.display().to_string()),
+            );
+        match env.probe.as_ref() {
+            Some(Ok(probe)) => finding
+                .pass(format!(
+                    "{} ({})",
+                    located.interpreter.display(),
+                    located.origin.describe()
+                ))
+                .observe("executable", probe.executable.clone()),
+            Some(Err(error)) => self.broken(ctx, finding, located, error),
+            None => finding.fail("the interpreter was not probed"),
+        }
+    }
+
+    fn broken(
+        &self,
+        ctx: &Context,
+        finding: Finding,
+        located: &Located,
+        error: &ProbeError,
+    ) -> Finding {
+        let wanted = self.wanted.as_deref();
+        let recreate = |dir: &Path| {
+            format!(
+                "Recreate the virtualenv, then reinstall the pinned packages: `{}`",
+                create_venv_command(ctx, wanted, dir, true)
+            )
+        };
+        let base_home = located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone());
+        match error {
+            ProbeError::Missing(path) => match (&located.venv, base_home) {
+                (Some(venv), Some(home)) if !home.exists() => finding
+                    .fail(format!(
+                        "the virtualenv's base interpreter is gone: {} no longer exists",
+                        home.display()
+                    ))
+                    .detail(format!(
+                        "{} was made from the Python in {}, which was upgraded or removed; its `python` cannot start.",
+                        venv.display(),
+                        home.display()
+                    ))
+                    .observe("base_home", home.display().to_string())
+                    .fix(recreate(venv)),
+                (Some(venv), _) => finding
+                    .fail(format!("no interpreter at {}", path.display()))
+                    .fix(recreate(venv)),
+                (None, _) => finding.fail(format!("{} is gone", path.display())),
+            },
+            ProbeError::TimedOut(after) => finding
+                .fail(format!(
+                    "{} did not answer within {:.1} s and was stopped",
+                    located.interpreter.display(),
+                    after.as_secs_f64()
+                ))
+                .detail("A sitecustomize or .pth file in the environment may hang at start-up.")
+                .fix(match &located.venv {
+                    Some(venv) => recreate(venv),
+                    None => "Check that `python3 -c pass` returns; reinstall Python if it hangs.".into(),
+                }),
+            ProbeError::Failed(message) => {
+                let finding = finding.fail(format!("{} does not start: {message}", located.interpreter.display()));
+                match &located.venv {
+                    Some(venv) => finding.fix(recreate(venv)),
+                    None => finding.fix("Reinstall Python from python.org."),
+                }
+            }
+        }
+    }
+
+    fn version(&self, ctx: &Context, env: &PythonEnv, plan: &Planned) -> Finding {
+        let Some(probe) = env.probe_ok() else {
+            return not_started(plan);
+        };
+        let Some(version) = probe.version() else {
+            return plan
+                .finding()
+                .fail(format!("cannot read the version `{}`", probe.version));
+        };
+        let mut finding = plan
+            .finding()
+            .observe("version", version.to_string())
+            .observe("wanted", self.version.to_string());
+        let dir = env
+            .located()
+            .and_then(|l| l.venv.clone())
+            .unwrap_or_else(|| ctx.host.cwd.join("venv"));
+        let fix = format!(
+            "Install Python {} from python.org and recreate the virtualenv with it: `{}`",
+            self.wanted.as_deref().unwrap_or(""),
+            create_venv_command(ctx, self.wanted.as_deref(), &dir, true)
+        );
+        if let Some(tf) = &self.tensorflow
+            && let Some((low, high)) = tensorflow_python_range(tf)
+        {
+            let minor = Version::new(version.release().iter().take(2).copied());
+            finding = finding.observe("tensorflow_supports", format!("{low}-{high}"));
+            if minor < low || minor > high {
+                return finding
+                    .fail(format!(
+                        "Python {version}: tensorflow {tf} supports Python {low} to {high} only, so pip cannot install it here"
+                    ))
+                    .fix(fix);
+            }
+        }
+        if self.version.contains(&version) {
+            finding.pass(format!("Python {version} (wanted {})", self.version))
+        } else {
+            finding
+                .fail(format!(
+                    "Python {version}, but the profile wants {}",
+                    self.version
+                ))
+                .fix(fix)
+        }
+    }
+
+    fn venv(&self, ctx: &Context, env: &PythonEnv, plan: &Planned) -> Finding {
+        let Some(located) = env.located() else {
+            return plan.finding().skip("not decided: no environment was found");
+        };
+        let wanted = self.wanted.as_deref();
+        let Some(venv) = &located.venv else {
+            return plan
+                .finding()
+                .warn(format!(
+                    "not a virtualenv: {} is a system interpreter",
+                    located.interpreter.display()
+                ))
+                .detail(
+                    "The exam plugin installs its pinned packages into a virtualenv of its own.",
+                )
+                .fix(format!(
+                    "Create one and pass it with --venv: `{}`",
+                    create_venv_command(ctx, wanted, &ctx.host.cwd.join("venv"), false)
+                ));
+        };
+        let finding = plan.finding().observe("path", venv.display().to_string());
+        let Some(cfg) = &located.pyvenv_cfg else {
+            return finding
+                .fail(format!(
+                    "{} has no pyvenv.cfg: not a virtualenv made by `python -m venv`",
+                    venv.display()
+                ))
+                .fix(format!(
+                    "Create a real virtualenv: `{}`",
+                    create_venv_command(ctx, wanted, venv, true)
+                ));
+        };
+        let mut problems = Vec::new();
+        if cfg.include_system_site_packages {
+            problems.push(
+                "system site-packages leak in (include-system-site-packages = true)".to_string(),
+            );
+        }
+        let Some(probe) = env.probe_ok() else {
+            return if problems.is_empty() {
+                finding.pass(format!(
+                    "{} (pyvenv.cfg present; interpreter did not start)",
+                    venv.display()
+                ))
+            } else {
+                finding.warn(problems.join("; "))
+            };
+        };
+        problems.extend(leaks(probe));
+        let finding = finding.observe("pip", probe.pip.clone());
+        if probe.pip.is_none() {
+            let python = located.interpreter.display().to_string();
+            return finding
+                .fail("pip is missing from the virtualenv")
+                .details(problems)
+                .fix(format!("{} -m ensurepip --upgrade", quote(&python)));
+        }
+        if problems.is_empty() {
+            finding.pass(format!("{} (pip present, isolated)", venv.display()))
+        } else {
+            finding.warn(problems.join("; ")).fix(format!(
+                "Recreate it without system site-packages: `{}`",
+                create_venv_command(ctx, wanted, venv, true)
+            ))
+        }
+    }
+}
+
+/// Package directories on `sys.path` from outside the environment: what shadows its pins.
+fn leaks(probe: &Probe) -> Vec<String> {
+    let mut found = Vec::new();
+    if probe.user_site_enabled
+        && let Some(user) = &probe.user_site
+        && Path::new(user).is_dir()
+    {
+        found.push(format!("the user site-packages {user} is on sys.path"));
+    }
+    found.extend(
+        probe
+            .sys_path
+            .iter()
+            .filter(|p| p.ends_with("site-packages") && !Path::new(p).starts_with(&probe.prefix))
+            .filter(|p| Some(p.as_str()) != probe.user_site.as_deref())
+            .map(|p| format!("{p} is on sys.path from outside the virtualenv")),
+    );
+    found
+}
+
+/// What the base interpreter's paths and banner say about where it came from.
+fn identify(base: &str, banner: &str, has_conda_meta: bool) -> (&'static str, bool) {
+    let lower_banner = banner.to_ascii_lowercase();
+    let base_lower = base.to_ascii_lowercase().replace('\\', "/");
+    if has_conda_meta
+        || ["anaconda", "conda-forge", "continuum"]
+            .iter()
+            .any(|m| lower_banner.contains(m))
+        || ["conda", "miniforge", "mambaforge"]
+            .iter()
+            .any(|m| base_lower.contains(m))
+    {
+        return ("Anaconda/conda", false);
+    }
+    let origin = if base_lower.contains("/.pyenv/") || base_lower.contains("/pyenv-win/") {
+        "pyenv"
+    } else if base_lower.contains("windowsapps") {
+        "Microsoft Store"
+    } else if base_lower.starts_with("/library/frameworks/python.framework")
+        || base_lower.contains("/programs/python/python")
+        || base_lower.contains("program files/python")
+    {
+        "python.org"
+    } else if base_lower.starts_with("/opt/homebrew")
+        || base_lower.contains("/cellar/")
+        || base_lower.contains("linuxbrew")
+    {
+        "Homebrew"
+    } else if base_lower.starts_with("/usr") && !base_lower.starts_with("/usr/local") {
+        "the OS's package"
+    } else {
+        "a local build"
+    };
+    (origin, true)
+}
+
+fn distribution(env: &PythonEnv, plan: &Planned) -> Finding {
+    let Some(located) = env.located() else {
+        return plan.finding().skip("not decided: no environment was found");
+    };
+    let (base, banner) = match env.probe_ok() {
+        Some(probe) => (probe.base_prefix.clone(), probe.version_banner.clone()),
+        None => match located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone()) {
+            Some(home) => (home.display().to_string(), String::new()),
+            None => return not_started(plan),
+        },
+    };
+    let base_path = Path::new(&base);
+    let has_conda_meta = base_path.join("conda-meta").is_dir()
+        || base_path
+            .parent()
+            .is_some_and(|p| p.join("conda-meta").is_dir());
+    let (origin, allowed) = identify(&base, &banner, has_conda_meta);
+    let finding = plan
+        .finding()
+        .observe("origin", origin)
+        .observe("base_prefix", base.clone());
+    if !allowed {
+        return finding
+            .fail(format!("Anaconda/conda Python ({base}): the exam's handbooks forbid it"))
+            .fix("Install Python from python.org and create the exam virtualenv with it; remove the Anaconda plugin from PyCharm.");
+    }
+    if origin == "Microsoft Store" {
+        return finding
+            .warn(format!(
+                "Microsoft Store Python ({base}): the handbooks ask for python.org's"
+            ))
+            .fix("Install Python from python.org and create the exam virtualenv with it.");
+    }
+    finding.pass(format!("{origin} ({base})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifies_where_python_came_from() {
+        assert_eq!(
+            identify("/home/a/.pyenv/versions/3.8.18", "", false),
+            ("pyenv", true)
+        );
+        assert!(!identify("/opt/anaconda3", "3.8.5 (default) [GCC 7.3.0]", false).1);
+        assert!(!identify("/usr/local", "3.8.5 |Anaconda, Inc.| (default)", false).1);
+        assert!(!identify("/x", "", true).1);
+        assert_eq!(
+            identify(
+                "/Library/Frameworks/Python.framework/Versions/3.8",
+                "",
+                false
+            )
+            .0,
+            "python.org"
+        );
+        assert_eq!(
+            identify(
+                "C:\\Users\\a\\AppData\\Local\\Programs\\Python\\Python38",
+                "",
+                false
+            )
+            .0,
+            "python.org"
+        );
+        assert_eq!(
+            identify(
+                "C:\\Program Files\\WindowsApps\\PythonSoftwareFoundation.Python.3.8",
+                "",
+                false
+            )
+            .0,
+            "Microsoft Store"
+        );
+        assert_eq!(
+            identify("/opt/homebrew/opt/python@3.8/Frameworks", "", false).0,
+            "Homebrew"
+        );
+        assert_eq!(identify("/usr", "", false).0, "the OS's package");
+    }
+
+    #[test]
+    fn names_the_wanted_release() {
+        let spec = VersionSpecifiers::from_str("==3.8.*").unwrap();
+        assert_eq!(wanted_release(&spec).as_deref(), Some("3.8"));
+    }
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(quote("/home/a/venv/bin/python"), "/home/a/venv/bin/python");
+        assert_eq!(quote("C:\\Program Files\\x"), "\"C:\\Program Files\\x\"");
+    }
+}

@@ -1,0 +1,495 @@
+//! The Python environment the exam will use: which one, and what it holds. Found once per
+//! run: the interpreter is started at most once (one probe script answering in JSON), and
+//! package versions come from `.dist-info`/`.egg-info` metadata, never from imports.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use pep440_rs::Version;
+
+use crate::check::RunOptions;
+use crate::host::{Host, OsFamily, ProcessError, read_small};
+
+/// Why this environment was chosen, in the words the report uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    VirtualEnvVar,
+    WorkingDir(&'static str),
+    Path(&'static str),
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Flag => "given with --venv".into(),
+            Origin::VirtualEnvVar => "the active virtualenv ($VIRTUAL_ENV)".into(),
+            Origin::WorkingDir(name) => format!("./{name} in the working directory"),
+            Origin::Path(name) => format!("`{name}` on PATH: no virtualenv was given or found"),
+        }
+    }
+}
+
+/// `pyvenv.cfg`, the file that makes a directory a virtualenv.
+#[derive(Debug, Clone, Default)]
+pub struct PyvenvCfg {
+    /// The directory of the base interpreter the venv was made from.
+    pub home: Option<PathBuf>,
+    pub include_system_site_packages: bool,
+    pub version: Option<String>,
+}
+
+impl PyvenvCfg {
+    fn parse(text: &str) -> Self {
+        let mut cfg = PyvenvCfg::default();
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let value = value.trim();
+            match key.trim() {
+                "home" => cfg.home = Some(PathBuf::from(value)),
+                "include-system-site-packages" => {
+                    cfg.include_system_site_packages = value.eq_ignore_ascii_case("true")
+                }
+                "version" | "version_info" => cfg.version = Some(value.to_string()),
+                _ => {}
+            }
+        }
+        cfg
+    }
+}
+
+/// What the probe script reports.
+#[derive(Debug, Clone, Default)]
+pub struct Probe {
+    pub version: String,
+    pub version_banner: String,
+    pub executable: String,
+    pub prefix: String,
+    pub base_prefix: String,
+    pub implementation: String,
+    pub machine: String,
+    pub site_packages: Vec<String>,
+    pub user_site: Option<String>,
+    pub user_site_enabled: bool,
+    pub sys_path: Vec<String>,
+    /// Where pip's package is, when the environment has one.
+    pub pip: Option<String>,
+}
+
+impl Probe {
+    fn parse(stdout: &str) -> Option<Probe> {
+        let mut probe = Probe::default();
+        let mut saw_version = false;
+        for line in stdout.lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let value = value.to_string();
+            match key {
+                "version" => {
+                    saw_version = true;
+                    probe.version = value;
+                }
+                "version_banner" => probe.version_banner = value,
+                "executable" => probe.executable = value,
+                "prefix" => probe.prefix = value,
+                "base_prefix" => probe.base_prefix = value,
+                "implementation" => probe.implementation = value,
+                "machine" => probe.machine = value,
+                "site_packages" => probe.site_packages.push(value),
+                "user_site" => probe.user_site = Some(value),
+                "user_site_enabled" => probe.user_site_enabled = value == "True",
+                "sys_path" => probe.sys_path.push(value),
+                _ => {}
+            }
+        }
+        // pip is looked up on disk rather than by the interpreter: no import, no cost.
+        probe.pip = probe
+            .sys_path
+            .iter()
+            .map(|p| Path::new(p).join("pip").join("__init__.py"))
+            .find(|p| p.is_file())
+            .map(|p| p.display().to_string());
+        saw_version.then_some(probe)
+    }
+
+    pub fn version(&self) -> Option<Version> {
+        Version::from_str(&self.version).ok()
+    }
+
+    pub fn in_venv(&self) -> bool {
+        self.prefix != self.base_prefix
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ProbeError {
+    /// The interpreter file is not there.
+    Missing(PathBuf),
+    /// It is there but could not be started, or died, or printed no answer.
+    Failed(String),
+    TimedOut(Duration),
+}
+
+/// Where the environment is, before anything is started.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub origin: Origin,
+    /// The virtualenv directory; `None` when a bare interpreter on PATH was chosen.
+    pub venv: Option<PathBuf>,
+    pub interpreter: PathBuf,
+    pub pyvenv_cfg: Option<PyvenvCfg>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Discovery {
+    Found(Located),
+    /// `--venv` or `$VIRTUAL_ENV` names something that cannot be used.
+    Unusable {
+        origin: Origin,
+        path: PathBuf,
+        reason: String,
+    },
+    /// No virtualenv, and no Python on PATH.
+    NoPython,
+}
+
+pub struct PythonEnv {
+    pub discovery: Discovery,
+    pub probe: Option<Result<Probe, ProbeError>>,
+}
+
+/// The interpreter inside a virtualenv, by the host's OS layout.
+pub fn venv_interpreter(host: &Host, venv: &Path) -> PathBuf {
+    if host.os == OsFamily::Windows {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+impl PythonEnv {
+    pub fn discover(host: &Host, options: &RunOptions) -> Self {
+        let discovery = locate(host, options);
+        let probe = match &discovery {
+            Discovery::Found(located) => {
+                Some(probe(host, &located.interpreter, probe_deadline(options)))
+            }
+            _ => None,
+        };
+        PythonEnv { discovery, probe }
+    }
+
+    pub fn located(&self) -> Option<&Located> {
+        match &self.discovery {
+            Discovery::Found(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn probe_ok(&self) -> Option<&Probe> {
+        self.probe.as_ref()?.as_ref().ok()
+    }
+
+    /// Where installed packages live: what the interpreter said, else the venv's layout.
+    pub fn site_packages(&self, host: &Host) -> Vec<PathBuf> {
+        if let Some(probe) = self.probe_ok() {
+            let mut dirs: Vec<PathBuf> = probe.site_packages.iter().map(PathBuf::from).collect();
+            if probe.user_site_enabled {
+                dirs.extend(probe.user_site.iter().map(PathBuf::from));
+            }
+            return dirs.into_iter().filter(|d| d.is_dir()).collect();
+        }
+        let Some(venv) = self.located().and_then(|l| l.venv.as_ref()) else {
+            return Vec::new();
+        };
+        if host.os == OsFamily::Windows {
+            return vec![venv.join("Lib").join("site-packages")];
+        }
+        let Ok(entries) = std::fs::read_dir(venv.join("lib")) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path().join("site-packages"))
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+}
+
+/// The probe gets most of the check's deadline, so a hanging interpreter is reported by the
+/// check itself rather than by the runner.
+fn probe_deadline(options: &RunOptions) -> Duration {
+    options.timeout.mul_f64(0.8)
+}
+
+fn locate(host: &Host, options: &RunOptions) -> Discovery {
+    let given = options
+        .venv
+        .as_ref()
+        .map(|v| (Origin::Flag, host.user_path(v)))
+        .or_else(|| {
+            host.env("VIRTUAL_ENV")
+                .map(|v| (Origin::VirtualEnvVar, host.user_path(Path::new(v))))
+        });
+    if let Some((origin, path)) = given {
+        return match venv_at(host, &path) {
+            Ok(cfg) => Discovery::Found(Located {
+                origin,
+                interpreter: venv_interpreter(host, &path),
+                venv: Some(path),
+                pyvenv_cfg: cfg,
+            }),
+            Err(reason) => Discovery::Unusable {
+                origin,
+                path,
+                reason,
+            },
+        };
+    }
+    for name in ["venv", ".venv", "env"] {
+        let path = host.cwd.join(name);
+        if let Ok(cfg @ Some(_)) = venv_at(host, &path) {
+            return Discovery::Found(Located {
+                origin: Origin::WorkingDir(name),
+                interpreter: venv_interpreter(host, &path),
+                venv: Some(path),
+                pyvenv_cfg: cfg,
+            });
+        }
+    }
+    for name in ["python3", "python"] {
+        if let Some(interpreter) = host.which(name) {
+            return Discovery::Found(Located {
+                origin: Origin::Path(name),
+                venv: None,
+                interpreter,
+                pyvenv_cfg: None,
+            });
+        }
+    }
+    Discovery::NoPython
+}
+
+/// A directory that can be judged as a virtualenv: it exists and is a directory. Its
+/// `pyvenv.cfg` is read when there; its absence is judged by the `python.venv` check.
+fn venv_at(host: &Host, path: &Path) -> Result<Option<PyvenvCfg>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        _ => format!("cannot be read: {e}"),
+    })?;
+    if !meta.is_dir() {
+        return Err("is a file, not a virtualenv directory".into());
+    }
+    let cfg_path = path.join("pyvenv.cfg");
+    let cfg = read_small(&cfg_path).ok().map(|t| PyvenvCfg::parse(&t));
+    if cfg.is_none() && !venv_interpreter(host, path).exists() {
+        return Err("is not a virtualenv: it has no pyvenv.cfg and no Python interpreter".into());
+    }
+    Ok(cfg)
+}
+
+/// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
+/// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`, `os`,
+/// `site`): each extra import costs milliseconds, and the whole run is meant to cost about one
+/// interpreter start. One `key=value` line per fact; list facts repeat their key.
+const PROBE_SCRIPT: &str = r#"
+import sys, os, site
+v = sys.version_info
+def say(k, x):
+    if x is not None:
+        sys.stdout.write("%s=%s\n" % (k, str(x).replace("\n", " ")))
+say("version", "%d.%d.%d" % (v[0], v[1], v[2]))
+say("version_banner", sys.version)
+say("executable", sys.executable)
+say("prefix", sys.prefix)
+say("base_prefix", getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix)))
+say("implementation", getattr(getattr(sys, "implementation", None), "name", "cpython"))
+try:
+    say("machine", os.uname()[4])
+except Exception:
+    say("machine", os.environ.get("PROCESSOR_ARCHITECTURE"))
+try:
+    sp = site.getsitepackages()
+except Exception:
+    sp = [p for p in sys.path if p.endswith("site-packages")]
+for p in sp:
+    say("site_packages", p)
+try:
+    say("user_site", site.getusersitepackages())
+except Exception:
+    pass
+say("user_site_enabled", bool(site.ENABLE_USER_SITE))
+for p in sys.path:
+    say("sys_path", p)
+"#;
+
+fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, ProbeError> {
+    // `exists` follows symlinks: a venv whose base interpreter vanished has a dangling link.
+    if !interpreter.exists() {
+        return Err(ProbeError::Missing(interpreter.to_path_buf()));
+    }
+    // -B: the probe must not write bytecode into the user's environment.
+    let output = match host.run(interpreter, &["-B", "-c", PROBE_SCRIPT], deadline) {
+        Ok(o) => o,
+        Err(ProcessError::TimedOut { after, .. }) => return Err(ProbeError::TimedOut(after)),
+        Err(ProcessError::NotFound { .. }) => {
+            return Err(ProbeError::Missing(interpreter.to_path_buf()));
+        }
+        Err(e) => return Err(ProbeError::Failed(e.to_string())),
+    };
+    if !output.status.success() {
+        let how = match output.signal() {
+            Some(signal) => format!("was killed by signal {signal}"),
+            None => format!("exited with {}", output.status),
+        };
+        return Err(ProbeError::Failed(format!(
+            "{how}: {}",
+            last_line(&output.stderr)
+        )));
+    }
+    Probe::parse(&output.stdout).ok_or_else(|| {
+        ProbeError::Failed(format!(
+            "gave no answer the probe understands; stderr: {}",
+            last_line(&output.stderr)
+        ))
+    })
+}
+
+/// The last non-empty line of a program's error output: usually the exception.
+pub fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(no output)")
+        .to_string()
+}
+
+/// A package name as pip compares it (PEP 503): lower case, runs of `-_.` as one `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+            continue;
+        }
+        if separator && !out.is_empty() {
+            out.push('-');
+        }
+        separator = false;
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// One installed distribution, read from its metadata.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub name: String,
+    pub version: Result<Version, String>,
+    pub metadata: PathBuf,
+}
+
+/// The installed distributions among `wanted` (normalized names), from metadata files.
+/// A directory name only nominates a candidate; the `Name`/`Version` headers decide.
+pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<String, Installed> {
+    let mut found = BTreeMap::new();
+    for dir in site_packages {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = file_name
+                .strip_suffix(".dist-info")
+                .or_else(|| file_name.strip_suffix(".egg-info"))
+            else {
+                continue;
+            };
+            let dir_name = normalize(stem.split('-').next().unwrap_or(stem));
+            if !wanted.contains(&dir_name) || found.contains_key(&dir_name) {
+                continue;
+            }
+            let path = entry.path();
+            let metadata = if file_name.ends_with(".dist-info") {
+                path.join("METADATA")
+            } else if path.is_dir() {
+                path.join("PKG-INFO")
+            } else {
+                path.clone()
+            };
+            let installed = read_metadata(&metadata, stem);
+            found.insert(normalize(&installed.name), installed);
+        }
+    }
+    found
+}
+
+fn read_metadata(path: &Path, stem: &str) -> Installed {
+    let fallback_name = stem.split('-').next().unwrap_or(stem).to_string();
+    let text = match read_small(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return Installed {
+                name: fallback_name,
+                version: Err(format!("cannot read {}: {e}", path.display())),
+                metadata: path.to_path_buf(),
+            };
+        }
+    };
+    let header = |key: &str| {
+        text.lines()
+            .take_while(|l| !l.trim().is_empty())
+            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+    };
+    let name = header("Name:").unwrap_or(fallback_name);
+    let version = match header("Version:") {
+        None => Err(format!("{} has no Version header", path.display())),
+        Some(v) => Version::from_str(&v).map_err(|e| {
+            format!(
+                "{} has a version pip cannot read ({v}): {e}",
+                path.display()
+            )
+        }),
+    };
+    Installed {
+        name,
+        version,
+        metadata: path.to_path_buf(),
+    }
+}
+
+/// Which Python versions a TensorFlow release supports (tensorflow.org "Build from source",
+/// Linux CPU; shared/EXAM-FACTS.md). `None` for releases the table does not cover.
+pub fn tensorflow_python_range(tensorflow: &Version) -> Option<(Version, Version)> {
+    let release = tensorflow.release();
+    let (major, minor) = (
+        release.first().copied()?,
+        release.get(1).copied().unwrap_or(0),
+    );
+    if major != 2 {
+        return None;
+    }
+    let (low, high) = match minor {
+        0 => (3, 7),
+        1 => (5, 7),
+        2 | 3 => (5, 8),
+        4 => (6, 8),
+        5 | 6 => (6, 9),
+        7 => (7, 9),
+        8..=11 => (7, 10),
+        12 | 13 => (8, 11),
+        14 | 15 => (9, 11),
+        16 => (9, 12),
+        _ => return None,
+    };
+    Some((Version::new([3, low]), Version::new([3, high])))
+}

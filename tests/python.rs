@@ -1,0 +1,650 @@
+//! The `python` and `packages` kinds against real virtualenvs made with `python -m venv`, with
+//! installed packages laid down as real `.dist-info` metadata. Nothing touches the network.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A pyenv-installed interpreter of `minor` (e.g. "3.8"), if this machine has one.
+fn pyenv_python(minor: &str) -> Option<PathBuf> {
+    let root = Command::new("pyenv").arg("root").output().ok()?;
+    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(&format!("{minor}."))
+                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
+            })
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|v| v.join("bin/python3"))
+        .filter(|p| p.exists())
+}
+
+macro_rules! require_python {
+    ($minor:expr) => {
+        match pyenv_python($minor) {
+            Some(p) => p,
+            None => {
+                eprintln!(
+                    "skipped: no Python {} under `pyenv root` on this machine",
+                    $minor
+                );
+                return;
+            }
+        }
+    };
+}
+
+/// A real virtualenv; with `pip`, ensurepip installs pip into it (slower).
+fn make_venv(python: &Path, dir: &Path, pip: bool) -> PathBuf {
+    let mut command = Command::new(python);
+    command.args(["-m", "venv"]);
+    if !pip {
+        command.arg("--without-pip");
+    }
+    let status = command.arg(dir).status().expect("python starts");
+    assert!(status.success(), "python -m venv failed");
+    dir.to_path_buf()
+}
+
+fn site_packages(venv: &Path) -> PathBuf {
+    let lib = venv.join("lib");
+    let entry = std::fs::read_dir(&lib).unwrap().flatten().next().unwrap();
+    entry.path().join("site-packages")
+}
+
+/// Lay down a distribution's metadata as pip would.
+fn install_metadata(venv: &Path, name: &str, version: &str) {
+    let dir = site_packages(venv).join(format!("{}-{version}.dist-info", name.replace('-', "_")));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test\n\nLong description.\nVersion: 0.0\n"),
+    )
+    .unwrap();
+}
+
+/// A module next to its metadata, for `--deep` to import.
+fn install_module(venv: &Path, name: &str, version: &str, body: &str) {
+    install_metadata(venv, name, version);
+    let dir = site_packages(venv).join(name.replace('-', "_"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("__init__.py"), body).unwrap();
+}
+
+fn profile(dir: &Path, python: &str, tensorflow: Option<&str>, pins: &[&str]) -> PathBuf {
+    let tf = tensorflow
+        .map(|v| format!("tensorflow = \"{v}\"\n"))
+        .unwrap_or_default();
+    let pins: Vec<String> = pins.iter().map(|p| format!("\"{p}\"")).collect();
+    let text = format!(
+        "{PROFILE_HEADER}{tf}\n[[check]]\nkind = \"python\"\nversion = \"{python}\"\n\n[[check]]\nkind = \"packages\"\npins = [{}]\n",
+        pins.join(", ")
+    );
+    profile_file(dir, "profile.toml", &text)
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+fn status(report: &Value, id: &str) -> String {
+    check(report, id)["status"].as_str().unwrap().to_string()
+}
+
+fn summary(report: &Value, id: &str) -> String {
+    check(report, id)["summary"].as_str().unwrap().to_string()
+}
+
+fn run_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
+    let run = run(preflight(cwd).arg("--json").args(args));
+    (run.code, json(&run))
+}
+
+const PINS_2_9: &[&str] = &["tensorflow==2.9.0", "numpy==1.22.4", "Pillow==9.1.1"];
+
+#[test]
+fn a_venv_holding_exactly_the_pins_is_ready() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), true);
+    install_metadata(&venv, "tensorflow", "2.9.0");
+    install_metadata(&venv, "numpy", "1.22.4");
+    install_metadata(&venv, "Pillow", "9.1.1");
+    let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
+    let (code, report) = run_json(
+        dir.path(),
+        &[
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python,packages",
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    for id in [
+        "python.interpreter",
+        "python.version",
+        "python.venv",
+        "packages.tensorflow",
+        "packages.numpy",
+        "packages.pillow",
+        "packages.compat",
+    ] {
+        assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
+    }
+    // Found as ./venv in the working directory, and said so.
+    assert!(summary(&report, "python.interpreter").contains("./venv in the working directory"));
+    assert_eq!(
+        check(&report, "packages.numpy")["observed"]["version"],
+        "1.22.4"
+    );
+    assert_eq!(status(&report, "python.deep"), "skip");
+}
+
+#[test]
+fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("exam env"), false);
+    install_metadata(&venv, "tensorflow", "2.10.1");
+    install_metadata(&venv, "numpy", "1.22.4");
+    let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
+    let (code, report) = run_json(
+        dir.path(),
+        &[
+            "--profile",
+            p.to_str().unwrap(),
+            "--venv",
+            venv.to_str().unwrap(),
+            "--only",
+            "packages",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        summary(&report, "packages.tensorflow"),
+        "2.10.1 installed, wanted ==2.9.0"
+    );
+    assert_eq!(
+        summary(&report, "packages.pillow"),
+        "not installed (wanted ==9.1.1)"
+    );
+    assert_eq!(status(&report, "packages.numpy"), "pass");
+    let fix = check(&report, "packages.tensorflow")["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let interpreter = venv.join("bin/python").display().to_string();
+    assert_eq!(
+        fix,
+        format!("\"{interpreter}\" -m pip install \"tensorflow==2.9.0\" \"Pillow==9.1.1\"")
+    );
+    assert_eq!(
+        check(&report, "packages.pillow")["fix"].as_str().unwrap(),
+        fix
+    );
+}
+
+#[test]
+fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join(".venv"), false);
+    install_metadata(&venv, "tensorflow-cpu", "2.9.0");
+    install_metadata(&venv, "tensorflow_datasets", "4.6.0");
+    let p = profile(
+        dir.path(),
+        "==3.8.*",
+        Some("2.9.0"),
+        &["tensorflow==2.9.0", "tensorflow-datasets==4.6.*"],
+    );
+    let (code, report) = run_json(
+        dir.path(),
+        &["--profile", p.to_str().unwrap(), "--only", "packages"],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        summary(&report, "packages.tensorflow"),
+        "2.9.0 (as tensorflow-cpu)"
+    );
+    assert_eq!(status(&report, "packages.tensorflow-datasets"), "pass");
+}
+
+#[test]
+fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    install_metadata(&venv, "tensorflow", "2.13.0");
+    install_metadata(&venv, "numpy", "2.0.1");
+    let p = profile(
+        dir.path(),
+        "==3.8.*",
+        Some("2.13.0"),
+        &["tensorflow==2.13.0"],
+    );
+    let (code, report) = run_json(
+        dir.path(),
+        &["--profile", p.to_str().unwrap(), "--only", "packages"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "packages.tensorflow"), "pass");
+    let compat = check(&report, "packages.compat");
+    assert_eq!(compat["status"], "fail");
+    assert!(
+        compat["summary"]
+            .as_str()
+            .unwrap()
+            .contains("numpy 2.0.1 with installed tensorflow 2.13.0")
+    );
+    assert!(
+        compat["fix"]
+            .as_str()
+            .unwrap()
+            .ends_with("-m pip install \"numpy<2\"")
+    );
+}
+
+#[test]
+fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
+    let python = require_python!("3.11");
+    let dir = TempDir::new().unwrap();
+    make_venv(&python, &dir.path().join("venv"), false);
+    let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
+    let (_, report) = run_json(
+        dir.path(),
+        &[
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python.version,packages.tensorflow",
+        ],
+    );
+    assert!(
+        summary(&report, "python.version")
+            .contains("tensorflow 2.9.0 supports Python 3.7 to 3.10 only"),
+        "{report:#}"
+    );
+    assert!(summary(&report, "packages.tensorflow").starts_with("not installed, and cannot be"));
+    assert!(
+        check(&report, "python.version")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("python3.8 -m venv --clear")
+    );
+}
+
+#[test]
+fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    // What an upgraded-away base leaves: pyvenv.cfg and links pointing at nothing.
+    let gone = dir.path().join("old-python/bin");
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        format!(
+            "home = {}\ninclude-system-site-packages = false\nversion = 3.8.18\n",
+            gone.display()
+        ),
+    )
+    .unwrap();
+    for name in ["python", "python3", "python3.8"] {
+        let link = venv.join("bin").join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(gone.join("python3.8"), &link).unwrap();
+    }
+    install_metadata(&venv, "numpy", "1.22.4");
+    let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), &["numpy==1.22.4"]);
+    let (code, report) = run_json(
+        dir.path(),
+        &[
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python,packages",
+        ],
+    );
+    assert_eq!(code, 1);
+    let interpreter = check(&report, "python.interpreter");
+    assert_eq!(interpreter["status"], "fail");
+    assert!(interpreter["summary"].as_str().unwrap().contains(&format!(
+        "base interpreter is gone: {} no longer exists",
+        gone.display()
+    )));
+    assert!(
+        interpreter["fix"]
+            .as_str()
+            .unwrap()
+            .contains("python3.8 -m venv --clear"),
+        "{interpreter:#}"
+    );
+    assert_eq!(status(&report, "python.version"), "skip");
+    // Metadata is still read from files without the interpreter.
+    assert_eq!(status(&report, "packages.numpy"), "pass");
+}
+
+#[test]
+fn a_hanging_interpreter_fails_at_the_deadline() {
+    let dir = TempDir::new().unwrap();
+    let venv = dir.path().join("venv");
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    let python = venv.join("bin/python");
+    std::fs::write(&python, "#!/bin/sh\nsleep 60\n").unwrap();
+    let mut perms = std::fs::metadata(&python).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&python, perms).unwrap();
+    let started = Instant::now();
+    let (code, report) = run_json(dir.path(), &["--only", "python", "--timeout", "1"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1);
+    assert!(
+        summary(&report, "python.interpreter").contains("did not answer within 0.8 s"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn bad_venv_arguments_are_clear_findings() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("a-file"), "x").unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    for (arg, expected) in [
+        ("nowhere", "does not exist"),
+        ("a-file", "is a file, not a virtualenv directory"),
+        ("empty", "is not a virtualenv"),
+    ] {
+        let (code, report) = run_json(dir.path(), &["--only", "python,packages", "--venv", arg]);
+        assert_eq!(code, 1, "{arg}");
+        let interpreter = check(&report, "python.interpreter");
+        assert!(
+            interpreter["summary"].as_str().unwrap().contains(expected),
+            "{arg}: {interpreter:#}"
+        );
+        assert!(
+            interpreter["summary"]
+                .as_str()
+                .unwrap()
+                .contains("given with --venv")
+        );
+        assert_eq!(status(&report, "packages.tensorflow"), "skip");
+    }
+}
+
+#[test]
+fn virtual_env_variable_is_used_and_path_python_warns() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("somewhere"), false);
+    let active = run(preflight(dir.path()).env("VIRTUAL_ENV", &venv).args([
+        "--json",
+        "--only",
+        "python.interpreter",
+    ]));
+    assert!(summary(&json(&active), "python.interpreter").contains("$VIRTUAL_ENV"));
+    // No venv anywhere: the python on PATH, with a warning that the exam wants a venv.
+    let bin = python.parent().unwrap();
+    let on_path = run(preflight(dir.path()).env("PATH", bin).args([
+        "--json",
+        "--only",
+        "python.interpreter,python.venv",
+    ]));
+    let report = json(&on_path);
+    assert!(
+        summary(&report, "python.interpreter").contains("`python3` on PATH"),
+        "{report:#}"
+    );
+    assert_eq!(status(&report, "python.venv"), "warn");
+    // And nothing at all on PATH.
+    let nothing = run(preflight(dir.path()).env("PATH", dir.path()).args([
+        "--json",
+        "--only",
+        "python.interpreter",
+    ]));
+    assert!(
+        summary(&json(&nothing), "python.interpreter").contains("no python3 or python on PATH")
+    );
+}
+
+#[test]
+fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let (_, report) = run_json(dir.path(), &["--only", "python.venv"]);
+    assert_eq!(
+        summary(&report, "python.venv"),
+        "pip is missing from the virtualenv"
+    );
+    assert!(
+        check(&report, "python.venv")["fix"]
+            .as_str()
+            .unwrap()
+            .ends_with("-m ensurepip --upgrade")
+    );
+    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        cfg.replace(
+            "include-system-site-packages = false",
+            "include-system-site-packages = true",
+        ),
+    )
+    .unwrap();
+    let (_, report) = run_json(dir.path(), &["--only", "python.venv"]);
+    // The base's own pip now leaks in too, so the venv is judged a leak rather than pip-less.
+    assert_eq!(status(&report, "python.venv"), "warn");
+    assert!(
+        summary(&report, "python.venv").contains("system site-packages leak in"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let site = site_packages(&venv);
+    let bad = site.join("numpy-1.22.4.dist-info");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("METADATA"),
+        "Name: numpy\nVersion: one.point.two\n",
+    )
+    .unwrap();
+    // METADATA that is a directory cannot be read.
+    std::fs::create_dir_all(site.join("Pillow-9.1.1.dist-info/METADATA")).unwrap();
+    // A huge METADATA is refused, not loaded.
+    let huge = site.join("tensorflow-2.9.0.dist-info");
+    std::fs::create_dir_all(&huge).unwrap();
+    std::fs::write(huge.join("METADATA"), "Name: tensorflow\n".repeat(200_000)).unwrap();
+    let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
+    let run = run(preflight(dir.path()).args([
+        "--json",
+        "--only",
+        "packages",
+        "--profile",
+        p.to_str().unwrap(),
+    ]));
+    assert!(!run.stderr.contains("panicked"));
+    let report = json(&run);
+    assert!(
+        summary(&report, "packages.numpy").contains("version pip cannot read (one.point.two)"),
+        "{report:#}"
+    );
+    assert!(summary(&report, "packages.pillow").contains("metadata is unusable: cannot read"));
+    assert!(summary(&report, "packages.tensorflow").contains("larger than"));
+}
+
+#[test]
+fn the_interpreter_starts_once_and_twice_with_deep() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    // Count every start of the venv's python through a wrapper in its place.
+    let real = std::fs::read_link(venv.join("bin/python")).unwrap();
+    let real = if real.is_absolute() {
+        real
+    } else {
+        venv.join("bin").join(real)
+    };
+    let counter = dir.path().join("starts");
+    std::fs::remove_file(venv.join("bin/python")).unwrap();
+    std::fs::write(
+        venv.join("bin/python"),
+        format!(
+            "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
+            counter.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(venv.join("bin/python"))
+        .unwrap()
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(venv.join("bin/python"), perms).unwrap();
+    install_module(&venv, "examlib", "1.0", "__version__ = '1.0'\n");
+    let p = profile(dir.path(), "==3.8.*", None, &["examlib==1.0"]);
+    let starts = || {
+        std::fs::read_to_string(&counter)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let (_, report) = run_json(dir.path(), &["--offline", "--profile", p.to_str().unwrap()]);
+    assert_eq!(status(&report, "python.version"), "pass", "{report:#}");
+    assert_eq!(starts(), 1, "a run starts the interpreter once");
+    let (_, report) = run_json(
+        dir.path(),
+        &["--offline", "--deep", "--profile", p.to_str().unwrap()],
+    );
+    assert_eq!(starts(), 3, "--deep starts it once more");
+    assert_eq!(status(&report, "python.deep"), "pass", "{report:#}");
+    assert_eq!(
+        summary(&report, "python.deep"),
+        "imported 1 packages; TensorFlow is not installed, so no model was trained"
+    );
+}
+
+#[test]
+fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
+    let python = require_python!("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    install_module(&venv, "drifted", "2.0", "__version__ = '1.0'\n");
+    let p = profile(dir.path(), "==3.8.*", None, &["drifted"]);
+    let (_, report) = run_json(
+        dir.path(),
+        &[
+            "--deep",
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python.deep",
+        ],
+    );
+    assert_eq!(status(&report, "python.deep"), "warn", "{report:#}");
+    assert_eq!(
+        check(&report, "python.deep")["details"][0],
+        "drifted: imported 1.0, metadata says 2.0"
+    );
+
+    install_module(
+        &venv,
+        "broken",
+        "1.0",
+        "raise ImportError('DLL load failed while importing _pywrap: not found')\n",
+    );
+    let p = profile(dir.path(), "==3.8.*", None, &["broken"]);
+    let (code, report) = run_json(
+        dir.path(),
+        &[
+            "--deep",
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python.deep",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        summary(&report, "python.deep")
+            .contains("import of broken failed: ImportError: DLL load failed"),
+        "{report:#}"
+    );
+    assert!(
+        check(&report, "python.deep")["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("Visual C++")
+    );
+
+    install_module(
+        &venv,
+        "illegal",
+        "1.0",
+        "import os, signal\nos.kill(os.getpid(), signal.SIGILL)\n",
+    );
+    let p = profile(dir.path(), "==3.8.*", None, &["illegal"]);
+    let (_, report) = run_json(
+        dir.path(),
+        &[
+            "--deep",
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python.deep",
+        ],
+    );
+    assert_eq!(
+        summary(&report, "python.deep"),
+        "Python crashed with SIGILL (illegal instruction) while importing illegal"
+    );
+
+    install_module(&venv, "slow", "1.0", "import time\ntime.sleep(60)\n");
+    let p = profile(dir.path(), "==3.8.*", None, &["slow"]);
+    let started = Instant::now();
+    let (_, report) = run_json(
+        dir.path(),
+        &[
+            "--deep",
+            "--deep-timeout",
+            "1",
+            "--profile",
+            p.to_str().unwrap(),
+            "--only",
+            "python.deep",
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+    assert!(
+        summary(&report, "python.deep").contains("did not finish within 1 s"),
+        "{report:#}"
+    );
+}
