@@ -19,6 +19,7 @@ pub const KINDS: &[Kind] = &[
     checks::system::KIND,
     checks::python::KIND,
     checks::packages::KIND,
+    checks::pycharm::KIND,
 ];
 
 pub fn find(name: &str) -> Option<&'static Kind> {

@@ -1,5 +1,6 @@
 //! One module per check kind; each exports a `KIND` that `registry::KINDS` lists.
 
 pub mod packages;
+pub mod pycharm;
 pub mod python;
 pub mod system;

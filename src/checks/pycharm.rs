@@ -1,0 +1,723 @@
+//! `pycharm`: the PyCharm installs on the machine, the chosen one's version, and the exam
+//! plugin in that install's plugin directory. Every path comes from the Host.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Deserialize;
+
+use crate::check::{Check, Context, Explain, Planned};
+use crate::host::{Host, OsFamily, SMALL_FILE_LIMIT, read_bounded, read_small};
+use crate::registry::{ConfigError, Kind, KindConfig};
+use crate::report::Finding;
+
+pub const KIND: Kind = Kind {
+    name: "pycharm",
+    build,
+};
+
+const CATEGORY: &str = "pycharm";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// PEP 440 specifier over IDE versions (`>=2020.2,<2020.3`); absent: any version.
+    #[serde(default)]
+    version: Option<String>,
+    /// `<name>` values in plugin.xml that identify the exam plugin.
+    #[serde(default = "default_plugin_names")]
+    plugin_names: Vec<String>,
+    /// `<id>` values in plugin.xml that identify the exam plugin.
+    #[serde(default)]
+    plugin_ids: Vec<String>,
+}
+
+fn default_plugin_names() -> Vec<String> {
+    vec!["Google Developers Certification".into()]
+}
+
+fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
+    let parsed: Config = config.parse()?;
+    let version = match &parsed.version {
+        None => None,
+        Some(text) => Some(VersionSpecifiers::from_str(text).map_err(|e| {
+            config.error(
+                "version",
+                format!("not a version specifier (like \">=2021.3\"): {e}"),
+            )
+        })?),
+    };
+    if parsed.plugin_names.is_empty() && parsed.plugin_ids.is_empty() {
+        return Err(config.error(
+            "plugin_names",
+            "name the exam plugin by plugin_names or plugin_ids",
+        ));
+    }
+    Ok(Box::new(PyCharm {
+        version,
+        plugin_names: parsed.plugin_names,
+        plugin_ids: parsed.plugin_ids,
+    }))
+}
+
+struct PyCharm {
+    version: Option<VersionSpecifiers>,
+    plugin_names: Vec<String>,
+    plugin_ids: Vec<String>,
+}
+
+/// One install, as its own files describe it.
+#[derive(Debug, Clone)]
+pub struct Install {
+    pub root: PathBuf,
+    pub name: String,
+    pub version: Option<Version>,
+    pub build: Option<String>,
+    pub data_directory: Option<String>,
+    pub community: bool,
+    /// Why the install's description could not be read, when it could not.
+    pub problem: Option<String>,
+}
+
+impl Install {
+    fn describe(&self) -> String {
+        let version = self
+            .version
+            .as_ref()
+            .map_or("(unknown version)".into(), |v| v.to_string());
+        let build = self
+            .build
+            .as_ref()
+            .map(|b| format!(", build {b}"))
+            .unwrap_or_default();
+        format!("{} {version}{build} at {}", self.name, self.root.display())
+    }
+}
+
+impl Check for PyCharm {
+    fn plan(&self) -> Vec<Planned> {
+        let wanted = self.wanted();
+        vec![
+            Planned::new("pycharm.install", CATEGORY, "PyCharm install", Explain {
+                what: "Finds every PyCharm install (standalone, snap, JetBrains Toolbox, launchers on PATH, /Applications, Program Files) and reads its product-info.json or build.txt.".into(),
+                why: "The exam runs inside PyCharm, through the exam plugin.".into(),
+                fix: format!("Install PyCharm {wanted} from JetBrains' download page (older releases are under \"Other versions\")."),
+            }),
+            Planned::new("pycharm.version", CATEGORY, "PyCharm version", Explain {
+                what: format!("The chosen install's version against the profile ({wanted})."),
+                why: "Each handbook names the PyCharm versions the exam plugin worked with; e.g. the Dec 2020 plugin did not work on 2020.3.".into(),
+                fix: format!("Install PyCharm {wanted}; several versions can live side by side."),
+            }),
+            Planned::new("pycharm.plugin", CATEGORY, "Exam plugin", Explain {
+                what: "The exam plugin is installed for the chosen PyCharm: its META-INF/plugin.xml is found in that version's plugin directory.".into(),
+                why: "The exam starts, fetches its project and submits answers only through the plugin.".into(),
+                fix: "In PyCharm: Settings (Preferences on macOS) > Plugins > Marketplace, search \"Google Developers Certification\", Install, restart PyCharm.".into(),
+            }),
+        ]
+    }
+
+    fn run(&self, ctx: &Context) -> Vec<Finding> {
+        let plan = self.plan();
+        let installs = find_installs(&ctx.host);
+        let chosen = self.choose(&installs);
+        vec![
+            self.install(ctx, &plan[0], &installs, chosen),
+            self.judge_version(&plan[1], chosen),
+            self.plugin(ctx, &plan[2], chosen),
+        ]
+    }
+}
+
+impl PyCharm {
+    fn wanted(&self) -> String {
+        self.version
+            .as_ref()
+            .map_or("(any version)".into(), |v| v.to_string())
+    }
+
+    fn fits(&self, install: &Install) -> bool {
+        match (&self.version, &install.version) {
+            (None, _) => true,
+            (Some(spec), Some(v)) => spec.contains(v),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The install to judge: a readable one in the profile's range, else the newest readable.
+    fn choose<'a>(&self, installs: &'a [Install]) -> Option<&'a Install> {
+        let readable = || installs.iter().filter(|i| i.version.is_some());
+        readable()
+            .filter(|i| self.fits(i))
+            .max_by(|a, b| a.version.cmp(&b.version))
+            .or_else(|| readable().max_by(|a, b| a.version.cmp(&b.version)))
+            .or_else(|| installs.first())
+    }
+
+    fn install(
+        &self,
+        ctx: &Context,
+        plan: &Planned,
+        installs: &[Install],
+        chosen: Option<&Install>,
+    ) -> Finding {
+        let Some(chosen) = chosen else {
+            return plan
+                .finding()
+                .fail("no PyCharm install found")
+                .fix(download_advice(ctx.host.os, &self.wanted()));
+        };
+        let listed: Vec<String> = installs
+            .iter()
+            .map(|i| match &i.problem {
+                Some(p) => format!("{} ({p})", i.describe()),
+                None => i.describe(),
+            })
+            .collect();
+        let finding = plan
+            .finding()
+            .observe(
+                "installs",
+                installs
+                    .iter()
+                    .map(|i| i.root.display().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .observe("chosen", chosen.root.display().to_string())
+            .details(if installs.len() > 1 {
+                listed
+            } else {
+                Vec::new()
+            });
+        if chosen.version.is_none() {
+            return finding
+                .fail(format!(
+                    "found {}, but cannot read its version: {}",
+                    chosen.root.display(),
+                    chosen
+                        .problem
+                        .as_deref()
+                        .unwrap_or("no product-info.json or build.txt")
+                ))
+                .fix(format!(
+                    "Reinstall PyCharm {}: the install looks damaged.",
+                    self.wanted()
+                ));
+        }
+        let more = if installs.len() > 1 {
+            format!(" ({} installs found)", installs.len())
+        } else {
+            String::new()
+        };
+        finding.pass(format!("{}{more}", chosen.describe()))
+    }
+
+    fn judge_version(&self, plan: &Planned, chosen: Option<&Install>) -> Finding {
+        let Some(version) = chosen.and_then(|i| i.version.as_ref()) else {
+            return plan
+                .finding()
+                .skip("not decided: no readable PyCharm install");
+        };
+        let finding = plan
+            .finding()
+            .observe("version", version.to_string())
+            .observe("wanted", self.version.as_ref().map(|v| v.to_string()));
+        match &self.version {
+            None => finding.pass(format!("{version} (any version will do)")),
+            Some(spec) if spec.contains(version) => finding.pass(format!("{version} (wanted {spec})")),
+            Some(spec) => finding
+                .fail(format!("PyCharm {version}, but this exam era needs {spec}"))
+                .fix(format!("Install PyCharm {spec} beside it (JetBrains' download page, \"Other versions\") and open the exam from that one.")),
+        }
+    }
+
+    fn plugin(&self, ctx: &Context, plan: &Planned, chosen: Option<&Install>) -> Finding {
+        let Some(install) = chosen.filter(|i| i.data_directory.is_some()) else {
+            return plan
+                .finding()
+                .skip("not decided: no readable PyCharm install");
+        };
+        let dirs = plugin_dirs(&ctx.host, install);
+        let mut seen = Vec::new();
+        for dir in &dirs {
+            for (path, descriptor) in plugins_in(dir) {
+                let matches = self
+                    .plugin_ids
+                    .iter()
+                    .any(|id| descriptor.id.as_deref() == Some(id.as_str()))
+                    || self.plugin_names.iter().any(|n| {
+                        descriptor
+                            .name
+                            .as_deref()
+                            .is_some_and(|d| d.eq_ignore_ascii_case(n))
+                    });
+                if matches {
+                    return plan
+                        .finding()
+                        .pass(format!(
+                            "{} at {}",
+                            descriptor.name.clone().unwrap_or_default(),
+                            path.display()
+                        ))
+                        .observe("path", path.display().to_string())
+                        .observe("id", descriptor.id.clone())
+                        .observe("version", descriptor.version.clone());
+                }
+                seen.push(
+                    descriptor
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| path.display().to_string()),
+                );
+            }
+        }
+        let looked: Vec<String> = dirs
+            .iter()
+            .map(|d| format!("looked in {}", d.display()))
+            .collect();
+        plan.finding()
+            .fail(format!(
+                "the exam plugin is not installed for {}",
+                install.name
+            ))
+            .details(looked)
+            .observe("plugins_seen", seen)
+            .fix(format!(
+                "In {}: {} > Plugins > Marketplace, search \"{}\", Install, then restart PyCharm.",
+                install.name,
+                if ctx.host.os == OsFamily::Macos {
+                    "Preferences"
+                } else {
+                    "Settings"
+                },
+                self.plugin_names
+                    .first()
+                    .map_or("Google Developers Certification", String::as_str)
+            ))
+    }
+}
+
+fn download_advice(os: OsFamily, wanted: &str) -> String {
+    let package = match os {
+        OsFamily::Windows => "the Windows installer (.exe)",
+        OsFamily::Macos => "the macOS disk image (.dmg: Apple Silicon or Intel, as your Mac)",
+        _ => "the Linux tarball (.tar.gz), or `sudo snap install pycharm-community --classic`",
+    };
+    format!(
+        "Install PyCharm {wanted}: from JetBrains' PyCharm download page take {package}; older releases are under \"Other versions\"."
+    )
+}
+
+/// Where installs live on the host's OS, as candidate install roots.
+fn find_installs(host: &Host) -> Vec<Install> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let home = host.home.clone();
+    let children = |dir: &Path, prefix: &str| -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .to_ascii_lowercase()
+                    .starts_with(prefix)
+            })
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
+    };
+    match host.os {
+        OsFamily::Macos => {
+            let mut apps = vec![host.system_path("/Applications")];
+            apps.extend(home.as_ref().map(|h| h.join("Applications")));
+            for dir in apps {
+                roots.extend(
+                    children(&dir, "pycharm")
+                        .into_iter()
+                        .map(|app| app.join("Contents")),
+                );
+            }
+            if let Some(h) = &home {
+                roots.extend(toolbox(
+                    &h.join("Library/Application Support/JetBrains/Toolbox/apps"),
+                ));
+            }
+        }
+        OsFamily::Windows => {
+            let program_files = host.env("ProgramFiles").unwrap_or("C:\\Program Files");
+            roots.extend(children(
+                &Path::new(program_files).join("JetBrains"),
+                "pycharm",
+            ));
+            if let Some(local) = host.env("LOCALAPPDATA") {
+                roots.extend(toolbox(
+                    &Path::new(local)
+                        .join("JetBrains")
+                        .join("Toolbox")
+                        .join("apps"),
+                ));
+                roots.extend(children(&Path::new(local).join("Programs"), "pycharm"));
+            }
+        }
+        _ => {
+            roots.extend(children(&host.system_path("/opt"), "pycharm"));
+            for snap in [
+                "/snap/pycharm-community/current",
+                "/snap/pycharm-professional/current",
+            ] {
+                roots.push(host.system_path(snap));
+            }
+            if let Some(h) = &home {
+                roots.extend(toolbox(&h.join(".local/share/JetBrains/Toolbox/apps")));
+            }
+        }
+    }
+    for launcher in [
+        "pycharm",
+        "pycharm.sh",
+        "charm",
+        "pycharm-community",
+        "pycharm-professional",
+    ] {
+        if let Some(found) = host.which(launcher).and_then(|p| p.canonicalize().ok()) {
+            // bin/pycharm.sh -> the install root two levels up.
+            roots.extend(found.parent().and_then(Path::parent).map(Path::to_path_buf));
+        }
+    }
+    let mut installs: Vec<Install> = Vec::new();
+    for root in roots {
+        let Some(install) = read_install(&root) else {
+            continue;
+        };
+        let canonical = root.canonicalize().unwrap_or(root);
+        if installs
+            .iter()
+            .any(|i| i.root.canonicalize().ok().as_ref() == Some(&canonical))
+        {
+            continue;
+        }
+        installs.push(install);
+    }
+    installs
+}
+
+/// Toolbox 1.x keeps `PyCharm-C/ch-0/<build>/`; 2.x keeps `pycharm-community/` (or
+/// `pycharm-professional/`, `pycharm/`) directly under `apps`.
+fn toolbox(apps: &Path) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    let Ok(entries) = std::fs::read_dir(apps) else {
+        return roots;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        if !name.starts_with("pycharm") {
+            continue;
+        }
+        let product = entry.path();
+        let channels = std::fs::read_dir(&product).into_iter().flatten().flatten();
+        let mut builds: Vec<PathBuf> = channels
+            .filter(|c| c.file_name().to_string_lossy().starts_with("ch-"))
+            .flat_map(|c| std::fs::read_dir(c.path()).into_iter().flatten().flatten())
+            .map(|b| b.path())
+            .filter(|b| b.is_dir() && !b.to_string_lossy().ends_with(".plugins"))
+            .collect();
+        builds.sort();
+        if builds.is_empty() {
+            roots.push(product);
+        } else {
+            roots.extend(builds);
+        }
+    }
+    roots
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProductInfo {
+    name: Option<String>,
+    version: Option<String>,
+    build_number: Option<String>,
+    product_code: Option<String>,
+    data_directory_name: Option<String>,
+}
+
+/// Read an install's description: `product-info.json` (macOS: under `Resources/`), else
+/// `build.txt`. `None` when the folder holds neither (not an install).
+pub fn read_install(root: &Path) -> Option<Install> {
+    let info_path = [
+        root.join("product-info.json"),
+        root.join("Resources/product-info.json"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file());
+    let build_path = [root.join("build.txt"), root.join("Resources/build.txt")]
+        .into_iter()
+        .find(|p| p.is_file());
+    if info_path.is_none() && build_path.is_none() {
+        return None;
+    }
+    let mut problems = Vec::new();
+    if let Some(path) = &info_path {
+        match read_small(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<ProductInfo>(&t).map_err(|e| e.to_string()))
+        {
+            Ok(info) => {
+                let version = info
+                    .version
+                    .as_deref()
+                    .and_then(|v| Version::from_str(v).ok());
+                if version.is_some() {
+                    let code = info.product_code.clone().or_else(|| {
+                        info.build_number
+                            .as_deref()
+                            .and_then(|b| b.split('-').next().map(str::to_string))
+                    });
+                    let community = code.as_deref() == Some("PC")
+                        || info
+                            .name
+                            .as_deref()
+                            .is_some_and(|n| n.contains("Community"));
+                    return Some(Install {
+                        root: root.to_path_buf(),
+                        name: info.name.unwrap_or_else(|| edition(community).into()),
+                        build: info.build_number.map(|b| {
+                            if b.contains('-') {
+                                b
+                            } else {
+                                format!("{}-{b}", code.as_deref().unwrap_or("PY"))
+                            }
+                        }),
+                        data_directory: info.data_directory_name,
+                        version,
+                        community,
+                        problem: None,
+                    });
+                }
+                problems.push(format!("{} has no usable version", path.display()));
+            }
+            Err(e) => problems.push(format!("{} is unreadable: {e}", path.display())),
+        }
+    }
+    if let Some(path) = &build_path {
+        match read_small(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| parse_build(t.trim()))
+        {
+            Ok((code, version, build)) => {
+                let community = code == "PC";
+                let data_directory =
+                    format!("PyCharm{}{}", if community { "CE" } else { "" }, version);
+                return Some(Install {
+                    root: root.to_path_buf(),
+                    name: edition(community).into(),
+                    version: Some(version),
+                    build: Some(build),
+                    data_directory: Some(data_directory),
+                    community,
+                    problem: (!problems.is_empty()).then(|| problems.join("; ")),
+                });
+            }
+            Err(e) => problems.push(format!("{} is unreadable: {e}", path.display())),
+        }
+    }
+    Some(Install {
+        root: root.to_path_buf(),
+        name: "PyCharm".into(),
+        version: None,
+        build: None,
+        data_directory: None,
+        community: false,
+        problem: Some(problems.join("; ")),
+    })
+}
+
+fn edition(community: bool) -> &'static str {
+    if community {
+        "PyCharm Community Edition"
+    } else {
+        "PyCharm Professional"
+    }
+}
+
+/// `PC-231.8109.197` -> (`PC`, 2023.1, the build). JetBrains codes: PY Professional, PC Community.
+fn parse_build(text: &str) -> Result<(String, Version, String), String> {
+    let (code, number) = text.split_once('-').ok_or_else(|| {
+        format!(
+            "`{}` is not a build number like PC-231.8109.197",
+            truncate(text)
+        )
+    })?;
+    if !matches!(code, "PC" | "PY" | "PE") {
+        return Err(format!(
+            "`{}` is not a PyCharm build (product code {})",
+            truncate(text),
+            truncate(code)
+        ));
+    }
+    let branch: u64 = number
+        .split('.')
+        .next()
+        .and_then(|b| b.parse().ok())
+        .filter(|b| (100..1000).contains(b))
+        .ok_or_else(|| format!("`{}` has no branch number", truncate(text)))?;
+    let version = Version::new([2000 + branch / 10, branch % 10]);
+    Ok((code.to_string(), version, text.to_string()))
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// Plugin directories for an install, newest layout first.
+fn plugin_dirs(host: &Host, install: &Install) -> Vec<PathBuf> {
+    let Some(data) = &install.data_directory else {
+        return Vec::new();
+    };
+    let mut dirs = Vec::new();
+    // A custom idea.plugins.path wins over the defaults.
+    if let Ok(text) = read_small(&install.root.join("bin/idea.properties")) {
+        for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
+            if let Some(path) = line.strip_prefix("idea.plugins.path=") {
+                let home = host
+                    .home
+                    .as_ref()
+                    .map(|h| h.display().to_string())
+                    .unwrap_or_default();
+                dirs.push(PathBuf::from(path.trim().replace("${user.home}", &home)));
+            }
+        }
+    }
+    // Toolbox 1.x keeps plugins beside the build: `<build>.plugins`.
+    let toolbox = PathBuf::from(format!("{}.plugins", install.root.display()));
+    dirs.push(toolbox);
+    let home = host.home.clone().unwrap_or_default();
+    match host.os {
+        OsFamily::Macos => {
+            let support = home.join("Library/Application Support");
+            dirs.push(support.join("JetBrains").join(data).join("plugins"));
+            dirs.push(support.join(data));
+        }
+        OsFamily::Windows => {
+            if let Some(appdata) = host.env("APPDATA") {
+                dirs.push(
+                    Path::new(appdata)
+                        .join("JetBrains")
+                        .join(data)
+                        .join("plugins"),
+                );
+            }
+            dirs.push(home.join(format!(".{data}")).join("config").join("plugins"));
+        }
+        _ => {
+            let share = host
+                .env("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join(".local/share"));
+            dirs.push(share.join("JetBrains").join(data));
+            dirs.push(home.join(format!(".{data}")).join("config").join("plugins"));
+        }
+    }
+    dirs.into_iter().filter(|d| d.is_dir()).collect()
+}
+
+#[derive(Debug, Default)]
+struct Descriptor {
+    id: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+}
+
+/// Every plugin in a plugin directory with what its plugin.xml says. A plugin is a folder
+/// (with `META-INF/plugin.xml`, or jars under `lib/`) or a jar.
+fn plugins_in(dir: &Path) -> Vec<(PathBuf, Descriptor)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let descriptor = if path.is_dir() {
+            read_small(&path.join("META-INF/plugin.xml"))
+                .ok()
+                .map(|xml| descriptor(&xml))
+                .or_else(|| {
+                    let jars = std::fs::read_dir(path.join("lib"))
+                        .into_iter()
+                        .flatten()
+                        .flatten();
+                    jars.map(|j| j.path())
+                        .filter(|j| j.extension().is_some_and(|e| e == "jar"))
+                        .find_map(|j| plugin_xml_in_jar(&j))
+                })
+        } else if path.extension().is_some_and(|e| e == "jar") {
+            plugin_xml_in_jar(&path)
+        } else {
+            None
+        };
+        if let Some(d) = descriptor {
+            found.push((path, d));
+        }
+    }
+    found
+}
+
+/// Plugin jars are small; a large one is not a plugin descriptor worth reading whole.
+const JAR_LIMIT: u64 = 64 * SMALL_FILE_LIMIT;
+
+fn plugin_xml_in_jar(jar: &Path) -> Option<Descriptor> {
+    use std::io::Read;
+    let bytes = read_bounded(jar, JAR_LIMIT).ok()?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+    let entry = archive.by_name("META-INF/plugin.xml").ok()?;
+    let mut xml = String::new();
+    entry.take(SMALL_FILE_LIMIT).read_to_string(&mut xml).ok()?;
+    Some(descriptor(&xml))
+}
+
+/// The first `<id>`, `<name>` and `<version>` of a plugin.xml: enough to recognise it.
+fn descriptor(xml: &str) -> Descriptor {
+    let element = |tag: &str| {
+        let open = format!("<{tag}>");
+        let start = xml.find(&open)? + open.len();
+        let end = xml[start..].find(&format!("</{tag}>"))? + start;
+        Some(xml[start..end].trim().to_string())
+    };
+    Descriptor {
+        id: element("id"),
+        name: element("name"),
+        version: element("version"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_numbers_map_to_versions() {
+        let (code, version, _) = parse_build("PC-231.8109.197").unwrap();
+        assert_eq!(
+            (code.as_str(), version.to_string()),
+            ("PC", "2023.1".to_string())
+        );
+        assert_eq!(
+            parse_build("PY-203.7148.72").unwrap().1.to_string(),
+            "2020.3"
+        );
+        assert!(parse_build("garbage").is_err());
+        assert!(parse_build("IC-231.1").is_err());
+        assert!(parse_build("PC-x").is_err());
+    }
+
+    #[test]
+    fn ide_versions_compare_numerically() {
+        let spec = VersionSpecifiers::from_str(">=2020.2,<2020.3").unwrap();
+        assert!(spec.contains(&Version::from_str("2020.2.5").unwrap()));
+        assert!(!spec.contains(&Version::from_str("2020.3").unwrap()));
+        assert!(Version::from_str("2020.10").unwrap() > Version::from_str("2020.9").unwrap());
+    }
+}
