@@ -8,6 +8,7 @@ pub mod check;
 pub mod checks;
 pub mod cli;
 pub mod host;
+pub mod net;
 pub mod profile;
 pub mod python_env;
 pub mod registry;

@@ -20,6 +20,8 @@ pub const KINDS: &[Kind] = &[
     checks::python::KIND,
     checks::packages::KIND,
     checks::pycharm::KIND,
+    checks::network::KIND,
+    checks::package_index::KIND,
 ];
 
 pub fn find(name: &str) -> Option<&'static Kind> {

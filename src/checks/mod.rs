@@ -1,5 +1,7 @@
 //! One module per check kind; each exports a `KIND` that `registry::KINDS` lists.
 
+pub mod network;
+pub mod package_index;
 pub mod packages;
 pub mod pycharm;
 pub mod python;

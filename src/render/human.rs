@@ -162,7 +162,7 @@ fn finding(
         if previous_fix == Some(fix) {
             let _ = writeln!(
                 out,
-                "      {} the same command as above",
+                "      {} same as above",
                 p.paint("→ fix:", Style::new().cyan().bold())
             );
             return;

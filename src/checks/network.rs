@@ -1,0 +1,197 @@
+//! `network`: one HTTPS endpoint the exam needs, reached under its own deadline. Every
+//! endpoint is its own check, so the runner requests them all at once.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::check::{Check, Context, Explain, Planned};
+use crate::net::{self, Cause, Outcome};
+use crate::registry::{ConfigError, Kind, KindConfig};
+use crate::report::Finding;
+
+pub const KIND: Kind = Kind {
+    name: "network",
+    build,
+};
+
+pub const CATEGORY: &str = "network";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// `network.NAME`, stable across releases.
+    id: String,
+    title: String,
+    url: String,
+    /// Why the exam needs this endpoint, for `preflight explain`.
+    why: String,
+    /// Time a download of at most this many bytes and report the rate.
+    download_bytes: Option<u64>,
+    /// With `download_bytes`: how long a download of this size would take at that rate.
+    estimate_mb: Option<f64>,
+}
+
+fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
+    let parsed: Config = config.parse()?;
+    if !parsed.id.starts_with("network.") || parsed.id.len() <= "network.".len() {
+        return Err(config.error("id", "must be `network.NAME`"));
+    }
+    match reqwest::Url::parse(&parsed.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => {
+            return Err(config.error(
+                "url",
+                format!("`{}` is not an http(s) URL", net::redact(&parsed.url)),
+            ));
+        }
+    }
+    if parsed.estimate_mb.is_some() && parsed.download_bytes.is_none() {
+        return Err(config.error("estimate_mb", "needs download_bytes to measure a rate"));
+    }
+    Ok(Box::new(Endpoint { config: parsed }))
+}
+
+struct Endpoint {
+    config: Config,
+}
+
+/// Requests get most of the check's deadline, so the check reports the cause itself.
+pub fn request_deadline(check_timeout: Duration) -> Duration {
+    check_timeout.mul_f64(0.9)
+}
+
+impl Check for Endpoint {
+    fn plan(&self) -> Vec<Planned> {
+        vec![Planned::new(&self.config.id, CATEGORY, &self.config.title, Explain {
+            what: format!("An HTTPS request to {} answers, and how fast.", net::redact(&self.config.url)),
+            why: self.config.why.clone(),
+            fix: "Failures are named by cause: DNS, refused, timed out, TLS, HTTP status, proxy. Fix that cause, or sit the exam on another network.".into(),
+        })]
+    }
+
+    fn run(&self, ctx: &Context) -> Vec<Finding> {
+        let planned = &self.plan()[0];
+        vec![reach(
+            ctx,
+            planned,
+            &self.config.url,
+            self.config.download_bytes,
+            self.config.estimate_mb,
+        )]
+    }
+}
+
+/// Request `url` and judge the answer; shared with the package-index check.
+pub fn reach(
+    ctx: &Context,
+    planned: &Planned,
+    url: &str,
+    download: Option<u64>,
+    estimate_mb: Option<f64>,
+) -> Finding {
+    let shown = net::redact(url);
+    if ctx.options.offline {
+        return planned
+            .finding()
+            .skip("not checked (--offline)")
+            .observe("url", shown);
+    }
+    let mut finding = planned.finding().observe("url", shown.clone());
+    if let Ok(parsed) = reqwest::Url::parse(url)
+        && let Some(proxy) = net::proxy_for(&ctx.host, &parsed)
+    {
+        finding = finding
+            .observe("proxy", net::redact(&proxy.url))
+            .observe("proxy_variable", proxy.variable)
+            .detail(format!(
+                "through the proxy in {}: {}",
+                proxy.variable,
+                net::redact(&proxy.url)
+            ));
+    }
+    match net::get(
+        &ctx.host,
+        url,
+        request_deadline(ctx.options.timeout),
+        download,
+    ) {
+        Outcome::Answered {
+            status,
+            latency,
+            rate,
+            bytes,
+        } => {
+            let ms = latency.as_millis() as u64;
+            finding = finding.observe("status", status).observe("latency_ms", ms);
+            if status == 407 {
+                return finding
+                    .fail(format!("the proxy demands authentication (HTTP 407) for {shown}"))
+                    .fix("Put the proxy's user and password in the proxy variable (http://USER:PASSWORD@HOST:PORT) or ask the network's administrator.");
+            }
+            if status >= 400 {
+                return finding
+                    .fail(format!("{shown} answered HTTP {status}"))
+                    .fix("The server is there but refused the request: try again later, or check that nothing on this network rewrites requests.");
+            }
+            let mut summary = format!("HTTP {status} in {ms} ms");
+            if let Some(rate) = rate {
+                let mb_s = rate / 1e6;
+                finding = finding
+                    .observe("bytes_per_second", rate)
+                    .observe("bytes", bytes);
+                summary.push_str(&format!(
+                    "; {mb_s:.1} MB/s over {:.1} MB",
+                    bytes as f64 / 1e6
+                ));
+                if let Some(mb) = estimate_mb {
+                    let seconds = mb * 1e6 / rate.max(1.0);
+                    finding = finding.observe("estimate_seconds", seconds);
+                    summary.push_str(&format!(": {mb} MB would take {}", human_duration(seconds)));
+                }
+            }
+            finding.pass(summary)
+        }
+        Outcome::Failed {
+            cause,
+            message,
+            latency,
+        } => finding
+            .observe("latency_ms", latency.as_millis() as u64)
+            .observe("cause", format!("{cause:?}"))
+            .fail(message)
+            .fix(fix_for(cause)),
+    }
+}
+
+fn human_duration(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{:.0} min", seconds / 60.0)
+    }
+}
+
+fn fix_for(cause: Cause) -> &'static str {
+    match cause {
+        Cause::NameResolution => {
+            "Check the connection and DNS settings (`nslookup` the host); on a company network, ask whether the host is blocked."
+        }
+        Cause::ConnectionRefused => {
+            "Something on this machine or network refuses the connection: check firewall and VPN settings."
+        }
+        Cause::ConnectTimeout | Cause::NoAnswer => {
+            "The network is slow or filtered: try another network, or check firewall, VPN and proxy settings."
+        }
+        Cause::TlsUntrusted | Cause::TlsExpired | Cause::TlsWrongHost | Cause::Tls => {
+            "Check the machine's clock, and whether an antivirus, firewall or company proxy inspects HTTPS; sit the exam on a network that does not."
+        }
+        Cause::ProxyRefused => {
+            "Check the proxy variables (HTTPS_PROXY, HTTP_PROXY): the proxy named there does not accept connections."
+        }
+        Cause::ProxyAuth => {
+            "Put the proxy's user and password in the proxy variable (http://USER:PASSWORD@HOST:PORT) or ask the network's administrator."
+        }
+        Cause::Other => "Try again; if it persists, check firewall, VPN and proxy settings.",
+    }
+}

@@ -1,0 +1,387 @@
+//! HTTP(S) requests for the network kinds: proxies from the Host's variables, a hard deadline
+//! per request, and failures sorted into causes a person can act on. Nothing here prints a
+//! credential: every URL that reaches a report goes through [`redact`].
+
+use std::error::Error as StdError;
+use std::io::Read;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use crate::host::{Host, OsFamily};
+
+/// The proxy a request goes through, as the environment set it.
+#[derive(Debug, Clone)]
+pub struct ProxySetting {
+    pub variable: &'static str,
+    pub url: String,
+}
+
+/// What a request found.
+#[derive(Debug)]
+pub enum Outcome {
+    Answered {
+        status: u16,
+        latency: Duration,
+        /// Bytes per second of a timed download, when one was asked for.
+        rate: Option<f64>,
+        bytes: u64,
+    },
+    Failed {
+        cause: Cause,
+        message: String,
+        latency: Duration,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    NameResolution,
+    ConnectionRefused,
+    ConnectTimeout,
+    NoAnswer,
+    TlsUntrusted,
+    TlsExpired,
+    TlsWrongHost,
+    Tls,
+    ProxyRefused,
+    ProxyAuth,
+    Other,
+}
+
+/// The proxy the host's variables choose for `url`, honouring `NO_PROXY` as curl and pip do.
+pub fn proxy_for(host: &Host, url: &reqwest::Url) -> Option<ProxySetting> {
+    let candidates: &[&'static str] = if url.scheme() == "https" {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    let (variable, value) = host.env_any(candidates)?;
+    let host_name = url.host_str().unwrap_or("");
+    if let Some((_, no_proxy)) = host.env_any(&["NO_PROXY", "no_proxy"])
+        && bypasses(no_proxy, host_name)
+    {
+        return None;
+    }
+    Some(ProxySetting {
+        variable,
+        url: value.to_string(),
+    })
+}
+
+fn bypasses(no_proxy: &str, host_name: &str) -> bool {
+    no_proxy
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            let entry = entry.trim_start_matches('*').trim_start_matches('.');
+            entry == "*" || host_name == entry || host_name.ends_with(&format!(".{entry}"))
+        })
+        || no_proxy.trim() == "*"
+}
+
+/// A URL fit to print: credentials and query strings replaced.
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url).ok().filter(|u| u.has_host()) {
+        Some(mut parsed) => {
+            let had_credentials = !parsed.username().is_empty() || parsed.password().is_some();
+            if had_credentials {
+                let _ = parsed.set_username("***");
+                let _ = parsed.set_password(None);
+            }
+            if parsed.query().is_some() {
+                parsed.set_query(Some("***"));
+            }
+            parsed.to_string()
+        }
+        // Not a URL with a host (`user:pw@proxy:3128`): say nothing of what stands before `@`.
+        None => match url.rsplit_once('@') {
+            Some((_, rest)) => format!("***@{rest}"),
+            None => url.to_string(),
+        },
+    }
+}
+
+fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Ring builds quickly and needs no system library; ignore "already installed".
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// GET `url` under a hard deadline; with `download`, read up to that many bytes and time it.
+pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> Outcome {
+    install_crypto();
+    let started = Instant::now();
+    let failed = |cause, message: String| Outcome::Failed {
+        cause,
+        message,
+        latency: started.elapsed(),
+    };
+    let parsed = match reqwest::Url::parse(url) {
+        Ok(u) => u,
+        Err(e) => return failed(Cause::Other, format!("not a URL: {e}")),
+    };
+    let proxy = proxy_for(host, &parsed);
+    let mut builder = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")));
+    if let Some(setting) = &proxy {
+        match reqwest::Proxy::all(setting.url.as_str()) {
+            Ok(p) => builder = builder.proxy(p),
+            Err(_) => {
+                return failed(
+                    Cause::ProxyRefused,
+                    format!(
+                        "{} is not a usable proxy URL ({})",
+                        setting.variable,
+                        redact(&setting.url)
+                    ),
+                );
+            }
+        }
+    }
+    let client = match builder.build() {
+        Ok(c) => c,
+        Err(e) => return failed(Cause::Other, format!("could not set up HTTPS: {e}")),
+    };
+    let response = match client.get(parsed).send() {
+        Ok(r) => r,
+        Err(e) => {
+            let (cause, message) = classify(&e, proxy.as_ref(), timeout, host.os);
+            return failed(cause, message);
+        }
+    };
+    let latency = started.elapsed();
+    let status = response.status().as_u16();
+    let Some(limit) = download.filter(|_| response.status().is_success()) else {
+        return Outcome::Answered {
+            status,
+            latency,
+            rate: None,
+            bytes: 0,
+        };
+    };
+    let body_started = Instant::now();
+    let mut sink = vec![0u8; 64 * 1024];
+    let mut reader = response.take(limit);
+    let mut bytes = 0u64;
+    loop {
+        match reader.read(&mut sink) {
+            Ok(0) => break,
+            Ok(n) => bytes += n as u64,
+            Err(e) => {
+                return failed(
+                    Cause::NoAnswer,
+                    format!("the download broke off after {bytes} bytes: {e}"),
+                );
+            }
+        }
+    }
+    let seconds = body_started.elapsed().as_secs_f64().max(1e-6);
+    Outcome::Answered {
+        status,
+        latency,
+        rate: Some(bytes as f64 / seconds),
+        bytes,
+    }
+}
+
+/// Sort a failed request into a cause and say it plainly.
+fn classify(
+    error: &reqwest::Error,
+    proxy: Option<&ProxySetting>,
+    timeout: Duration,
+    os: OsFamily,
+) -> (Cause, String) {
+    let chain = chain_text(error);
+    let lower = chain.to_ascii_lowercase();
+    let via = proxy.map(|p| format!(" (via the proxy in {}: {})", p.variable, redact(&p.url)));
+    if let Some(cause) = tls_cause(error, &chain) {
+        let mac = if os == OsFamily::Macos {
+            " On macOS with python.org's Python, also run \"Install Certificates.command\" from its Applications folder."
+        } else {
+            ""
+        };
+        let message = match cause {
+            Cause::TlsUntrusted => format!("TLS: the server's certificate is not trusted (unknown issuer): a TLS-inspecting proxy or firewall may be in the way.{mac}"),
+            Cause::TlsExpired => format!("TLS: the server's certificate has expired (or this machine's clock is wrong).{mac}"),
+            Cause::TlsWrongHost => "TLS: the certificate is for another host name: something between you and the server answers in its place.".into(),
+            _ => format!("TLS handshake failed: {}.{mac}", redact_text(&chain)),
+        };
+        return (cause, message);
+    }
+    if lower.contains("proxy authorization required") {
+        return (
+            Cause::ProxyAuth,
+            format!(
+                "the proxy demands authentication{}",
+                via.unwrap_or_default()
+            ),
+        );
+    }
+    if error.is_timeout() || lower.contains("timed out") {
+        let secs = timeout.as_secs_f64();
+        return if error.is_connect() || lower.contains("connect") {
+            (
+                Cause::ConnectTimeout,
+                format!(
+                    "connection timed out after {secs} s{}",
+                    via.unwrap_or_default()
+                ),
+            )
+        } else {
+            (
+                Cause::NoAnswer,
+                format!(
+                    "connected, but no answer within {secs} s{}",
+                    via.unwrap_or_default()
+                ),
+            )
+        };
+    }
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+    {
+        return (
+            Cause::NameResolution,
+            "name resolution failed: the host name could not be looked up (DNS)".into(),
+        );
+    }
+    if lower.contains("connection refused") {
+        return match proxy {
+            Some(p) => (
+                Cause::ProxyRefused,
+                format!(
+                    "the proxy refused the connection: {} = {}",
+                    p.variable,
+                    redact(&p.url)
+                ),
+            ),
+            None => (Cause::ConnectionRefused, "connection refused".into()),
+        };
+    }
+    (
+        Cause::Other,
+        format!(
+            "request failed: {}{}",
+            redact_text(&chain),
+            via.unwrap_or_default()
+        ),
+    )
+}
+
+/// Error texts can quote URLs; strip anything that looks like credentials.
+fn redact_text(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| {
+            if word.contains("://") {
+                redact(word.trim_matches(|c| c == '(' || c == ')'))
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn chain_text(error: &reqwest::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        parts.push(e.to_string());
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// A TLS failure's kind: from the rustls error when the chain carries it as a type, else from
+/// its text (some layers box errors in ways that hide the type).
+fn tls_cause(error: &reqwest::Error, chain: &str) -> Option<Cause> {
+    use rustls::CertificateError as C;
+    if let Some(tls) = rustls_error(error) {
+        return Some(match tls {
+            rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+                Cause::TlsUntrusted
+            }
+            rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+                Cause::TlsExpired
+            }
+            rustls::Error::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. },
+            ) => Cause::TlsWrongHost,
+            _ => Cause::Tls,
+        });
+    }
+    let text = chain.to_ascii_lowercase();
+    if text.contains("unknownissuer")
+        || text.contains("badsignature")
+        || text.contains("self-signed")
+        || text.contains("unknown issuer")
+    {
+        Some(Cause::TlsUntrusted)
+    } else if text.contains("expired") && text.contains("certificate") {
+        Some(Cause::TlsExpired)
+    } else if text.contains("notvalidforname") || text.contains("not valid for name") {
+        Some(Cause::TlsWrongHost)
+    } else if text.contains("invalid peer certificate")
+        || text.contains("tls handshake")
+        || text.contains("received fatal alert")
+    {
+        Some(Cause::Tls)
+    } else {
+        None
+    }
+}
+
+fn rustls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut source: Option<&(dyn StdError + 'static)> = error.source();
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        source = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials_and_queries() {
+        assert_eq!(
+            redact("http://user:secret@proxy.example.com:3128"),
+            "http://***@proxy.example.com:3128/"
+        );
+        assert_eq!(
+            redact("https://index.example.com/simple/?token=abc"),
+            "https://index.example.com/simple/?***"
+        );
+        assert_eq!(redact("user:secret@proxy:3128"), "***@proxy:3128");
+        assert!(
+            !redact_text("error sending request for url (https://u:pw@h.example.com/)")
+                .contains("pw")
+        );
+    }
+
+    #[test]
+    fn no_proxy_matches_hosts_and_domains() {
+        assert!(bypasses("localhost,.example.com", "files.example.com"));
+        assert!(bypasses("example.com", "example.com"));
+        assert!(bypasses("*", "anything"));
+        assert!(!bypasses("example.com", "example.org"));
+    }
+}
