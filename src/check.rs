@@ -19,6 +19,16 @@ pub struct Explain {
     pub fix: String,
 }
 
+impl Explain {
+    pub fn new(what: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Self {
+        Explain {
+            what: what.into(),
+            why: why.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
 /// A finding a check will report, known before it runs: used by `list`, `explain`,
 /// `--only`/`--skip`, and to report a check that overran its deadline.
 #[derive(Debug, Clone)]

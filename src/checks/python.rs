@@ -60,14 +60,6 @@ struct Python {
     tensorflow: Option<Version>,
 }
 
-fn explain(what: &str, why: &str, fix: &str) -> Explain {
-    Explain {
-        what: what.into(),
-        why: why.into(),
-        fix: fix.into(),
-    }
-}
-
 impl Check for Python {
     fn plan(&self) -> Vec<Planned> {
         vec![
@@ -75,7 +67,7 @@ impl Check for Python {
                 "python.interpreter",
                 CATEGORY,
                 "Interpreter",
-                explain(
+                Explain::new(
                     "Finds the exam's Python (--venv, $VIRTUAL_ENV, ./venv, ./.venv, ./env, else python3 on PATH) and starts it once.",
                     "A virtualenv whose base interpreter was upgraded or removed no longer starts, and PyCharm cannot run the exam's code in it.",
                     "Recreate the virtualenv with the Python the profile names (`python3.8 -m venv --clear DIR`) and reinstall the pinned packages.",
@@ -85,7 +77,7 @@ impl Check for Python {
                 "python.version",
                 CATEGORY,
                 "Python version",
-                explain(
+                Explain::new(
                     "The interpreter's version against the profile, and whether the pinned TensorFlow supports that Python at all.",
                     "Each exam era pins one Python; pip cannot even install a pinned TensorFlow on a Python outside its range.",
                     "Install the Python the profile names (from python.org) and create the exam virtualenv with it.",
@@ -95,7 +87,7 @@ impl Check for Python {
                 "python.venv",
                 CATEGORY,
                 "Virtualenv",
-                explain(
+                Explain::new(
                     "That the environment is a real virtualenv (pyvenv.cfg), that system site-packages do not leak in, and that pip is there.",
                     "The exam plugin installs its pinned requirements into a virtualenv; packages leaking in from elsewhere shadow the pinned ones.",
                     "Create a clean virtualenv: `python3.8 -m venv DIR`, without --system-site-packages.",
@@ -105,7 +97,7 @@ impl Check for Python {
                 "python.distribution",
                 CATEGORY,
                 "Python distribution",
-                explain(
+                Explain::new(
                     "Where the Python came from: python.org, pyenv, a distribution package, Homebrew, the Microsoft Store, or Anaconda.",
                     "The handbooks say: Python from python.org, no Anaconda.",
                     "Install Python from python.org and create the exam virtualenv with it.",

@@ -61,17 +61,12 @@ const CATEGORY: &str = "system";
 
 impl Check for System {
     fn plan(&self) -> Vec<Planned> {
-        let explain = |what: &str, why: &str, fix: &str| Explain {
-            what: what.into(),
-            why: why.into(),
-            fix: fix.into(),
-        };
         vec![
             Planned::new(
                 "system.os",
                 CATEGORY,
                 "Operating system",
-                explain(
+                Explain::new(
                     "Names the operating system and its version.",
                     "The exam's handbooks cover Windows, macOS and Linux; the rest of the report reads in its light.",
                     "Nothing to fix: this line informs.",
@@ -81,7 +76,7 @@ impl Check for System {
                 "system.cpu",
                 CATEGORY,
                 "CPU",
-                explain(
+                Explain::new(
                     "The CPU architecture, and on x86-64 that the CPU has AVX.",
                     "TensorFlow's prebuilt wheels use AVX: without it `import tensorflow` dies with \"Illegal instruction (core dumped)\". On Apple Silicon the stock wheels before TF 2.16 crash the same way.",
                     "Use a machine whose CPU has AVX (almost every x86-64 CPU since 2011). On Apple Silicon before TF 2.16, install `tensorflow-macos` at the pinned version in a native arm64 Python.",
@@ -91,7 +86,7 @@ impl Check for System {
                 "system.memory",
                 CATEGORY,
                 "Memory",
-                explain(
+                Explain::new(
                     "The machine's total memory against the profile's advised minimum.",
                     "Five models are trained in five hours inside PyCharm; with little memory training swaps and the clock runs out. The handbooks set no minimum, so this only warns.",
                     "Close other programs during the exam, or sit it on a machine with more memory.",
@@ -101,7 +96,7 @@ impl Check for System {
                 "system.disk",
                 CATEGORY,
                 "Free disk",
-                explain(
+                Explain::new(
                     "Free space where the virtualenv lives and in the home directory.",
                     "TensorFlow's install takes over a gigabyte and the exam downloads datasets into the home directory.",
                     "Free some space: empty the trash, remove old virtualenvs and caches (`pip cache purge`).",
@@ -111,7 +106,7 @@ impl Check for System {
                 "system.power",
                 CATEGORY,
                 "Power",
-                explain(
+                Explain::new(
                     "Whether a laptop runs on battery (Linux).",
                     "The exam lasts up to five hours: on battery the machine may sleep or throttle midway.",
                     "Plug the laptop in for the exam.",
