@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -147,7 +147,6 @@ pub struct ProcessOutput {
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
-    pub elapsed: Duration,
 }
 
 impl ProcessOutput {
@@ -301,7 +300,6 @@ impl Host {
             // Its own group, so a timeout can also stop whatever it started.
             command.process_group(0);
         }
-        let started = Instant::now();
         let mut child = command.spawn().map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
                 ProcessError::NotFound {
@@ -334,7 +332,6 @@ impl Host {
             status,
             stdout: stdout.recv_timeout(grace).unwrap_or_default(),
             stderr: stderr.recv_timeout(grace).unwrap_or_default(),
-            elapsed: started.elapsed(),
         })
     }
 }

@@ -70,8 +70,6 @@ pub struct Probe {
     pub executable: String,
     pub prefix: String,
     pub base_prefix: String,
-    pub implementation: String,
-    pub machine: String,
     pub site_packages: Vec<String>,
     pub user_site: Option<String>,
     pub user_site_enabled: bool,
@@ -98,8 +96,6 @@ impl Probe {
                 "executable" => probe.executable = value,
                 "prefix" => probe.prefix = value,
                 "base_prefix" => probe.base_prefix = value,
-                "implementation" => probe.implementation = value,
-                "machine" => probe.machine = value,
                 "site_packages" => probe.site_packages.push(value),
                 "user_site" => probe.user_site = Some(value),
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
@@ -296,11 +292,11 @@ fn venv_at(host: &Host, path: &Path) -> Result<Option<PyvenvCfg>, String> {
 }
 
 /// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
-/// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`, `os`,
+/// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`,
 /// `site`): each extra import costs milliseconds, and the whole run is meant to cost about one
 /// interpreter start. One `key=value` line per fact; list facts repeat their key.
 const PROBE_SCRIPT: &str = r#"
-import sys, os, site
+import sys, site
 v = sys.version_info
 def say(k, x):
     if x is not None:
@@ -310,11 +306,6 @@ say("version_banner", sys.version)
 say("executable", sys.executable)
 say("prefix", sys.prefix)
 say("base_prefix", getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix)))
-say("implementation", getattr(getattr(sys, "implementation", None), "name", "cpython"))
-try:
-    say("machine", os.uname()[4])
-except Exception:
-    say("machine", os.environ.get("PROCESSOR_ARCHITECTURE"))
 try:
     sp = site.getsitepackages()
 except Exception:

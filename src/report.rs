@@ -81,15 +81,6 @@ impl Finding {
         self.with_status(Status::Skip, summary)
     }
 
-    /// Pass when `ok`, otherwise fail: the common shape of a yes/no check.
-    pub fn judge(self, ok: bool, summary: impl Into<String>) -> Self {
-        if ok {
-            self.pass(summary)
-        } else {
-            self.fail(summary)
-        }
-    }
-
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
         self

@@ -1,5 +1,7 @@
 //! The `pycharm` kind over each OS's real install layout, laid out under a temporary directory.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -350,10 +350,7 @@ fn a_hanging_interpreter_fails_at_the_deadline() {
     std::fs::create_dir_all(venv.join("bin")).unwrap();
     std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
     let python = venv.join("bin/python");
-    std::fs::write(&python, "#!/bin/sh\nsleep 60\n").unwrap();
-    let mut perms = std::fs::metadata(&python).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&python, perms).unwrap();
+    write_executable(&python, "#!/bin/sh\nsleep 60\n");
     let started = Instant::now();
     let (code, report) = run_json(dir.path(), &["--only", "python", "--timeout", "1"]);
     assert!(

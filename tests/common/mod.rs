@@ -78,3 +78,11 @@ pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Write an executable script (a fake interpreter, a launcher).
+pub fn write_executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
