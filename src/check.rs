@@ -84,6 +84,14 @@ pub struct RunOptions {
     pub deep_timeout: Duration,
 }
 
+impl RunOptions {
+    /// The deadline of one slow step inside a check (a request, a tool it runs): most of
+    /// the check's own, so the check, not the runner, reports what overran.
+    pub fn step_deadline(&self) -> Duration {
+        self.timeout.mul_f64(0.9)
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {

@@ -6,10 +6,12 @@ use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use serde::Serialize;
+
+use crate::video::{KernelVideoDevices, Probe, VideoDevices};
 
 /// Anything larger than this where a small text file is expected is refused, not read.
 pub const SMALL_FILE_LIMIT: u64 = 1 << 20;
@@ -181,6 +183,7 @@ pub struct Host {
     pub cwd: PathBuf,
     pub facts: SystemFacts,
     env: BTreeMap<String, String>,
+    video: Arc<dyn VideoDevices>,
 }
 
 impl Host {
@@ -199,6 +202,7 @@ impl Host {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             facts,
             env,
+            video: Arc::new(KernelVideoDevices),
         }
     }
 
@@ -225,7 +229,18 @@ impl Host {
             home,
             facts,
             env,
+            video: Arc::new(KernelVideoDevices),
         }
+    }
+
+    /// Answer video device probes with `devices` instead of the kernel (tests).
+    pub fn set_video_devices(&mut self, devices: impl VideoDevices + 'static) {
+        self.video = Arc::new(devices);
+    }
+
+    /// Open a video node and ask its driver what it is.
+    pub fn probe_video(&self, node: &Path) -> Probe {
+        self.video.probe(node)
     }
 
     pub fn env(&self, key: &str) -> Option<&str> {

@@ -15,5 +15,6 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod video;
 
 pub const TOOL_NAME: &str = "preflight";

@@ -22,6 +22,7 @@ pub const KINDS: &[Kind] = &[
     checks::pycharm::KIND,
     checks::network::KIND,
     checks::package_index::KIND,
+    checks::webcam::KIND,
 ];
 
 pub fn find(name: &str) -> Option<&'static Kind> {

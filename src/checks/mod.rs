@@ -6,3 +6,4 @@ pub mod packages;
 pub mod pycharm;
 pub mod python;
 pub mod system;
+pub mod webcam;

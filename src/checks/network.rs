@@ -1,8 +1,6 @@
 //! `network`: one HTTPS endpoint the exam needs, reached under its own deadline. Every
 //! endpoint is its own check, so the runner requests them all at once.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use crate::check::{Check, Context, Explain, Planned};
@@ -56,11 +54,6 @@ struct Endpoint {
     config: Config,
 }
 
-/// Requests get most of the check's deadline, so the check reports the cause itself.
-pub fn request_deadline(check_timeout: Duration) -> Duration {
-    check_timeout.mul_f64(0.9)
-}
-
 impl Check for Endpoint {
     fn plan(&self) -> Vec<Planned> {
         vec![Planned::new(&self.config.id, CATEGORY, &self.config.title, Explain {
@@ -110,12 +103,7 @@ pub fn reach(
                 net::redact(&proxy.url)
             ));
     }
-    match net::get(
-        &ctx.host,
-        url,
-        request_deadline(ctx.options.timeout),
-        download,
-    ) {
+    match net::get(&ctx.host, url, ctx.options.step_deadline(), download) {
         Outcome::Answered {
             status,
             latency,

@@ -1,0 +1,865 @@
+//! `webcam`: a camera that is there, usable and free, for the ID photo the exam takes at
+//! its start.
+//!
+//! Linux asks each `/dev/video*` node's driver what it is (through the Host's V4L2 door);
+//! macOS asks `system_profiler`, Windows asks PowerShell's `Get-PnpDevice`. With no camera
+//! found, a virtual machine or container is named, since that is the usual reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::check::{Check, Context, Explain, Planned};
+use crate::host::{Host, OsFamily, ProcessOutput, read_small};
+use crate::registry::{ConfigError, Kind, KindConfig};
+use crate::report::Finding;
+use crate::video::{Capability, Probe};
+
+pub const KIND: Kind = Kind {
+    name: "webcam",
+    build,
+};
+
+const CATEGORY: &str = "webcam";
+
+/// The kind has no settings; parsing still rejects misspelled keys.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {}
+
+fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
+    let Config {} = config.parse()?;
+    Ok(Box::new(Webcam))
+}
+
+struct Webcam;
+
+impl Check for Webcam {
+    fn plan(&self) -> Vec<Planned> {
+        vec![Planned::new(
+            "webcam.camera",
+            CATEGORY,
+            "Camera",
+            Explain::new(
+                "A camera is present, this user may open it, and no other program holds it. Linux: each /dev/video* node's driver is asked what it is (VIDIOC_QUERYCAP); only nodes that capture video count. macOS: system_profiler SPCameraDataType. Windows: Get-PnpDevice -Class Camera,Image and the camera privacy settings.",
+                "At the start of the exam the candidate shows a photo ID and is photographed by the computer's camera (EXAM-FACTS.md).",
+                "Connect or enable a camera; on Linux join the group that owns /dev/video* (usually `video`); close programs that hold the camera (video calls, OBS); in a virtual machine pass a webcam through or sit the exam on the host.",
+            ),
+        )]
+    }
+
+    fn run(&self, ctx: &Context) -> Vec<Finding> {
+        let plan = &self.plan()[0];
+        let finding = match ctx.host.os {
+            OsFamily::Linux => linux(ctx, plan),
+            OsFamily::Macos => macos(ctx, plan),
+            OsFamily::Windows => windows(ctx, plan),
+            OsFamily::Other => plan
+                .finding()
+                .skip(format!("not checked on {}", ctx.host.os.label())),
+        };
+        vec![finding]
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Linux
+
+/// One `videoN` the kernel or `/dev` knows of.
+struct Node {
+    name: String,
+    /// `/dev/videoN` under the host's root.
+    path: PathBuf,
+    /// The name sysfs gives the device, when sysfs lists it.
+    sysfs_name: Option<String>,
+    in_dev: bool,
+}
+
+impl Node {
+    fn label(&self, capability: Option<&Capability>) -> String {
+        let name = capability
+            .map(|c| c.card.as_str())
+            .filter(|c| !c.is_empty())
+            .or(self.sysfs_name.as_deref());
+        match name {
+            Some(name) => format!("{name} (/dev/{})", self.name),
+            None => format!("/dev/{}", self.name),
+        }
+    }
+}
+
+/// What one node turned out to be.
+enum State {
+    Camera(Capability),
+    Busy {
+        capability: Option<Capability>,
+        holders: Vec<String>,
+    },
+    Denied,
+    NotCamera(Capability),
+    NotV4l2,
+    /// sysfs lists it but `/dev` has no node for it.
+    NoDevNode,
+    Broken(String),
+}
+
+impl State {
+    fn word(&self) -> &'static str {
+        match self {
+            State::Camera(_) => "camera",
+            State::Busy { .. } => "busy",
+            State::Denied => "permission denied",
+            State::NotCamera(c) if c.metadata_only() => "metadata only",
+            State::NotCamera(_) => "not a camera",
+            State::NotV4l2 => "not a V4L2 device",
+            State::NoDevNode => "no /dev node",
+            State::Broken(_) => "could not be opened",
+        }
+    }
+
+    fn capability(&self) -> Option<&Capability> {
+        match self {
+            State::Camera(c) | State::NotCamera(c) => Some(c),
+            State::Busy { capability, .. } => capability.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn linux(ctx: &Context, plan: &Planned) -> Finding {
+    let host = &ctx.host;
+    let nodes = video_nodes(host);
+    let judged: Vec<(Node, State)> = nodes
+        .into_iter()
+        .map(|node| {
+            let state = judge_node(host, &node);
+            (node, state)
+        })
+        .collect();
+    let observed: Vec<Value> = judged
+        .iter()
+        .map(|(node, state)| {
+            let mut entry = json!({ "node": format!("/dev/{}", node.name), "state": state.word() });
+            if let Some(name) = &node.sysfs_name {
+                entry["name"] = json!(name);
+            }
+            if let Some(c) = state.capability() {
+                entry["card"] = json!(c.card);
+                entry["driver"] = json!(c.driver);
+                entry["bus_info"] = json!(c.bus_info);
+            }
+            entry
+        })
+        .collect();
+    let details: Vec<String> = judged
+        .iter()
+        .map(|(node, state)| {
+            let mut line = format!("{}: {}", node.label(state.capability()), state.word());
+            if let Some(c) = state.capability() {
+                line.push_str(&format!(", driver {}", c.driver));
+            }
+            if let State::Broken(why) = state {
+                line.push_str(&format!(" ({why})"));
+            }
+            line
+        })
+        .collect();
+    let finding = plan.finding().observe("devices", observed);
+
+    if let Some((node, State::Camera(capability))) =
+        judged.iter().find(|(_, s)| matches!(s, State::Camera(_)))
+    {
+        return finding
+            .observe("camera", capability.card.clone())
+            .observe("driver", capability.driver.clone())
+            .pass(format!(
+                "{}, driver {}",
+                node.label(Some(capability)),
+                capability.driver
+            ))
+            .details(if judged.len() > 1 {
+                details
+            } else {
+                Vec::new()
+            });
+    }
+    if let Some((
+        node,
+        State::Busy {
+            capability,
+            holders,
+        },
+    )) = judged.iter().find(|(_, s)| matches!(s, State::Busy { .. }))
+    {
+        let by = if holders.is_empty() {
+            "another program".to_string()
+        } else {
+            holders.join(", ")
+        };
+        return finding
+            .warn(format!(
+                "{} is in use by {by}",
+                node.label(capability.as_ref())
+            ))
+            .details(details)
+            .fix(format!(
+                "Close {by} before the exam: the exam's photo needs the camera free."
+            ));
+    }
+    if let Some((node, _)) = judged.iter().find(|(_, s)| matches!(s, State::Denied)) {
+        return finding
+            .fail(format!("{}: this user may not open it", node.label(None)))
+            .details(details)
+            .fix(permission_fix(host, &node.path));
+    }
+    if judged
+        .iter()
+        .any(|(_, s)| matches!(s, State::NotCamera(_) | State::NotV4l2))
+    {
+        return finding
+            .fail("video devices found, but none can capture video")
+            .details(details)
+            .fix("Connect a webcam (the nodes above are metadata, codec or output devices, not cameras).");
+    }
+    if judged.iter().any(|(_, s)| matches!(s, State::NoDevNode)) {
+        let missing: Vec<String> = judged
+            .iter()
+            .filter(|(_, s)| matches!(s, State::NoDevNode))
+            .map(|(n, _)| format!("/dev/{}", n.name))
+            .collect();
+        let place = virtualization(host).unwrap_or_else(|| "this system".to_string());
+        return finding
+            .fail(format!(
+                "the kernel lists a video device, but {} is missing in {place}",
+                missing.join(", ")
+            ))
+            .details(details)
+            .fix(format!(
+                "Give the camera to this environment (for a container: `--device {}`), or sit the exam outside it.",
+                missing[0]
+            ));
+    }
+    if let Some((node, State::Broken(why))) =
+        judged.iter().find(|(_, s)| matches!(s, State::Broken(_)))
+    {
+        return finding
+            .fail(format!("{}: could not be opened ({why})", node.label(None)))
+            .details(details)
+            .fix("Unplug and replug the camera, then run preflight again.");
+    }
+    no_camera(host, finding, "no video device found", None)
+}
+
+/// Every `videoN` in sysfs or `/dev`, in number order.
+fn video_nodes(host: &Host) -> Vec<Node> {
+    let numbered = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| {
+                        n.strip_prefix("video")
+                            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let sysfs = host.system_path("/sys/class/video4linux");
+    let dev = host.system_path("/dev");
+    let in_sysfs: BTreeSet<String> = numbered(&sysfs).into_iter().collect();
+    let in_dev: BTreeSet<String> = numbered(&dev).into_iter().collect();
+    let mut by_number: BTreeMap<u32, String> = BTreeMap::new();
+    for name in in_sysfs.union(&in_dev) {
+        let number = name["video".len()..].parse().unwrap_or(u32::MAX);
+        by_number.insert(number, name.clone());
+    }
+    by_number
+        .into_values()
+        .map(|name| Node {
+            sysfs_name: read_small(&sysfs.join(&name).join("name"))
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+            in_dev: in_dev.contains(&name),
+            path: dev.join(&name),
+            name,
+        })
+        .collect()
+}
+
+fn judge_node(host: &Host, node: &Node) -> State {
+    if !node.in_dev {
+        return State::NoDevNode;
+    }
+    match host.probe_video(&node.path) {
+        Probe::Identified {
+            capability,
+            busy: true,
+        } => State::Busy {
+            capability: Some(capability),
+            holders: holders(host, &node.path),
+        },
+        Probe::Identified { capability, .. } if capability.captures_video() => {
+            State::Camera(capability)
+        }
+        Probe::Identified { capability, .. } => State::NotCamera(capability),
+        Probe::BusyOnOpen => State::Busy {
+            capability: None,
+            holders: holders(host, &node.path),
+        },
+        Probe::PermissionDenied => State::Denied,
+        Probe::NotV4l2 => State::NotV4l2,
+        Probe::Failed(why) => State::Broken(why),
+    }
+}
+
+/// The programs that have `node` open, as `/proc` tells (only this user's processes,
+/// unless preflight runs as root).
+fn holders(host: &Host, node: &Path) -> Vec<String> {
+    let Ok(processes) = std::fs::read_dir(host.system_path("/proc")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for process in processes.flatten() {
+        let Some(pid) = process
+            .file_name()
+            .to_str()
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == node));
+        if holds {
+            let command = read_small(&process.path().join("comm"))
+                .map(|c| c.trim().to_string())
+                .unwrap_or_default();
+            found.push(if command.is_empty() {
+                format!("pid {pid}")
+            } else {
+                format!("{command} (pid {pid})")
+            });
+        }
+    }
+    found.sort();
+    found
+}
+
+/// How to get read/write access to `node`: join the group that owns it.
+fn permission_fix(host: &Host, node: &Path) -> String {
+    let group = owning_group(host, node);
+    let user = host.env_any(&["USER", "LOGNAME"]).map(|(_, u)| u);
+    match group {
+        Some((name, members)) if name != "root" => {
+            let already = user.is_some_and(|u| members.iter().any(|m| m == u));
+            if already {
+                format!(
+                    "You are in the `{name}` group already, but this session started before: log out and back in (or run `newgrp {name}`)."
+                )
+            } else {
+                format!(
+                    "Join the `{name}` group that owns {}: `sudo usermod -aG {name} $USER`, then log out and back in.",
+                    display_node(host, node)
+                )
+            }
+        }
+        _ => format!(
+            "{} is not readable and writable for you: ask the machine's administrator to give your user access (on most systems: `sudo usermod -aG video $USER`, then log out and back in).",
+            display_node(host, node)
+        ),
+    }
+}
+
+/// `/dev/videoN` as the user knows it, whatever the host's root.
+fn display_node(host: &Host, node: &Path) -> String {
+    match node.strip_prefix(&host.root) {
+        Ok(rest) => format!("/{}", rest.display()),
+        Err(_) => node.display().to_string(),
+    }
+}
+
+/// The group owning `node` and its listed members, from the host's `/etc/group`.
+fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let gid = std::fs::metadata(node).ok()?.gid().to_string();
+        let groups = read_small(&host.system_path("/etc/group")).ok()?;
+        groups.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.len() >= 4 && fields[2] == gid).then(|| {
+                let members = fields[3]
+                    .split(',')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                (fields[0].to_string(), members)
+            })
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (host, node);
+        None
+    }
+}
+
+/// On Linux: the container, WSL or virtual machine this runs in, by what it leaves in the
+/// file system; elsewhere by what the OS's probe told.
+fn virtualization(host: &Host) -> Option<String> {
+    let exists = |p: &str| host.system_path(p).exists();
+    let text = |p: &str| {
+        read_small(&host.system_path(p))
+            .map(|t| t.to_lowercase())
+            .unwrap_or_default()
+    };
+    if exists("/.dockerenv") {
+        return Some("a Docker container".into());
+    }
+    if exists("/run/.containerenv") {
+        return Some("a Podman container".into());
+    }
+    let cgroup = text("/proc/1/cgroup");
+    if ["docker", "kubepods", "containerd", "lxc"]
+        .iter()
+        .any(|m| cgroup.contains(m))
+    {
+        return Some("a container".into());
+    }
+    if text("/proc/sys/kernel/osrelease").contains("microsoft") {
+        return Some("WSL".into());
+    }
+    let dmi = format!(
+        "{} {}",
+        text("/sys/class/dmi/id/sys_vendor"),
+        text("/sys/class/dmi/id/product_name")
+    );
+    if let Some(name) = hypervisor_named(&dmi) {
+        return Some(format!("a virtual machine ({name})"));
+    }
+    let flagged = host
+        .facts
+        .cpu_flags
+        .as_ref()
+        .is_some_and(|flags| flags.iter().any(|f| f == "hypervisor"));
+    flagged.then(|| "a virtual machine".into())
+}
+
+/// A hypervisor recognised in a machine's vendor and model strings.
+fn hypervisor_named(vendor_and_model: &str) -> Option<&'static str> {
+    const MARKERS: &[(&str, &str)] = &[
+        ("virtualbox", "VirtualBox"),
+        ("vmware", "VMware"),
+        ("qemu", "QEMU/KVM"),
+        ("kvm", "QEMU/KVM"),
+        ("standard pc (", "QEMU/KVM"),
+        ("microsoft corporation virtual machine", "Hyper-V"),
+        ("hyper-v", "Hyper-V"),
+        ("parallels", "Parallels"),
+        ("xen", "Xen"),
+        ("bochs", "Bochs"),
+        ("amazon ec2", "Amazon EC2"),
+        ("google compute engine", "Google Compute Engine"),
+    ];
+    let lower = vendor_and_model.to_lowercase();
+    MARKERS
+        .iter()
+        .find(|(marker, _)| lower.contains(marker))
+        .map(|(_, name)| *name)
+}
+
+/// No camera at all: say where this runs when that explains it.
+fn no_camera(host: &Host, finding: Finding, summary: &str, place: Option<String>) -> Finding {
+    let place = place.or_else(|| (host.os == OsFamily::Linux).then(|| virtualization(host))?);
+    match place {
+        Some(place) => {
+            let fix = if place.contains("container") {
+                "Sit the exam outside the container, on a machine with a camera (or run the container with the camera passed in, e.g. `docker run --device /dev/video0`)."
+            } else if place == "WSL" {
+                "WSL does not see Windows' camera: install PyCharm and the exam's Python on Windows itself."
+            } else {
+                "Sit the exam on the host machine, or pass a webcam through to the virtual machine (VirtualBox: Devices > Webcams; VMware: VM > Removable Devices; QEMU: -device usb-host)."
+            };
+            finding
+                .observe("virtualization", place.clone())
+                .fail(format!("{summary}: this runs in {place}"))
+                .fix(fix)
+        }
+        None => finding
+            .fail(summary)
+            .fix("Connect a webcam, or turn the built-in one on (some laptops have a switch, a key or a BIOS setting for it)."),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// macOS
+
+fn macos(ctx: &Context, plan: &Planned) -> Finding {
+    let host = &ctx.host;
+    let tool = Some(host.system_path("/usr/sbin/system_profiler"))
+        .filter(|p| p.exists())
+        .or_else(|| host.which("system_profiler"));
+    let look = "Open Photo Booth and check that the camera shows a picture.";
+    let Some(tool) = tool else {
+        return tool_missing(plan, "system_profiler", look);
+    };
+    let output = match run_tool(ctx, &tool, &["SPCameraDataType", "-json"]) {
+        Ok(output) => output,
+        Err(trouble) => return plan.finding().warn(trouble).fix(look),
+    };
+    let cameras = match parse_system_profiler(&output.stdout) {
+        Ok(cameras) => cameras,
+        Err(why) => {
+            return plan
+                .finding()
+                .warn(format!("system_profiler's answer could not be read: {why}"))
+                .fix(look);
+        }
+    };
+    let finding = plan.finding().observe(
+        "cameras",
+        cameras
+            .iter()
+            .map(|(name, model)| json!({ "name": name, "model": model }))
+            .collect::<Vec<_>>(),
+    );
+    match cameras.first() {
+        Some((name, _)) => finding
+            .observe("camera", name.clone())
+            .pass(describe_list(cameras.iter().map(|(n, _)| n.as_str())))
+            .detail("macOS asks once per app for the camera: when the exam asks, allow it (System Settings > Privacy & Security > Camera)."),
+        None => {
+            let place = macos_virtual_machine(ctx).then(|| "a virtual machine".to_string());
+            no_camera(host, finding, "macOS lists no camera", place)
+        }
+    }
+}
+
+/// `(name, model id)` of each camera in `system_profiler SPCameraDataType -json`.
+fn parse_system_profiler(stdout: &str) -> Result<Vec<(String, String)>, String> {
+    let value: Value = serde_json::from_str(stdout).map_err(|e| e.to_string())?;
+    let list = value
+        .get("SPCameraDataType")
+        .and_then(Value::as_array)
+        .ok_or("no SPCameraDataType list")?;
+    Ok(list
+        .iter()
+        .map(|camera| {
+            let field = |key: &str| {
+                camera
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (field("_name"), field("spcamera_model-id"))
+        })
+        .collect())
+}
+
+/// `kern.hv_vmm_present` is 1 inside a virtual machine.
+fn macos_virtual_machine(ctx: &Context) -> bool {
+    let sysctl = ctx.host.system_path("/usr/sbin/sysctl");
+    ctx.host
+        .run(
+            &sysctl,
+            &["-n", "kern.hv_vmm_present"],
+            ctx.options.step_deadline(),
+        )
+        .is_ok_and(|out| out.stdout.trim() == "1")
+}
+
+// ---------------------------------------------------------------------------------------
+// Windows
+
+/// Cameras as Plug and Play lists them, the camera privacy switches (machine, user, desktop
+/// apps: the exam runs in PyCharm and a browser, both desktop apps), and the machine's
+/// model to recognise a virtual machine. One JSON object on stdout.
+const WINDOWS_PROBE: &str = r#"$ErrorActionPreference = 'SilentlyContinue'
+$key = 'Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore\webcam'
+$system = Get-CimInstance Win32_ComputerSystem
+[pscustomobject]@{
+  devices = @(Get-PnpDevice -Class Camera,Image | Select-Object FriendlyName,Status,Class,InstanceId)
+  machine_consent = (Get-ItemProperty "HKLM:\$key").Value
+  user_consent = (Get-ItemProperty "HKCU:\$key").Value
+  desktop_consent = (Get-ItemProperty "HKCU:\$key\NonPackaged").Value
+  manufacturer = $system.Manufacturer
+  model = $system.Model
+} | ConvertTo-Json -Depth 3 -Compress
+"#;
+
+#[derive(Debug, Deserialize)]
+struct WindowsAnswer {
+    #[serde(default, deserialize_with = "one_or_many")]
+    devices: Vec<PnpDevice>,
+    machine_consent: Option<String>,
+    user_consent: Option<String>,
+    desktop_consent: Option<String>,
+    manufacturer: Option<String>,
+    model: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PnpDevice {
+    friendly_name: Option<String>,
+    status: Option<String>,
+    class: Option<String>,
+}
+
+/// Windows PowerShell 5.1 writes a one-element array as the element itself, and some arrays
+/// as `{"value": [...], "Count": n}`; take all three shapes.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PnpDevice>, D::Error> {
+    let value = Value::deserialize(d)?;
+    let list = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        Value::Object(mut object) => match object.remove("value") {
+            Some(Value::Array(items)) => items,
+            _ => vec![Value::Object(object)],
+        },
+        other => vec![other],
+    };
+    list.into_iter()
+        .map(|item| serde_json::from_value(item).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+fn windows(ctx: &Context, plan: &Planned) -> Finding {
+    let host = &ctx.host;
+    let tool = host
+        .which("powershell")
+        .or_else(|| host.which("pwsh"))
+        .or_else(|| {
+            let system_root = host.env_any(&["SystemRoot", "SYSTEMROOT", "windir"])?.1;
+            Some(PathBuf::from(system_root).join(r"System32\WindowsPowerShell\v1.0\powershell.exe"))
+                .filter(|p| p.exists())
+        });
+    let look = "Open the Camera app and check that it shows a picture.";
+    let Some(tool) = tool else {
+        return tool_missing(plan, "PowerShell", look);
+    };
+    let args = [
+        "-NoProfile",
+        "-NonInteractive",
+        "-EncodedCommand",
+        &encode_powershell(WINDOWS_PROBE),
+    ];
+    let output = match run_tool(ctx, &tool, &args) {
+        Ok(output) => output,
+        Err(trouble) => return plan.finding().warn(trouble).fix(look),
+    };
+    let answer: WindowsAnswer = match serde_json::from_str(output.stdout.trim()) {
+        Ok(answer) => answer,
+        Err(e) => {
+            return plan
+                .finding()
+                .warn(format!("PowerShell's answer could not be read: {e}"))
+                .fix(look);
+        }
+    };
+    judge_windows(host, plan, answer)
+}
+
+fn judge_windows(host: &Host, plan: &Planned, answer: WindowsAnswer) -> Finding {
+    let name = |d: &PnpDevice| {
+        d.friendly_name
+            .clone()
+            .unwrap_or_else(|| "unnamed device".into())
+    };
+    let status = |d: &PnpDevice| d.status.clone().unwrap_or_else(|| "Unknown".into());
+    let mut finding = plan.finding().observe(
+        "devices",
+        answer
+            .devices
+            .iter()
+            .map(|d| json!({ "name": name(d), "status": status(d), "class": d.class }))
+            .collect::<Vec<_>>(),
+    );
+    let details: Vec<String> = answer
+        .devices
+        .iter()
+        .map(|d| format!("{}: {}", name(d), windows_status_words(&status(d))))
+        .collect();
+
+    let denied = [
+        (
+            &answer.machine_consent,
+            "Camera access for this device is off",
+        ),
+        (&answer.user_consent, "Camera access is off for apps"),
+        (
+            &answer.desktop_consent,
+            "Desktop apps may not use the camera",
+        ),
+    ]
+    .into_iter()
+    .find(|(value, _)| {
+        value
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("deny"))
+    });
+    if let Some((_, what)) = denied {
+        return finding
+            .fail(format!("{what} in Windows' privacy settings"))
+            .details(details)
+            .fix("Settings > Privacy & security > Camera: turn on Camera access, Let apps access your camera, and Let desktop apps access your camera.");
+    }
+
+    let working: Vec<&PnpDevice> = answer
+        .devices
+        .iter()
+        .filter(|d| status(d).eq_ignore_ascii_case("ok"))
+        .collect();
+    if let Some(first) = working.first() {
+        finding = finding.observe("camera", name(first));
+        return finding
+            .pass(describe_list(working.iter().map(|d| {
+                d.friendly_name.as_deref().unwrap_or("unnamed device")
+            })))
+            .details(if answer.devices.len() > 1 {
+                details
+            } else {
+                Vec::new()
+            });
+    }
+    if let Some(device) = answer.devices.first() {
+        return finding
+            .fail(format!(
+                "{}: {}",
+                name(device),
+                windows_status_words(&status(device))
+            ))
+            .details(details)
+            .fix("Reconnect the camera; if it stays so, open Device Manager > Cameras, and update or reinstall its driver.");
+    }
+    let machine = format!(
+        "{} {}",
+        answer.manufacturer.unwrap_or_default(),
+        answer.model.unwrap_or_default()
+    );
+    let place = hypervisor_named(&machine).map(|name| format!("a virtual machine ({name})"));
+    no_camera(host, finding, "Windows lists no camera", place)
+}
+
+/// What a Plug and Play status means to a candidate.
+fn windows_status_words(status: &str) -> String {
+    match status.to_ascii_lowercase().as_str() {
+        "ok" => "working".into(),
+        "unknown" => "not connected (Windows remembers it, but it is not present)".into(),
+        "error" => "has a driver problem or is turned off in Device Manager".into(),
+        "degraded" => "degraded".into(),
+        other => format!("status {other}"),
+    }
+}
+
+/// `-EncodedCommand` takes UTF-16LE in base64: no quoting rules stand between the script
+/// and PowerShell.
+fn encode_powershell(script: &str) -> String {
+    let bytes: Vec<u8> = script.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared by macOS and Windows
+
+/// Run a camera-listing tool under the step deadline; what went wrong is said in words.
+fn run_tool(ctx: &Context, tool: &Path, args: &[&str]) -> Result<ProcessOutput, String> {
+    let output = ctx
+        .host
+        .run(tool, args, ctx.options.step_deadline())
+        .map_err(|error| error.to_string())?;
+    if output.status.success() {
+        return Ok(output);
+    }
+    let name = tool
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let said = output
+        .stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no message");
+    let code = output
+        .status
+        .code()
+        .map_or_else(|| "a signal".to_string(), |c| format!("exit code {c}"));
+    Err(format!("{name} failed ({code}): {said}"))
+}
+
+fn tool_missing(plan: &Planned, tool: &str, look: &str) -> Finding {
+    plan.finding()
+        .warn(format!(
+            "{tool} was not found, so the cameras could not be listed"
+        ))
+        .fix(look)
+}
+
+/// "A", "A and B", "A and 2 more".
+fn describe_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [one, two] => format!("{one} and {two}"),
+        [one, rest @ ..] => format!("{one} and {} more", rest.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_powershell_script_survives_encoding() {
+        let encoded = encode_powershell("Get-PnpDevice 'é'");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let units: Vec<u16> = bytes
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(String::from_utf16(&units).unwrap(), "Get-PnpDevice 'é'");
+    }
+
+    #[test]
+    fn hypervisors_are_recognised_by_vendor_and_model() {
+        assert_eq!(
+            hypervisor_named("innotek GmbH VirtualBox"),
+            Some("VirtualBox")
+        );
+        assert_eq!(
+            hypervisor_named("Microsoft Corporation Virtual Machine"),
+            Some("Hyper-V")
+        );
+        assert_eq!(
+            hypervisor_named("QEMU Standard PC (Q35 + ICH9, 2009)"),
+            Some("QEMU/KVM")
+        );
+        assert_eq!(hypervisor_named("LENOVO 20XW"), None);
+        assert_eq!(
+            hypervisor_named("Microsoft Corporation Surface Laptop 4"),
+            None
+        );
+    }
+
+    #[test]
+    fn lists_read_as_a_sentence() {
+        assert_eq!(describe_list(["A"].into_iter()), "A");
+        assert_eq!(describe_list(["A", "B"].into_iter()), "A and B");
+        assert_eq!(describe_list(["A", "B", "C"].into_iter()), "A and 2 more");
+    }
+}
