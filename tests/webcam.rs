@@ -1,0 +1,721 @@
+//! The `webcam` kind: Linux over sysfs and /dev trees laid out in a temporary directory, with
+//! the driver's answers given by the test; macOS and Windows over their real tools' recorded
+//! output, played back by scripts standing in for them.
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::*;
+use preflight::check::{Context, ProfileFacts, RunOptions};
+use preflight::host::{Host, OsFamily};
+use preflight::profile;
+use preflight::report::{Finding, Status};
+use preflight::runner::{self, Selection};
+use preflight::video::{
+    CAP_DEVICE_CAPS, CAP_META_CAPTURE, CAP_VIDEO_CAPTURE, Capability, Probe, VideoDevices,
+};
+use tempfile::TempDir;
+
+/// What the driver of each node (by file name) answers.
+struct Driver(HashMap<String, Probe>);
+
+impl VideoDevices for Driver {
+    fn probe(&self, node: &Path) -> Probe {
+        let name = node.file_name().unwrap().to_str().unwrap();
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Probe::Failed(format!("the test gave no answer for {name}")))
+    }
+}
+
+fn driver(answers: &[(&str, Probe)]) -> Driver {
+    Driver(
+        answers
+            .iter()
+            .map(|(n, p)| (n.to_string(), p.clone()))
+            .collect(),
+    )
+}
+
+fn uvc(card: &str, caps: u32) -> Capability {
+    Capability {
+        driver: "uvcvideo".into(),
+        card: card.into(),
+        bus_info: "usb-0000:00:14.0-8".into(),
+        caps,
+    }
+}
+
+fn camera(card: &str) -> Probe {
+    Probe::Identified {
+        capability: uvc(card, CAP_VIDEO_CAPTURE),
+        busy: false,
+    }
+}
+
+fn metadata(card: &str) -> Probe {
+    Probe::Identified {
+        capability: uvc(card, CAP_META_CAPTURE | CAP_DEVICE_CAPS),
+        busy: false,
+    }
+}
+
+fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `/dev/videoN` (a plain file: the driver answers through `Driver`) and its sysfs entry.
+fn video_node(root: &Path, name: &str, sysfs_name: &str) -> PathBuf {
+    write(
+        root,
+        &format!("sys/class/video4linux/{name}/name"),
+        &format!("{sysfs_name}\n"),
+    );
+    write(root, &format!("dev/{name}"), "")
+}
+
+fn linux(root: &Path) -> Host {
+    let mut host = Host::simulated(
+        root,
+        OsFamily::Linux,
+        &[("HOME", "/home/ada"), ("USER", "ada")],
+    );
+    host.facts.cpu_flags = Some(vec!["avx".into()]);
+    host
+}
+
+fn camera_finding(host: Host, timeout: Duration) -> Finding {
+    let text = format!("{PROFILE_HEADER}\n[[check]]\nkind = \"webcam\"\n");
+    let profile = profile::parse(&text, "t.toml", "test").unwrap();
+    let options = RunOptions {
+        timeout,
+        ..RunOptions::default()
+    };
+    let ctx = Arc::new(Context::new(host, options, ProfileFacts::default()));
+    let mut findings = runner::run(ctx, &profile.checks, &Selection::default());
+    assert_eq!(findings.len(), 1);
+    let finding = findings.remove(0);
+    assert_eq!(finding.id, "webcam.camera");
+    finding
+}
+
+fn judge(host: Host) -> Finding {
+    camera_finding(host, Duration::from_secs(5))
+}
+
+// ---------------------------------------------------------------------------------------
+// Linux
+
+#[test]
+fn a_capture_node_is_the_camera_and_its_metadata_node_is_not() {
+    let dir = TempDir::new().unwrap();
+    video_node(dir.path(), "video0", "Integrated Camera: Integrated C");
+    video_node(dir.path(), "video1", "Integrated Camera: Integrated C");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[
+        ("video0", camera("Integrated Camera: Integrated C")),
+        ("video1", metadata("Integrated Camera: Integrated C")),
+    ]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    assert_eq!(
+        f.summary,
+        "Integrated Camera: Integrated C (/dev/video0), driver uvcvideo"
+    );
+    assert_eq!(f.observed["camera"], "Integrated Camera: Integrated C");
+    assert_eq!(f.observed["driver"], "uvcvideo");
+    assert_eq!(f.observed["devices"][1]["state"], "metadata only");
+    assert!(
+        f.details[1].ends_with("metadata only, driver uvcvideo"),
+        "{:?}",
+        f.details
+    );
+}
+
+#[test]
+fn metadata_nodes_alone_are_not_a_camera() {
+    let dir = TempDir::new().unwrap();
+    video_node(dir.path(), "video1", "USB Camera");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[("video1", metadata("USB Camera"))]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(f.summary, "video devices found, but none can capture video");
+    assert!(f.details[0].contains("metadata only"));
+}
+
+#[test]
+fn a_node_that_is_not_v4l2_is_not_a_camera() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "dev/video0", "");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[("video0", Probe::NotV4l2)]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(f.details, ["/dev/video0: not a V4L2 device"]);
+}
+
+/// `/etc/group` naming the group that owns the temporary `/dev/video0` `video`, whatever
+/// group the test runs in (the node cannot be given to another group without privileges).
+fn video_group(root: &Path, node: &Path, members: &str) {
+    let gid = std::fs::metadata(node).unwrap().gid();
+    let other = gid + 1;
+    write(
+        root,
+        "etc/group",
+        &format!("plugdev:x:{other}:ada\nvideo:x:{gid}:{members}\n"),
+    );
+}
+
+#[test]
+fn permission_denied_names_the_group_and_the_command() {
+    let dir = TempDir::new().unwrap();
+    let node = video_node(dir.path(), "video0", "HD Webcam");
+    video_group(dir.path(), &node, "grace");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[("video0", Probe::PermissionDenied)]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.summary,
+        "HD Webcam (/dev/video0): this user may not open it"
+    );
+    assert_eq!(
+        f.fix.as_deref(),
+        Some(
+            "Join the `video` group that owns /dev/video0: `sudo usermod -aG video $USER`, then log out and back in."
+        )
+    );
+}
+
+#[test]
+fn a_member_of_the_group_is_told_to_log_in_again() {
+    let dir = TempDir::new().unwrap();
+    let node = video_node(dir.path(), "video0", "HD Webcam");
+    video_group(dir.path(), &node, "grace,ada");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[("video0", Probe::PermissionDenied)]));
+    let fix = judge(host).fix.unwrap();
+    assert!(fix.contains("in the `video` group already"), "{fix}");
+    assert!(fix.contains("newgrp video"), "{fix}");
+}
+
+#[test]
+fn a_busy_camera_names_the_program_holding_it() {
+    let dir = TempDir::new().unwrap();
+    let node = video_node(dir.path(), "video0", "Integrated Camera");
+    write(dir.path(), "proc/4242/comm", "zoom\n");
+    std::fs::create_dir_all(dir.path().join("proc/4242/fd")).unwrap();
+    std::os::unix::fs::symlink(&node, dir.path().join("proc/4242/fd/31")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("proc/4242/fd/0")).unwrap();
+    write(dir.path(), "proc/77/comm", "bash\n");
+    std::fs::create_dir_all(dir.path().join("proc/77/fd")).unwrap();
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[(
+        "video0",
+        Probe::Identified {
+            capability: uvc("Integrated Camera", CAP_VIDEO_CAPTURE),
+            busy: true,
+        },
+    )]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Warn);
+    assert_eq!(
+        f.summary,
+        "Integrated Camera (/dev/video0) is in use by zoom (pid 4242)"
+    );
+    assert!(f.fix.unwrap().starts_with("Close zoom (pid 4242)"));
+}
+
+#[test]
+fn a_device_refusing_the_open_as_busy_is_busy_even_when_proc_is_silent() {
+    let dir = TempDir::new().unwrap();
+    video_node(dir.path(), "video0", "Webcam C270");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[("video0", Probe::BusyOnOpen)]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Warn);
+    assert_eq!(
+        f.summary,
+        "Webcam C270 (/dev/video0) is in use by another program"
+    );
+}
+
+#[test]
+fn one_free_camera_is_enough_when_another_is_busy_or_locked() {
+    let dir = TempDir::new().unwrap();
+    video_node(dir.path(), "video0", "Integrated Camera");
+    video_node(dir.path(), "video2", "Logitech BRIO");
+    video_node(dir.path(), "video10", "OBS Virtual Camera");
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[
+        ("video0", Probe::BusyOnOpen),
+        ("video2", camera("Logitech BRIO")),
+        ("video10", Probe::PermissionDenied),
+    ]));
+    let f = judge(host);
+    assert_eq!(f.status, Status::Pass);
+    assert_eq!(f.summary, "Logitech BRIO (/dev/video2), driver uvcvideo");
+    // Numeric order, not text order: video10 comes last.
+    let nodes: Vec<&str> = f.observed["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["/dev/video0", "/dev/video2", "/dev/video10"]);
+}
+
+#[test]
+fn no_device_on_real_hardware_asks_for_a_camera() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(linux(dir.path()));
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(f.summary, "no video device found");
+    assert!(f.fix.unwrap().starts_with("Connect a webcam"));
+    assert!(f.observed.get("virtualization").is_none());
+}
+
+fn no_device_in(layout: impl Fn(&Path), host_tweak: impl Fn(&mut Host)) -> Finding {
+    let dir = TempDir::new().unwrap();
+    layout(dir.path());
+    let mut host = linux(dir.path());
+    host_tweak(&mut host);
+    judge(host)
+}
+
+#[test]
+fn no_device_inside_a_container_or_vm_says_so_plainly() {
+    let cases: Vec<(&str, Finding)> = vec![
+        (
+            "a Docker container",
+            no_device_in(|r| drop(write(r, ".dockerenv", "")), |_| {}),
+        ),
+        (
+            "a Podman container",
+            no_device_in(|r| drop(write(r, "run/.containerenv", "")), |_| {}),
+        ),
+        (
+            "a container",
+            no_device_in(
+                |r| drop(write(r, "proc/1/cgroup", "0::/kubepods/besteffort/pod1\n")),
+                |_| {},
+            ),
+        ),
+        (
+            "WSL",
+            no_device_in(
+                |r| {
+                    drop(write(
+                        r,
+                        "proc/sys/kernel/osrelease",
+                        "5.15.167.4-microsoft-standard-WSL2\n",
+                    ))
+                },
+                |_| {},
+            ),
+        ),
+        (
+            "a virtual machine (VirtualBox)",
+            no_device_in(
+                |r| {
+                    write(r, "sys/class/dmi/id/sys_vendor", "innotek GmbH\n");
+                    write(r, "sys/class/dmi/id/product_name", "VirtualBox\n");
+                },
+                |_| {},
+            ),
+        ),
+        (
+            "a virtual machine",
+            no_device_in(
+                |_| {},
+                |h| h.facts.cpu_flags = Some(vec!["avx".into(), "hypervisor".into()]),
+            ),
+        ),
+    ];
+    for (place, f) in cases {
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(
+            f.summary,
+            format!("no video device found: this runs in {place}")
+        );
+        assert_eq!(f.observed["virtualization"], place);
+        assert!(f.fix.is_some());
+    }
+}
+
+#[test]
+fn a_camera_the_kernel_sees_but_the_container_lacks_gets_the_device_flag() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), ".dockerenv", "");
+    write(
+        dir.path(),
+        "sys/class/video4linux/video0/name",
+        "Integrated Camera\n",
+    );
+    let f = judge(linux(dir.path()));
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.summary,
+        "the kernel lists a video device, but /dev/video0 is missing in a Docker container"
+    );
+    assert!(f.fix.unwrap().contains("--device /dev/video0"));
+}
+
+#[test]
+fn this_machines_real_devices_end_in_a_finding() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--only", "webcam", "--json"]));
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = json(&run);
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0]["id"], "webcam.camera");
+    assert!(!checks[0]["summary"].as_str().unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// macOS: `system_profiler SPCameraDataType -json`, as macOS 14 prints it.
+
+const MAC_BUILT_IN: &str = r#"{
+  "SPCameraDataType" : [
+    {
+      "_name" : "FaceTime HD Camera",
+      "spcamera_model-id" : "FaceTime HD Camera",
+      "spcamera_unique-id" : "47B4B64B70674B9CAD2BAE273A71F4B5"
+    }
+  ]
+}
+"#;
+
+const MAC_WITH_CONTINUITY: &str = r#"{
+  "SPCameraDataType" : [
+    {
+      "_name" : "FaceTime HD Camera (Built-in)",
+      "spcamera_model-id" : "UVC Camera VendorID_1452 ProductID_34068",
+      "spcamera_unique-id" : "0x8020000005ac8514"
+    },
+    {
+      "_name" : "Ada's iPhone Camera",
+      "spcamera_model-id" : "iPhone15,2",
+      "spcamera_unique-id" : "7C1B2A3E-0D4F-4B5A-9E8D-1F2A3B4C5D6E"
+    }
+  ]
+}
+"#;
+
+/// What an Intel Mac with its lid closed (or a Mac mini with nothing plugged in) prints.
+const MAC_NONE: &str = "{\n  \"SPCameraDataType\" : [\n\n  ]\n}\n";
+
+/// A script at `path` that prints `output` and exits with `code`.
+fn recorded_tool(path: &Path, output: &str, code: i32) {
+    let recording = path.with_extension("recording");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&recording, output).unwrap();
+    write_executable(
+        path,
+        &format!(
+            "#!/bin/sh\n/bin/cat '{}'\nexit {code}\n",
+            recording.display()
+        ),
+    );
+}
+
+fn mac(root: &Path) -> Host {
+    Host::simulated(
+        root,
+        OsFamily::Macos,
+        &[("HOME", "/Users/ada"), ("PATH", "/nonexistent")],
+    )
+}
+
+#[test]
+fn macos_lists_the_built_in_camera() {
+    let dir = TempDir::new().unwrap();
+    recorded_tool(
+        &dir.path().join("usr/sbin/system_profiler"),
+        MAC_BUILT_IN,
+        0,
+    );
+    let f = judge(mac(dir.path()));
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    assert_eq!(f.summary, "FaceTime HD Camera");
+    assert_eq!(f.observed["camera"], "FaceTime HD Camera");
+}
+
+#[test]
+fn macos_lists_every_camera() {
+    let dir = TempDir::new().unwrap();
+    recorded_tool(
+        &dir.path().join("usr/sbin/system_profiler"),
+        MAC_WITH_CONTINUITY,
+        0,
+    );
+    let f = judge(mac(dir.path()));
+    assert_eq!(f.status, Status::Pass);
+    assert_eq!(
+        f.summary,
+        "FaceTime HD Camera (Built-in) and Ada's iPhone Camera"
+    );
+    assert_eq!(f.observed["cameras"][1]["model"], "iPhone15,2");
+}
+
+#[test]
+fn macos_with_no_camera_fails_and_names_a_virtual_machine() {
+    let dir = TempDir::new().unwrap();
+    recorded_tool(&dir.path().join("usr/sbin/system_profiler"), MAC_NONE, 0);
+    let bare = judge(mac(dir.path()));
+    assert_eq!(bare.status, Status::Fail);
+    assert_eq!(bare.summary, "macOS lists no camera");
+
+    recorded_tool(&dir.path().join("usr/sbin/sysctl"), "1\n", 0);
+    let in_vm = judge(mac(dir.path()));
+    assert_eq!(in_vm.status, Status::Fail);
+    assert_eq!(
+        in_vm.summary,
+        "macOS lists no camera: this runs in a virtual machine"
+    );
+}
+
+#[test]
+fn a_missing_failing_hanging_or_garbled_system_profiler_is_a_clear_warning() {
+    let missing = TempDir::new().unwrap();
+    let f = judge(mac(missing.path()));
+    assert_eq!(f.status, Status::Warn);
+    assert_eq!(
+        f.summary,
+        "system_profiler was not found, so the cameras could not be listed"
+    );
+
+    let failing = TempDir::new().unwrap();
+    write_executable(
+        &failing.path().join("usr/sbin/system_profiler"),
+        "#!/bin/sh\necho 'system_profiler: SPCameraDataType: unknown data type' >&2\nexit 1\n",
+    );
+    let f = judge(mac(failing.path()));
+    assert_eq!(f.status, Status::Warn);
+    assert_eq!(
+        f.summary,
+        "system_profiler failed (exit code 1): system_profiler: SPCameraDataType: unknown data type"
+    );
+
+    let garbled = TempDir::new().unwrap();
+    recorded_tool(
+        &garbled.path().join("usr/sbin/system_profiler"),
+        "<plist version=\"1.0\">",
+        0,
+    );
+    let f = judge(mac(garbled.path()));
+    assert_eq!(f.status, Status::Warn);
+    assert!(
+        f.summary
+            .starts_with("system_profiler's answer could not be read")
+    );
+
+    let hanging = TempDir::new().unwrap();
+    write_executable(
+        &hanging.path().join("usr/sbin/system_profiler"),
+        "#!/bin/sh\nexec /bin/sleep 30\n",
+    );
+    let started = Instant::now();
+    let f = camera_finding(mac(hanging.path()), Duration::from_secs(1));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(f.status, Status::Warn);
+    assert!(
+        f.summary.contains("did not finish within 0.9 s"),
+        "{}",
+        f.summary
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Windows: the probe's JSON as Windows PowerShell 5.1 prints it (`ConvertTo-Json -Compress`).
+
+const WIN_ONE_CAMERA: &str = r#"{"devices":[{"FriendlyName":"Integrated Webcam","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_0BDA\u0026PID_5520\u0026MI_00\\6\u00261A2B3C4D\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","manufacturer":"Dell Inc.","model":"Latitude 7420"}"#;
+
+/// A laptop whose docked USB webcam is unplugged: Windows keeps it, status Unknown.
+const WIN_WITH_DISCONNECTED: &str = r#"{"devices":[{"FriendlyName":"Logitech BRIO","Status":"Unknown","Class":"Image","InstanceId":"USB\\VID_046D\u0026PID_085E\u0026MI_00\\7\u00262F3A1B\u00260\u00260000"},{"FriendlyName":"HP HD Camera","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_04F2\u0026PID_B6AB\u0026MI_00\\6\u0026D3E1\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":null,"manufacturer":"HP","model":"HP EliteBook 840 G8 Notebook PC"}"#;
+
+const WIN_ONLY_DISCONNECTED: &str = r#"{"devices":{"value":[{"FriendlyName":"Logitech BRIO","Status":"Unknown","Class":"Image","InstanceId":"USB\\VID_046D\u0026PID_085E\u0026MI_00\\7\u00262F3A1B\u00260\u00260000"}],"Count":1},"machine_consent":null,"user_consent":null,"desktop_consent":null,"manufacturer":"LENOVO","model":"20XW0055GE"}"#;
+
+const WIN_DRIVER_ERROR: &str = r#"{"devices":{"FriendlyName":"Integrated Camera","Status":"Error","Class":"Camera","InstanceId":"USB\\VID_5986\u0026PID_2115\u0026MI_00\\6\u00265C1B\u00260\u00260000"},"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","manufacturer":"LENOVO","model":"20XW0055GE"}"#;
+
+const WIN_HYPER_V: &str = r#"{"devices":[],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","manufacturer":"Microsoft Corporation","model":"Virtual Machine"}"#;
+
+const WIN_DESKTOP_DENIED: &str = r#"{"devices":[{"FriendlyName":"Integrated Webcam","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_0BDA\u0026PID_5520\u0026MI_00\\6\u00261A2B3C4D\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Deny","manufacturer":"Dell Inc.","model":"Latitude 7420"}"#;
+
+/// A Windows host whose `powershell` on PATH plays back `output` and records its arguments.
+fn windows(dir: &TempDir, output: &str) -> Host {
+    let bin = dir.path().join("bin");
+    let recording = bin.join("answer.json");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(&recording, output).unwrap();
+    write_executable(
+        &bin.join("powershell"),
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > '{args}'\n/bin/cat '{answer}'\n",
+            args = bin.join("args").display(),
+            answer = recording.display()
+        ),
+    );
+    Host::simulated(
+        dir.path(),
+        OsFamily::Windows,
+        &[
+            ("USERPROFILE", "C:\\Users\\ada"),
+            ("PATH", bin.to_str().unwrap()),
+        ],
+    )
+}
+
+#[test]
+fn windows_passes_a_working_camera_and_sends_the_probe_encoded() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_ONE_CAMERA));
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    assert_eq!(f.summary, "Integrated Webcam");
+
+    let args = std::fs::read_to_string(dir.path().join("bin/args")).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(
+        args[..3],
+        ["-NoProfile", "-NonInteractive", "-EncodedCommand"]
+    );
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(args[3])
+        .unwrap();
+    let units: Vec<u16> = bytes
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let script = String::from_utf16(&units).unwrap();
+    assert!(
+        script.contains("Get-PnpDevice -Class Camera,Image"),
+        "{script}"
+    );
+}
+
+#[test]
+fn windows_prefers_the_connected_camera_and_mentions_the_disconnected_one() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_WITH_DISCONNECTED));
+    assert_eq!(f.status, Status::Pass);
+    assert_eq!(f.summary, "HP HD Camera");
+    assert!(
+        f.details[0].starts_with("Logitech BRIO: not connected"),
+        "{:?}",
+        f.details
+    );
+}
+
+#[test]
+fn windows_with_only_a_disconnected_camera_fails() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_ONLY_DISCONNECTED));
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.summary.starts_with("Logitech BRIO: not connected"),
+        "{}",
+        f.summary
+    );
+    assert!(f.fix.unwrap().starts_with("Reconnect the camera"));
+}
+
+#[test]
+fn windows_names_a_driver_problem() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_DRIVER_ERROR));
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.summary,
+        "Integrated Camera: has a driver problem or is turned off in Device Manager"
+    );
+}
+
+#[test]
+fn windows_with_no_camera_in_hyper_v_says_so() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_HYPER_V));
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.summary,
+        "Windows lists no camera: this runs in a virtual machine (Hyper-V)"
+    );
+}
+
+#[test]
+fn windows_privacy_switch_blocking_desktop_apps_fails_with_where_to_turn_it_on() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_DESKTOP_DENIED));
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.summary,
+        "Desktop apps may not use the camera in Windows' privacy settings"
+    );
+    assert!(
+        f.fix
+            .unwrap()
+            .contains("Let desktop apps access your camera")
+    );
+}
+
+#[test]
+fn windows_without_powershell_or_with_a_garbled_answer_warns() {
+    let dir = TempDir::new().unwrap();
+    let host = Host::simulated(dir.path(), OsFamily::Windows, &[("PATH", "/nonexistent")]);
+    let f = judge(host);
+    assert_eq!(f.status, Status::Warn);
+    assert_eq!(
+        f.summary,
+        "PowerShell was not found, so the cameras could not be listed"
+    );
+
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(
+        &dir,
+        "Get-PnpDevice : The term 'Get-PnpDevice' is not recognized",
+    ));
+    assert_eq!(f.status, Status::Warn);
+    assert!(
+        f.summary
+            .starts_with("PowerShell's answer could not be read")
+    );
+}
+
+#[test]
+fn a_node_owned_by_root_alone_gets_the_general_advice() {
+    let dir = TempDir::new().unwrap();
+    let node = video_node(dir.path(), "video0", "HD Webcam");
+    let gid = std::fs::metadata(&node).unwrap().gid();
+    write(dir.path(), "etc/group", &format!("root:x:{gid}:\n"));
+    let mut host = linux(dir.path());
+    host.set_video_devices(driver(&[("video0", Probe::PermissionDenied)]));
+    let fix = judge(host).fix.unwrap();
+    assert!(
+        fix.starts_with("/dev/video0 is not readable and writable for you"),
+        "{fix}"
+    );
+    assert!(!fix.contains("`root` group"), "{fix}");
+}
+
+#[test]
+fn an_unknown_key_is_a_profile_error_at_its_line() {
+    let dir = TempDir::new().unwrap();
+    let text =
+        format!("{PROFILE_HEADER}\n[[check]]\nkind = \"webcam\"\ndevice = \"/dev/video0\"\n");
+    let path = profile_file(dir.path(), "p.toml", &text);
+    let run = run(preflight(dir.path()).arg("--profile").arg(&path));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("p.toml:9"), "{}", run.stderr);
+    assert!(run.stderr.contains("device"), "{}", run.stderr);
+}
