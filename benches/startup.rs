@@ -59,6 +59,7 @@ fn main() {
         "preflight --offline --only system",
         preflight(&["--offline", "--only", "system"]),
     );
+    time("preflight --only webcam", preflight(&["--only", "webcam"]));
 
     let Some(venv) = std::env::var_os("PREFLIGHT_BENCH_VENV").map(PathBuf::from) else {
         println!(
