@@ -225,7 +225,9 @@ fn probe_deadline(options: &RunOptions) -> Duration {
     options.timeout.mul_f64(0.8)
 }
 
-fn locate(host: &Host, options: &RunOptions) -> Discovery {
+/// Find the environment from paths alone (flags, variables, the working directory, PATH);
+/// nothing is started.
+pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
     let given = options
         .venv
         .as_ref()

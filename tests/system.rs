@@ -156,3 +156,33 @@ fn disk_reports_free_space_for_the_venv_and_home() {
     assert!(disk.observed.contains_key("virtualenv_free_bytes"));
     assert!(disk.observed.contains_key("home_free_bytes"));
 }
+
+#[test]
+fn disk_measures_the_virtualenv_the_python_checks_judge() {
+    let dir = TempDir::new().unwrap();
+    let venv = dir.path().join("exam/.venv");
+    write(&venv, "pyvenv.cfg", "home = /usr/bin\n");
+    let mut host = linux(dir.path());
+    host.cwd = dir.path().join("exam");
+    let f = findings(host);
+    let disk = get(&f, "system.disk");
+    assert!(
+        disk.summary
+            .contains(&format!("at virtualenv ({})", venv.display())),
+        "{}",
+        disk.summary
+    );
+
+    let elsewhere = dir.path().join("envs/tf");
+    let host = Host::simulated(
+        dir.path(),
+        OsFamily::Linux,
+        &[("VIRTUAL_ENV", elsewhere.to_str().unwrap())],
+    );
+    let disk = findings(host);
+    let summary = &get(&disk, "system.disk").summary;
+    assert!(
+        summary.contains(&format!("at virtualenv ({})", elsewhere.display())),
+        "{summary}"
+    );
+}

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::check::{Check, Context, Explain, Planned};
 use crate::host::{OsFamily, read_small};
+use crate::python_env::{self, Discovery, Located};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -217,13 +218,7 @@ fn memory(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
 }
 
 fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
-    let venv_dir = ctx
-        .options
-        .venv
-        .as_ref()
-        .map(|v| ctx.host.user_path(v))
-        .unwrap_or_else(|| ctx.host.cwd.clone());
-    let mut places: Vec<(&str, PathBuf)> = vec![("virtualenv", venv_dir)];
+    let mut places: Vec<(&str, PathBuf)> = vec![("virtualenv", venv_dir(ctx))];
     if let Some(home) = &ctx.host.home {
         places.push(("home", home.clone()));
     }
@@ -250,6 +245,19 @@ fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
             .warn(format!("under {min_gb} GiB free: {}", short.join("; ")))
             .details(parts)
             .fix("Free some space: remove old virtualenvs and caches (`pip cache purge`), empty the trash.")
+    }
+}
+
+/// Where the exam's virtualenv is or will be: the one the Python checks judge, found from
+/// paths alone so this check need not wait for the interpreter; else the working directory,
+/// where the exam project and its venv get created.
+fn venv_dir(ctx: &Context) -> PathBuf {
+    match python_env::locate(&ctx.host, &ctx.options) {
+        Discovery::Found(Located {
+            venv: Some(venv), ..
+        }) => venv,
+        Discovery::Unusable { path, .. } => path,
+        _ => ctx.host.cwd.clone(),
     }
 }
 
