@@ -5,7 +5,7 @@
 //! macOS asks `system_profiler`, Windows asks PowerShell's `Get-PnpDevice`. With no camera
 //! found, a virtual machine or container is named, since that is the usual reason.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -129,6 +129,9 @@ impl State {
     }
 }
 
+/// Every node is judged; the best one decides: a free camera passes, else a busy one warns,
+/// else a locked one fails with the group to join, then nodes that are not cameras, nodes
+/// missing from /dev, nodes that would not open, and last no device at all.
 fn linux(ctx: &Context, plan: &Planned) -> Finding {
     let host = &ctx.host;
     let nodes = video_nodes(host);
@@ -230,7 +233,7 @@ fn linux(ctx: &Context, plan: &Planned) -> Finding {
             .filter(|(_, s)| matches!(s, State::NoDevNode))
             .map(|(n, _)| format!("/dev/{}", n.name))
             .collect();
-        let place = virtualization(host).unwrap_or_else(|| "this system".to_string());
+        let place = linux_place(host).map_or_else(|| "this system".to_string(), |p| p.to_string());
         return finding
             .fail(format!(
                 "the kernel lists a video device, but {} is missing in {place}",
@@ -253,33 +256,34 @@ fn linux(ctx: &Context, plan: &Planned) -> Finding {
     no_camera(host, finding, "no video device found", None)
 }
 
+/// N of `videoN`.
+fn video_number(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix("video")?;
+    digits
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| digits.parse().ok())?
+}
+
 /// Every `videoN` in sysfs or `/dev`, in number order.
 fn video_nodes(host: &Host) -> Vec<Node> {
-    let numbered = |dir: &Path| -> Vec<String> {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .filter(|n| {
-                        n.strip_prefix("video")
-                            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    let numbered = |dir: &Path| -> BTreeSet<String> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return BTreeSet::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| video_number(n).is_some())
+            .collect()
     };
     let sysfs = host.system_path("/sys/class/video4linux");
     let dev = host.system_path("/dev");
-    let in_sysfs: BTreeSet<String> = numbered(&sysfs).into_iter().collect();
-    let in_dev: BTreeSet<String> = numbered(&dev).into_iter().collect();
-    let mut by_number: BTreeMap<u32, String> = BTreeMap::new();
-    for name in in_sysfs.union(&in_dev) {
-        let number = name["video".len()..].parse().unwrap_or(u32::MAX);
-        by_number.insert(number, name.clone());
-    }
-    by_number
-        .into_values()
+    let in_dev = numbered(&dev);
+    let mut names: Vec<String> = numbered(&sysfs).union(&in_dev).cloned().collect();
+    names.sort_by_key(|name| video_number(name));
+    names
+        .into_iter()
         .map(|name| Node {
             sysfs_name: read_small(&sysfs.join(&name).join("name"))
                 .ok()
@@ -416,7 +420,7 @@ fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
 
 /// On Linux: the container, WSL or virtual machine this runs in, by what it leaves in the
 /// file system; elsewhere by what the OS's probe told.
-fn virtualization(host: &Host) -> Option<String> {
+fn linux_place(host: &Host) -> Option<Place> {
     let exists = |p: &str| host.system_path(p).exists();
     let text = |p: &str| {
         read_small(&host.system_path(p))
@@ -424,20 +428,20 @@ fn virtualization(host: &Host) -> Option<String> {
             .unwrap_or_default()
     };
     if exists("/.dockerenv") {
-        return Some("a Docker container".into());
+        return Some(Place::Container("a Docker container"));
     }
     if exists("/run/.containerenv") {
-        return Some("a Podman container".into());
+        return Some(Place::Container("a Podman container"));
     }
     let cgroup = text("/proc/1/cgroup");
     if ["docker", "kubepods", "containerd", "lxc"]
         .iter()
         .any(|m| cgroup.contains(m))
     {
-        return Some("a container".into());
+        return Some(Place::Container("a container"));
     }
     if text("/proc/sys/kernel/osrelease").contains("microsoft") {
-        return Some("WSL".into());
+        return Some(Place::Wsl);
     }
     let dmi = format!(
         "{} {}",
@@ -445,14 +449,14 @@ fn virtualization(host: &Host) -> Option<String> {
         text("/sys/class/dmi/id/product_name")
     );
     if let Some(name) = hypervisor_named(&dmi) {
-        return Some(format!("a virtual machine ({name})"));
+        return Some(Place::VirtualMachine(Some(name)));
     }
     let flagged = host
         .facts
         .cpu_flags
         .as_ref()
         .is_some_and(|flags| flags.iter().any(|f| f == "hypervisor"));
-    flagged.then(|| "a virtual machine".into())
+    flagged.then_some(Place::VirtualMachine(None))
 }
 
 /// A hypervisor recognised in a machine's vendor and model strings.
@@ -478,23 +482,50 @@ fn hypervisor_named(vendor_and_model: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
-/// No camera at all: say where this runs when that explains it.
-fn no_camera(host: &Host, finding: Finding, summary: &str, place: Option<String>) -> Finding {
-    let place = place.or_else(|| (host.os == OsFamily::Linux).then(|| virtualization(host))?);
-    match place {
-        Some(place) => {
-            let fix = if place.contains("container") {
-                "Sit the exam outside the container, on a machine with a camera (or run the container with the camera passed in, e.g. `docker run --device /dev/video0`)."
-            } else if place == "WSL" {
-                "WSL does not see Windows' camera: install PyCharm and the exam's Python on Windows itself."
-            } else {
-                "Sit the exam on the host machine, or pass a webcam through to the virtual machine (VirtualBox: Devices > Webcams; VMware: VM > Removable Devices; QEMU: -device usb-host)."
-            };
-            finding
-                .observe("virtualization", place.clone())
-                .fail(format!("{summary}: this runs in {place}"))
-                .fix(fix)
+/// Where this runs, when that is why no camera is seen.
+enum Place {
+    /// "a Docker container", "a Podman container", "a container".
+    Container(&'static str),
+    Wsl,
+    /// With the hypervisor's name when it is known.
+    VirtualMachine(Option<&'static str>),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Container(kind) => f.write_str(kind),
+            Place::Wsl => f.write_str("WSL"),
+            Place::VirtualMachine(Some(name)) => write!(f, "a virtual machine ({name})"),
+            Place::VirtualMachine(None) => f.write_str("a virtual machine"),
         }
+    }
+}
+
+impl Place {
+    fn fix(&self) -> &'static str {
+        match self {
+            Place::Container(_) => {
+                "Sit the exam outside the container, on a machine with a camera (or run the container with the camera passed in, e.g. `docker run --device /dev/video0`)."
+            }
+            Place::Wsl => {
+                "WSL does not see Windows' camera: install PyCharm and the exam's Python on Windows itself."
+            }
+            Place::VirtualMachine(_) => {
+                "Sit the exam on the host machine, or pass a webcam through to the virtual machine (VirtualBox: Devices > Webcams; VMware: VM > Removable Devices; QEMU: -device usb-host)."
+            }
+        }
+    }
+}
+
+/// No camera at all: say where this runs when that explains it.
+fn no_camera(host: &Host, finding: Finding, summary: &str, place: Option<Place>) -> Finding {
+    let place = place.or_else(|| (host.os == OsFamily::Linux).then(|| linux_place(host))?);
+    match place {
+        Some(place) => finding
+            .observe("virtualization", place.to_string())
+            .fail(format!("{summary}: this runs in {place}"))
+            .fix(place.fix()),
         None => finding
             .fail(summary)
             .fix("Connect a webcam, or turn the built-in one on (some laptops have a switch, a key or a BIOS setting for it)."),
@@ -539,7 +570,7 @@ fn macos(ctx: &Context, plan: &Planned) -> Finding {
             .pass(describe_list(cameras.iter().map(|(n, _)| n.as_str())))
             .detail("macOS asks once per app for the camera: when the exam asks, allow it (System Settings > Privacy & Security > Camera)."),
         None => {
-            let place = macos_virtual_machine(ctx).then(|| "a virtual machine".to_string());
+            let place = macos_virtual_machine(ctx).then_some(Place::VirtualMachine(None));
             no_camera(host, finding, "macOS lists no camera", place)
         }
     }
@@ -748,7 +779,7 @@ fn judge_windows(host: &Host, plan: &Planned, answer: WindowsAnswer) -> Finding 
         answer.manufacturer.unwrap_or_default(),
         answer.model.unwrap_or_default()
     );
-    let place = hypervisor_named(&machine).map(|name| format!("a virtual machine ({name})"));
+    let place = hypervisor_named(&machine).map(|name| Place::VirtualMachine(Some(name)));
     no_camera(host, finding, "Windows lists no camera", place)
 }
 
