@@ -418,8 +418,8 @@ fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
     }
 }
 
-/// On Linux: the container, WSL or virtual machine this runs in, by what it leaves in the
-/// file system; elsewhere by what the OS's probe told.
+/// The container, WSL or virtual machine this Linux runs in, by what each leaves in the
+/// file system (macOS and Windows are told by their own probes).
 fn linux_place(host: &Host) -> Option<Place> {
     let exists = |p: &str| host.system_path(p).exists();
     let text = |p: &str| {
