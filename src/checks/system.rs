@@ -218,18 +218,21 @@ fn memory(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
 }
 
 fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
-    let mut places: Vec<(&str, PathBuf)> = vec![("virtualenv", venv_dir(ctx))];
+    // (observed key, words for the reader, path): the key stays `virtualenv` where the
+    // virtualenv is yet to be made, so JSON readers find it in one place.
+    let (venv_label, venv_path) = venv_place(ctx);
+    let mut places = vec![("virtualenv", venv_label, venv_path)];
     if let Some(home) = &ctx.host.home {
-        places.push(("home", home.clone()));
+        places.push(("home", "home", home.clone()));
     }
     let mut finding = plan.finding().observe("min_gb", min_gb);
     let mut short = Vec::new();
     let mut parts = Vec::new();
-    for (label, path) in &places {
+    for (key, label, path) in &places {
         match ctx.host.free_space(path) {
             Some(free) => {
                 let gb = free as f64 / GIB;
-                finding = finding.observe(&format!("{label}_free_bytes"), free);
+                finding = finding.observe(&format!("{key}_free_bytes"), free);
                 parts.push(format!("{gb:.1} GiB free at {label} ({})", path.display()));
                 if gb < min_gb {
                     short.push(format!("{label} ({}): {gb:.1} GiB free", path.display()));
@@ -248,16 +251,16 @@ fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
     }
 }
 
-/// Where the exam's virtualenv is or will be: the one the Python checks judge, found from
-/// paths alone so this check need not wait for the interpreter; else the working directory,
-/// where the exam project and its venv get created.
-fn venv_dir(ctx: &Context) -> PathBuf {
+/// Where the exam's virtualenv is: the one the Python checks judge, found from paths alone
+/// so this check need not wait for the interpreter. Without one, the working directory,
+/// where the exam project and its virtualenv get created.
+fn venv_place(ctx: &Context) -> (&'static str, PathBuf) {
     match python_env::locate(&ctx.host, &ctx.options) {
         Discovery::Found(Located {
             venv: Some(venv), ..
-        }) => venv,
-        Discovery::Unusable { path, .. } => path,
-        _ => ctx.host.cwd.clone(),
+        }) => ("virtualenv", venv),
+        Discovery::Unusable { path, .. } => ("virtualenv", path),
+        _ => ("working directory", ctx.host.cwd.clone()),
     }
 }
 
