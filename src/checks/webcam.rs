@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::check::{Check, Context, Explain, Planned};
-use crate::host::{Host, OsFamily, ProcessOutput, read_small};
+use crate::host::{Host, OsFamily, read_small};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 use crate::video::{Capability, Probe};
@@ -544,18 +544,10 @@ fn macos(ctx: &Context, plan: &Planned) -> Finding {
     let Some(tool) = tool else {
         return tool_missing(plan, "system_profiler", look);
     };
-    let output = match run_tool(ctx, &tool, &["SPCameraDataType", "-json"]) {
-        Ok(output) => output,
-        Err(trouble) => return plan.finding().warn(trouble).fix(look),
-    };
-    let cameras = match parse_system_profiler(&output.stdout) {
+    let args = ["SPCameraDataType", "-json"];
+    let cameras = match ask_tool(ctx, &tool, "system_profiler", &args, parse_system_profiler) {
         Ok(cameras) => cameras,
-        Err(why) => {
-            return plan
-                .finding()
-                .warn(format!("system_profiler's answer could not be read: {why}"))
-                .fix(look);
-        }
+        Err(trouble) => return plan.finding().warn(trouble).fix(look),
     };
     let finding = plan.finding().observe(
         "cameras",
@@ -686,18 +678,10 @@ fn windows(ctx: &Context, plan: &Planned) -> Finding {
         "-EncodedCommand",
         &encode_powershell(WINDOWS_PROBE),
     ];
-    let output = match run_tool(ctx, &tool, &args) {
-        Ok(output) => output,
-        Err(trouble) => return plan.finding().warn(trouble).fix(look),
-    };
-    let answer: WindowsAnswer = match serde_json::from_str(output.stdout.trim()) {
+    let read = |stdout: &str| serde_json::from_str(stdout.trim()).map_err(|e| e.to_string());
+    let answer: WindowsAnswer = match ask_tool(ctx, &tool, "PowerShell", &args, read) {
         Ok(answer) => answer,
-        Err(e) => {
-            return plan
-                .finding()
-                .warn(format!("PowerShell's answer could not be read: {e}"))
-                .fix(look);
-        }
+        Err(trouble) => return plan.finding().warn(trouble).fix(look),
     };
     judge_windows(host, plan, answer)
 }
@@ -804,30 +788,33 @@ fn encode_powershell(script: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Shared by macOS and Windows
 
-/// Run a camera-listing tool under the step deadline; what went wrong is said in words.
-fn run_tool(ctx: &Context, tool: &Path, args: &[&str]) -> Result<ProcessOutput, String> {
+/// Run a camera-listing tool under the step deadline and read its answer; what went wrong
+/// comes back in words, `name` first.
+fn ask_tool<T>(
+    ctx: &Context,
+    tool: &Path,
+    name: &str,
+    args: &[&str],
+    read: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
     let output = ctx
         .host
         .run(tool, args, ctx.options.step_deadline())
         .map_err(|error| error.to_string())?;
-    if output.status.success() {
-        return Ok(output);
+    if !output.status.success() {
+        let said = output
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("no message");
+        let code = output
+            .status
+            .code()
+            .map_or_else(|| "a signal".to_string(), |c| format!("exit code {c}"));
+        return Err(format!("{name} failed ({code}): {said}"));
     }
-    let name = tool
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let said = output
-        .stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("no message");
-    let code = output
-        .status
-        .code()
-        .map_or_else(|| "a signal".to_string(), |c| format!("exit code {c}"));
-    Err(format!("{name} failed ({code}): {said}"))
+    read(&output.stdout).map_err(|why| format!("{name}'s answer could not be read: {why}"))
 }
 
 fn tool_missing(plan: &Planned, tool: &str, look: &str) -> Finding {
