@@ -606,13 +606,15 @@ fn macos_virtual_machine(ctx: &Context) -> bool {
 // Windows
 
 /// Cameras as Plug and Play lists them, the camera privacy switches (machine, user, desktop
-/// apps: the exam runs in PyCharm and a browser, both desktop apps), and the machine's
-/// model to recognise a virtual machine. One JSON object on stdout.
+/// apps: the exam runs in PyCharm and a browser, both desktop apps), and, only when no
+/// camera is listed, the machine's model to recognise a virtual machine. One JSON object on
+/// stdout.
 const WINDOWS_PROBE: &str = r#"$ErrorActionPreference = 'SilentlyContinue'
 $key = 'Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore\webcam'
-$system = Get-CimInstance Win32_ComputerSystem
+$devices = @(Get-PnpDevice -Class Camera,Image | Select-Object FriendlyName,Status,Class,InstanceId)
+if ($devices.Count -eq 0) { $system = Get-CimInstance Win32_ComputerSystem }
 [pscustomobject]@{
-  devices = @(Get-PnpDevice -Class Camera,Image | Select-Object FriendlyName,Status,Class,InstanceId)
+  devices = $devices
   machine_consent = (Get-ItemProperty "HKLM:\$key").Value
   user_consent = (Get-ItemProperty "HKCU:\$key").Value
   desktop_consent = (Get-ItemProperty "HKCU:\$key\NonPackaged").Value
@@ -737,11 +739,10 @@ fn judge_windows(host: &Host, plan: &Planned, answer: WindowsAnswer) -> Finding 
         .filter(|d| status(d).eq_ignore_ascii_case("ok"))
         .collect();
     if let Some(first) = working.first() {
+        let names: Vec<String> = working.iter().map(|d| name(d)).collect();
         finding = finding.observe("camera", name(first));
         return finding
-            .pass(describe_list(working.iter().map(|d| {
-                d.friendly_name.as_deref().unwrap_or("unnamed device")
-            })))
+            .pass(describe_list(names.iter().map(String::as_str)))
             .details(if answer.devices.len() > 1 {
                 details
             } else {
