@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use clap::CommandFactory;
 
-use crate::check::{Context, Planned, RunOptions};
+use crate::check::{Context, FindingSpec, RunOptions, Stakes};
 use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
-use crate::profile::{self, Profile, Severity};
+use crate::profile::{self, Profile};
 use crate::render::{self, RenderOptions};
 use crate::report::{HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
@@ -98,19 +98,20 @@ fn run(
         ProfileInfo {
             name: profile.name.clone(),
             title: profile.title.clone(),
+            description: profile.description.clone(),
             source: profile.source.clone(),
             verified: profile.verified,
         },
         host_info,
         findings,
+        args.strict,
     );
     let render_options = RenderOptions {
         color,
         verbose: args.verbose,
-        strict: args.strict,
     };
     let _ = out.write_all(render::render(&report, args.format(), render_options).as_bytes());
-    report.exit_code(args.strict)
+    report.exit_code()
 }
 
 fn list_profiles() -> String {
@@ -140,19 +141,18 @@ fn list_profiles() -> String {
 }
 
 fn list_checks(profile: &Profile, selection: &Selection) -> String {
-    let rows: Vec<(String, &str, &str, String)> = profile
+    let rows: Vec<(&str, &str, &str, &str)> = profile
         .checks
         .iter()
         .flat_map(|c| {
-            let severity = match c.severity {
-                Severity::Fail => "fail",
-                Severity::Warn => "warn",
-            };
             c.check
-                .plan()
+                .specs()
                 .into_iter()
-                .filter(|p| selection.wants(&p.id, &p.category))
-                .map(move |p| (p.id, c.kind, severity, p.title))
+                .filter(|s| selection.wants(&s.id, s.category))
+                .map(move |s| {
+                    let severity = s.stakes.effective_severity(c.severity);
+                    (s.id.as_ref(), c.kind, severity, s.title.as_ref())
+                })
         })
         .collect();
     let id_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(2).max(2);
@@ -170,21 +170,33 @@ fn list_checks(profile: &Profile, selection: &Selection) -> String {
 }
 
 fn explain(profile: &Profile, id: &str) -> Result<String, String> {
-    let plans: Vec<Planned> = profile.checks.iter().flat_map(|c| c.check.plan()).collect();
-    let Some(plan) = plans.iter().find(|p| p.id == id) else {
-        let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+    let specs: Vec<(&FindingSpec, profile::Severity)> = profile
+        .checks
+        .iter()
+        .flat_map(|c| c.check.specs().into_iter().map(move |s| (s, c.severity)))
+        .collect();
+    let Some((spec, severity)) = specs.iter().find(|(s, _)| s.id == id) else {
+        let ids: Vec<&str> = specs.iter().map(|(s, _)| s.id.as_ref()).collect();
         return Err(format!(
             "profile `{}` has no check `{id}`\n  checks: {}",
             profile.name,
             ids.join(", ")
         ));
     };
+    let when_it_does_not_hold = match (spec.stakes, severity) {
+        (Stakes::Fact, _) => "fails: it says the environment cannot work, so no profile softens it",
+        (Stakes::Policy, profile::Severity::Fail) => "fails",
+        (Stakes::Policy, profile::Severity::Warn) => {
+            "warns where only the profile's policy is missed (this profile sets severity = \"warn\"); fails where the environment cannot work"
+        }
+        (Stakes::Advice, _) => "warns: it is advice",
+    };
     Ok(format!(
-        "{id}: {title} ({category})\n\nWhat it checks:\n  {what}\n\nWhy it matters:\n  {why}\n\nHow to fix:\n  {fix}\n",
-        title = plan.title,
-        category = plan.category,
-        what = plan.explain.what,
-        why = plan.explain.why,
-        fix = plan.explain.fix,
+        "{id}: {title} ({category})\n\nWhat it checks:\n  {what}\n\nWhy it matters:\n  {why}\n\nWhen it does not hold, it {when_it_does_not_hold}.\n\nHow to fix:\n  {fix}\n",
+        title = spec.title,
+        category = spec.category.as_str(),
+        what = spec.explain.what,
+        why = spec.explain.why,
+        fix = spec.explain.fix,
     ))
 }

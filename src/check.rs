@@ -1,76 +1,213 @@
-//! What a check is, and what it may use while it runs.
+//! What a check is: the findings it promises before it runs (static specs), and what it may
+//! use while it runs (the host, the options, the run's one clock, facts shared between checks).
 
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
 
 use crate::host::Host;
-use crate::python_env::PythonEnv;
+use crate::profile::Severity;
 use crate::report::Finding;
+
+/// The sections of a report, in the order a candidate fixes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    System,
+    Python,
+    Packages,
+    Pycharm,
+    Network,
+    Webcam,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::System,
+        Category::Python,
+        Category::Packages,
+        Category::Pycharm,
+        Category::Network,
+        Category::Webcam,
+    ];
+
+    /// The name used in ids, `--only`/`--skip` and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::System => "system",
+            Category::Python => "python",
+            Category::Packages => "packages",
+            Category::Pycharm => "pycharm",
+            Category::Network => "network",
+            Category::Webcam => "webcam",
+        }
+    }
+
+    /// The heading people read.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Category::System => "System",
+            Category::Python => "Python",
+            Category::Packages => "Packages",
+            Category::Pycharm => "PyCharm",
+            Category::Network => "Network",
+            Category::Webcam => "Webcam",
+        }
+    }
+}
+
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// What a failure of a finding means, and so whether a profile's `severity = "warn"` may
+/// soften it. Facts are never softened: a finding that says the environment cannot work
+/// always fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stakes {
+    /// A failure says the environment cannot work (the interpreter does not start, a
+    /// known-broken combination, no AVX): it fails whatever the profile says.
+    Fact,
+    /// A failure can also miss only the profile's policy (a version other than the pin);
+    /// those failures, and only those, a profile may soften to warnings.
+    Policy,
+    /// Advice: the finding warns at worst (memory under the advice), it never fails.
+    Advice,
+}
+
+impl Stakes {
+    /// The worst status this finding can end with under a profile's severity, as `list` shows it.
+    pub fn effective_severity(self, profile: Severity) -> &'static str {
+        match (self, profile) {
+            (Stakes::Fact, _) | (Stakes::Policy, Severity::Fail) => "fail",
+            (Stakes::Policy, Severity::Warn) => "warn",
+            (Stakes::Advice, _) => "warn",
+        }
+    }
+}
 
 /// How one finding is explained by `preflight explain ID`.
 #[derive(Debug, Clone)]
 pub struct Explain {
     /// What the check verifies.
-    pub what: String,
+    pub what: Cow<'static, str>,
     /// Why it matters on exam day.
-    pub why: String,
+    pub why: Cow<'static, str>,
     /// How to fix it when it does not hold.
-    pub fix: String,
+    pub fix: Cow<'static, str>,
 }
 
-impl Explain {
-    pub fn new(what: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Self {
-        Explain {
-            what: what.into(),
-            why: why.into(),
-            fix: fix.into(),
-        }
-    }
-}
-
-/// A finding a check will report, known before it runs: used by `list`, `explain`,
-/// `--only`/`--skip`, and to report a check that overran its deadline.
+/// A finding a check promises before it runs: used by `list`, `explain`, `--only`/`--skip`,
+/// id validation at load, and to report a check that could not decide. Kinds keep fixed
+/// specs as `static` items and fill them by name (`OS.finding()`); specs whose id comes from
+/// the profile (a pin, an endpoint) are built once, when the profile is loaded.
 #[derive(Debug, Clone)]
-pub struct Planned {
-    pub id: String,
-    pub category: String,
-    pub title: String,
+pub struct FindingSpec {
+    pub id: Cow<'static, str>,
+    pub category: Category,
+    pub title: Cow<'static, str>,
+    pub stakes: Stakes,
     pub explain: Explain,
 }
 
-impl Planned {
-    pub fn new(
-        id: impl Into<String>,
-        category: &str,
-        title: impl Into<String>,
-        explain: Explain,
+impl FindingSpec {
+    /// A spec known at compile time.
+    pub const fn fixed(
+        id: &'static str,
+        category: Category,
+        title: &'static str,
+        stakes: Stakes,
+        [what, why, fix]: [&'static str; 3],
     ) -> Self {
-        Planned {
-            id: id.into(),
-            category: category.to_string(),
-            title: title.into(),
-            explain,
+        FindingSpec {
+            id: Cow::Borrowed(id),
+            category,
+            title: Cow::Borrowed(title),
+            stakes,
+            explain: Explain {
+                what: Cow::Borrowed(what),
+                why: Cow::Borrowed(why),
+                fix: Cow::Borrowed(fix),
+            },
         }
     }
 
-    /// An empty finding with this plan's id, category and title, ready to be judged.
+    /// A spec whose id and texts come from the profile.
+    pub fn configured(
+        id: String,
+        category: Category,
+        title: String,
+        stakes: Stakes,
+        [what, why, fix]: [String; 3],
+    ) -> Self {
+        FindingSpec {
+            id: Cow::Owned(id),
+            category,
+            title: Cow::Owned(title),
+            stakes,
+            explain: Explain {
+                what: Cow::Owned(what),
+                why: Cow::Owned(why),
+                fix: Cow::Owned(fix),
+            },
+        }
+    }
+
+    /// An empty finding with this spec's id, category and title, ready to be judged.
     pub fn finding(&self) -> Finding {
-        Finding::new(&self.id, &self.category, &self.title)
+        Finding::new(self.id.as_ref(), self.category, self.title.as_ref())
     }
 }
 
 pub trait Check: Send + Sync {
-    /// The findings this check reports, in report order.
-    fn plan(&self) -> Vec<Planned>;
+    /// The findings this check reports, in report order; `run` reports exactly these ids.
+    fn specs(&self) -> Vec<&FindingSpec>;
 
-    /// Look at the machine through `ctx` and judge it. Never prints, never panics on bad
-    /// input: what could not be decided is a finding too.
-    fn run(&self, ctx: &Context) -> Vec<Finding>;
+    /// Look at the machine through `ctx` and judge it before `deadline`. Never prints, never
+    /// panics on bad input: what could not be decided is a finding too.
+    fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding>;
 
-    /// How long this check may take before the runner reports it as failed.
+    /// How long this check may take, from the start of the run.
     fn timeout(&self, options: &RunOptions) -> Duration {
         options.timeout
+    }
+}
+
+/// A check's absolute deadline on the run's one clock. A step inside the check (a request, a
+/// process) gets the time left less [`Deadline::MARGIN`], measured when the step starts, so
+/// the check can name its own cause before the runner's generic overrun fires.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+}
+
+impl Deadline {
+    /// What a check keeps for itself after its last step: judging and reporting take
+    /// microseconds, but a loaded machine may not schedule the thread at once.
+    pub const MARGIN: Duration = Duration::from_millis(400);
+
+    pub fn at(at: Instant) -> Self {
+        Deadline { at }
+    }
+
+    pub fn instant(self) -> Instant {
+        self.at
+    }
+
+    /// When the next step must end.
+    pub fn step_end(self) -> Instant {
+        self.at.checked_sub(Self::MARGIN).unwrap_or(self.at)
+    }
+
+    /// How long a step started now may take.
+    pub fn step(self) -> Duration {
+        self.step_end().saturating_duration_since(Instant::now())
     }
 }
 
@@ -82,14 +219,6 @@ pub struct RunOptions {
     pub deep: bool,
     pub timeout: Duration,
     pub deep_timeout: Duration,
-}
-
-impl RunOptions {
-    /// The deadline of one slow step inside a check (a request, a tool it runs): most of
-    /// the check's own, so the check, not the runner, reports what overran.
-    pub fn step_deadline(&self) -> Duration {
-        self.timeout.mul_f64(0.9)
-    }
 }
 
 impl Default for RunOptions {
@@ -112,12 +241,23 @@ pub struct ProfileFacts {
     pub tensorflow: Option<pep440_rs::Version>,
 }
 
+/// A fact about the machine that several checks need and that costs something to gather (the
+/// one interpreter probe): gathered once per run by whichever check asks first; the others
+/// wait for that answer.
+pub trait SharedFact: Any + Send + Sync {
+    fn gather(ctx: &Context) -> Self;
+}
+
+type Slot = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
+
 /// Everything a running check may use, shared by all checks of a run.
 pub struct Context {
     pub host: Host,
     pub options: RunOptions,
     pub profile: ProfileFacts,
-    python: OnceLock<PythonEnv>,
+    /// The run's one clock: every deadline is measured from here.
+    pub started: Instant,
+    shared: Mutex<HashMap<TypeId, Slot>>,
 }
 
 impl Context {
@@ -126,14 +266,64 @@ impl Context {
             host,
             options,
             profile,
-            python: OnceLock::new(),
+            started: Instant::now(),
+            shared: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The Python environment the exam will use, located and probed once per run by
-    /// whichever check asks first; the others wait for that answer.
-    pub fn python(&self) -> &PythonEnv {
-        self.python
-            .get_or_init(|| PythonEnv::discover(&self.host, &self.options))
+    /// The deadline of a check that may take `timeout` from the start of the run.
+    pub fn deadline_after(&self, timeout: Duration) -> Deadline {
+        Deadline::at(self.started + timeout)
+    }
+
+    /// The base deadline every check has at least: what a shared fact must finish within,
+    /// so that any check waiting on it still has time to report.
+    pub fn base_deadline(&self) -> Deadline {
+        self.deadline_after(self.options.timeout)
+    }
+
+    /// The shared fact `T`, gathered once per run.
+    pub fn shared<T: SharedFact>(&self) -> Arc<T> {
+        let slot: Slot = {
+            let mut slots = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(slots.entry(TypeId::of::<T>()).or_default())
+        };
+        let value = slot.get_or_init(|| Arc::new(T::gather(self)) as Arc<dyn Any + Send + Sync>);
+        Arc::clone(value)
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("slots are keyed by their own type"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effective_severity_never_softens_facts() {
+        assert_eq!(Stakes::Fact.effective_severity(Severity::Warn), "fail");
+        assert_eq!(Stakes::Policy.effective_severity(Severity::Warn), "warn");
+        assert_eq!(Stakes::Policy.effective_severity(Severity::Fail), "fail");
+        assert_eq!(Stakes::Advice.effective_severity(Severity::Fail), "warn");
+    }
+
+    #[test]
+    fn a_step_ends_a_margin_before_the_deadline() {
+        let now = Instant::now();
+        let deadline = Deadline::at(now + Duration::from_secs(10));
+        assert_eq!(
+            deadline.step_end(),
+            now + Duration::from_secs(10) - Deadline::MARGIN
+        );
+        assert!(deadline.step() <= Duration::from_secs(10) - Deadline::MARGIN);
+        let past = Deadline::at(now);
+        assert_eq!(past.step(), Duration::ZERO);
+    }
+
+    #[test]
+    fn categories_have_distinct_names() {
+        let names: std::collections::BTreeSet<_> =
+            Category::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Category::ALL.len());
     }
 }

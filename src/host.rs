@@ -162,6 +162,57 @@ impl ProcessOutput {
         #[cfg(not(unix))]
         None
     }
+
+    /// How the process died, when it crashed in native code rather than exiting.
+    pub fn crash(&self) -> Option<Crash> {
+        Crash::of(self.signal(), self.status.code())
+    }
+}
+
+/// A native crash, named as people search for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crash {
+    /// "SIGILL (illegal instruction)", "exit code 0xC000001D (illegal instruction)".
+    pub name: String,
+    /// The CPU met an instruction it lacks: for TensorFlow's wheels, usually AVX.
+    pub illegal_instruction: bool,
+}
+
+impl Crash {
+    /// From a Unix signal, or a Windows exit code that is an NTSTATUS exception code.
+    pub fn of(signal: Option<i32>, code: Option<i32>) -> Option<Crash> {
+        let (name, illegal_instruction) = match (signal, code.map(|c| c as u32)) {
+            (Some(4), _) => ("SIGILL (illegal instruction)".to_string(), true),
+            (Some(11), _) => ("SIGSEGV (segmentation fault)".to_string(), false),
+            (Some(6), _) => ("SIGABRT (aborted)".to_string(), false),
+            (Some(7), _) => ("SIGBUS (bus error)".to_string(), false),
+            (Some(9), _) => (
+                "SIGKILL (killed, often by the out-of-memory killer)".to_string(),
+                false,
+            ),
+            (Some(signal), _) => (format!("signal {signal}"), false),
+            (None, Some(0xC000_001D)) => (
+                "exit code 0xC000001D (illegal instruction)".to_string(),
+                true,
+            ),
+            (None, Some(0xC000_0005)) => {
+                ("exit code 0xC0000005 (access violation)".to_string(), false)
+            }
+            (None, Some(0xC000_0409)) => (
+                "exit code 0xC0000409 (stack buffer overrun)".to_string(),
+                false,
+            ),
+            (None, Some(0xC000_0135)) => (
+                "exit code 0xC0000135 (a DLL was not found)".to_string(),
+                false,
+            ),
+            _ => return None,
+        };
+        Some(Crash {
+            name,
+            illegal_instruction,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +221,7 @@ pub enum ProcessError {
     NotFound { program: String },
     #[error("{program} could not be started: {source}")]
     Spawn { program: String, source: io::Error },
-    #[error("{program} did not finish within {} s and was stopped", .after.as_secs_f32())]
+    #[error("{program} did not finish within {:.1} s and was stopped", .after.as_secs_f64())]
     TimedOut { program: String, after: Duration },
 }
 

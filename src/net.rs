@@ -224,7 +224,7 @@ fn classify(
         );
     }
     if error.is_timeout() || lower.contains("timed out") {
-        let secs = timeout.as_secs_f64();
+        let secs = format!("{:.1}", timeout.as_secs_f64());
         return if error.is_connect() || lower.contains("connect") {
             (
                 Cause::ConnectTimeout,

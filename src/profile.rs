@@ -52,6 +52,20 @@ pub struct ConfiguredCheck {
     pub kind: &'static str,
     pub severity: Severity,
     pub check: std::sync::Arc<dyn Check>,
+    /// Where its ids come from (its `id` or `pins` key, else its table), for errors.
+    span: Range<usize>,
+}
+
+impl ConfiguredCheck {
+    /// A check built outside a profile file (tests, embedders); errors point at no line.
+    pub fn new(kind: &'static str, severity: Severity, check: std::sync::Arc<dyn Check>) -> Self {
+        ConfiguredCheck {
+            kind,
+            severity,
+            check,
+            span: 0..0,
+        }
+    }
 }
 
 pub struct Profile {
@@ -158,12 +172,15 @@ pub fn load(name_or_path: &str, host: &Host) -> Result<Profile, ProfileError> {
     parse(&text, &label, &label)
 }
 
-#[derive(Deserialize)]
+/// `[profile]`: every key optional, so a custom profile can be only its checks.
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Meta {
-    name: String,
-    title: String,
+    name: Option<String>,
+    title: Option<String>,
+    #[serde(default)]
     description: String,
+    #[serde(default)]
     source: String,
     #[serde(default = "yes")]
     verified: bool,
@@ -172,6 +189,62 @@ struct Meta {
 
 fn yes() -> bool {
     true
+}
+
+/// A profile without a name is called after its file: `courses/week1.toml` is `week1`.
+fn file_stem(file: &str) -> String {
+    Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "custom".into())
+}
+
+/// Whether `id` is a dotted id as the report's schema allows: `category.name`, where the
+/// category is lowercase ASCII and the name ASCII letters, digits, `_`, `.` and `-`.
+pub fn is_valid_id(id: &str) -> bool {
+    let Some((head, tail)) = id.split_once('.') else {
+        return false;
+    };
+    let head_ok = !head.is_empty()
+        && head
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    let tail_ok = !tail.is_empty()
+        && !tail.starts_with('.')
+        && tail
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    head_ok && tail_ok
+}
+
+/// Every finding id of the profile is unique and well-formed, so each line of a report and
+/// each `--only` name means one thing.
+fn check_ids(checks: &[ConfiguredCheck]) -> Result<(), ConfigError> {
+    let mut seen: Vec<(&str, &ConfiguredCheck)> = Vec::new();
+    for configured in checks {
+        for spec in configured.check.specs() {
+            let id = spec.id.as_ref();
+            let at = |message: String| ConfigError {
+                span: Some(configured.span.clone()),
+                key: None,
+                message,
+            };
+            if !is_valid_id(id) {
+                return Err(at(format!(
+                    "the id `{id}` is not a valid check id: use `category.name` with ASCII letters, digits, `_`, `-` and `.` only"
+                )));
+            }
+            if let Some((_, first)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
+                return Err(at(format!(
+                    "the id `{id}` is already reported by an earlier `{}` check; each id may appear once in a profile",
+                    first.kind
+                )));
+            }
+            seen.push((id, configured));
+        }
+    }
+    Ok(())
 }
 
 /// Parse a profile's text; `file` names it in errors.
@@ -236,13 +309,9 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
             }
         }
     }
-    let Some((meta, _)) = meta else {
-        return Err(invalid(
-            None,
-            Some("profile".into()),
-            "missing [profile] table (name, title, description, source)".into(),
-        ));
-    };
+    let meta = meta.map(|(meta, _)| meta).unwrap_or_default();
+    let name = meta.name.clone().unwrap_or_else(|| file_stem(file));
+    let title = meta.title.clone().unwrap_or_else(|| name.clone());
     let tensorflow = match &meta.tensorflow {
         None => None,
         Some(v) => Some(pep440_rs::Version::from_str(v).map_err(|e| {
@@ -254,17 +323,28 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
         })?),
     };
     let facts = ProfileFacts {
-        name: meta.name.clone(),
+        name: name.clone(),
         tensorflow,
     };
 
+    if check_tables.is_empty() {
+        return Err(invalid(
+            None,
+            Some("check".into()),
+            format!(
+                "the profile has no [[check]] tables; add at least one (kinds: {})",
+                registry::kind_names().join(", ")
+            ),
+        ));
+    }
     let mut checks = Vec::new();
     for table in check_tables {
         checks.push(configure(table, &facts).map_err(|e| invalid(e.span, e.key, e.message))?);
     }
+    check_ids(&checks).map_err(|e| invalid(e.span, e.key, e.message))?;
     Ok(Profile {
-        name: meta.name,
-        title: meta.title,
+        name,
+        title,
         description: meta.description,
         source: meta.source,
         verified: meta.verified,
@@ -280,6 +360,10 @@ fn configure(
     facts: &ProfileFacts,
 ) -> Result<ConfiguredCheck, ConfigError> {
     let whole = table.span();
+    let span = ["id", "pins"]
+        .iter()
+        .find_map(|key| table.get_ref().get_key_value(*key).map(|(k, _)| k.span()))
+        .unwrap_or_else(|| whole.clone());
     let error = |span: Range<usize>, key: &str, message: String| ConfigError {
         span: Some(span),
         key: Some(key.to_string()),
@@ -327,6 +411,7 @@ fn configure(
         kind: kind.name,
         severity,
         check,
+        span,
     })
 }
 

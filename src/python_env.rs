@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-use crate::check::RunOptions;
+use crate::check::{Context, Deadline, RunOptions, SharedFact};
 use crate::host::{Host, OsFamily, ProcessError, read_small};
 
 /// Why this environment was chosen, in the words the report uses.
@@ -168,13 +168,20 @@ pub fn venv_interpreter(host: &Host, venv: &Path) -> PathBuf {
     }
 }
 
+/// Located and probed once per run, by whichever check asks first.
+impl SharedFact for PythonEnv {
+    fn gather(ctx: &Context) -> Self {
+        PythonEnv::discover(&ctx.host, &ctx.options, ctx.base_deadline())
+    }
+}
+
 impl PythonEnv {
-    pub fn discover(host: &Host, options: &RunOptions) -> Self {
+    /// Locate the environment and probe it, finishing a margin before `deadline`: the
+    /// base deadline every waiting check has, so each can still report what happened.
+    pub fn discover(host: &Host, options: &RunOptions, deadline: Deadline) -> Self {
         let discovery = locate(host, options);
         let probe = match &discovery {
-            Discovery::Found(located) => {
-                Some(probe(host, &located.interpreter, probe_deadline(options)))
-            }
+            Discovery::Found(located) => Some(probe(host, &located.interpreter, deadline.step())),
             _ => None,
         };
         PythonEnv { discovery, probe }
@@ -217,12 +224,6 @@ impl PythonEnv {
         dirs.sort();
         dirs
     }
-}
-
-/// The probe gets most of the check's deadline, so a hanging interpreter is reported by the
-/// check itself rather than by the runner.
-fn probe_deadline(options: &RunOptions) -> Duration {
-    options.timeout.mul_f64(0.8)
 }
 
 /// Find the environment from paths alone (flags, variables, the working directory, PATH);

@@ -1,17 +1,24 @@
-//! The report model: what every check produces and every renderer reads.
+//! The report model: what every check produces, and the one verdict every output reads.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The JSON report's schema version; bump it when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+use crate::check::Category;
 
+/// The JSON report's schema version; bump it when a field changes meaning or disappears.
+/// 2: `error` status and `summary.error`; `summary.strict` and `summary.verdict`, and
+/// `summary.ready` now follows `--strict`; `softened` on each finding.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// A finding's outcome, ordered from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
     Skip,
     Warn,
+    /// Could not decide: the check overran its deadline or crashed. Never a pass.
+    Error,
     Fail,
 }
 
@@ -21,7 +28,17 @@ impl Status {
             Status::Pass => "pass",
             Status::Skip => "skip",
             Status::Warn => "warn",
+            Status::Error => "error",
             Status::Fail => "fail",
+        }
+    }
+
+    /// Counts against "ready" (warnings only under `--strict`).
+    pub fn is_problem(self, strict: bool) -> bool {
+        match self {
+            Status::Fail | Status::Error => true,
+            Status::Warn => strict,
+            Status::Pass | Status::Skip => false,
         }
     }
 }
@@ -30,7 +47,7 @@ impl Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub id: String,
-    pub category: String,
+    pub category: Category,
     pub title: String,
     pub status: Status,
     pub summary: String,
@@ -38,17 +55,18 @@ pub struct Finding {
     pub fix: Option<String>,
     pub observed: Map<String, Value>,
     pub duration_ms: u64,
+    /// A policy failure the profile's `severity = "warn"` turned into a warning.
+    pub softened: bool,
+    /// This failure misses only the profile's policy (see [`Finding::fail_policy`]).
+    #[serde(skip)]
+    pub(crate) policy_only: bool,
 }
 
 impl Finding {
-    pub fn new(
-        id: impl Into<String>,
-        category: impl Into<String>,
-        title: impl Into<String>,
-    ) -> Self {
+    pub fn new(id: impl Into<String>, category: Category, title: impl Into<String>) -> Self {
         Finding {
             id: id.into(),
-            category: category.into(),
+            category,
             title: title.into(),
             status: Status::Pass,
             summary: String::new(),
@@ -56,12 +74,15 @@ impl Finding {
             fix: None,
             observed: Map::new(),
             duration_ms: 0,
+            softened: false,
+            policy_only: false,
         }
     }
 
     fn with_status(mut self, status: Status, summary: impl Into<String>) -> Self {
         self.status = status;
         self.summary = summary.into();
+        self.policy_only = false;
         self
     }
 
@@ -73,8 +94,23 @@ impl Finding {
         self.with_status(Status::Warn, summary)
     }
 
+    /// The environment cannot work, or does not hold what it must: fails under any profile.
     pub fn fail(self, summary: impl Into<String>) -> Self {
         self.with_status(Status::Fail, summary)
+    }
+
+    /// The environment misses the profile's policy only (a version other than the pin): a
+    /// profile's `severity = "warn"` may soften this to a warning, when the spec's stakes
+    /// are [`Stakes::Policy`](crate::check::Stakes::Policy).
+    pub fn fail_policy(self, summary: impl Into<String>) -> Self {
+        let mut finding = self.with_status(Status::Fail, summary);
+        finding.policy_only = true;
+        finding
+    }
+
+    /// Could not decide (a deadline passed, the check crashed).
+    pub fn error(self, summary: impl Into<String>) -> Self {
+        self.with_status(Status::Error, summary)
     }
 
     pub fn skip(self, summary: impl Into<String>) -> Self {
@@ -104,6 +140,17 @@ impl Finding {
         self.observed.insert(key.to_string(), value.into());
         self
     }
+
+    /// Turn a policy-only failure into a warning, saying so.
+    pub(crate) fn soften(&mut self) {
+        debug_assert!(self.status == Status::Fail && self.policy_only);
+        self.status = Status::Warn;
+        self.softened = true;
+        self.details.push(
+            "a warning, not a failure: the profile softens its policy here (severity = \"warn\")"
+                .into(),
+        );
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +163,7 @@ pub struct ToolInfo {
 pub struct ProfileInfo {
     pub name: String,
     pub title: String,
+    pub description: String,
     pub source: String,
     pub verified: bool,
 }
@@ -127,26 +175,69 @@ pub struct HostInfo {
     pub arch: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+/// The one answer to "can I sit the exam on this machine?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ready,
+    ReadyWithWarnings,
+    NotReady,
+}
+
+impl Verdict {
+    pub fn is_ready(self) -> bool {
+        self != Verdict::NotReady
+    }
+
+    /// The process exit code: 0 ready, 1 not ready.
+    pub fn exit_code(self) -> u8 {
+        u8::from(!self.is_ready())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Summary {
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
+    pub error: usize,
     pub skip: usize,
-    /// Nothing failed; warnings are allowed.
+    /// `--strict`: warnings are problems too.
+    pub strict: bool,
+    /// Failures and errors, and warnings under `--strict`: what stands between this
+    /// machine and "ready".
+    pub problems: usize,
+    pub verdict: Verdict,
+    /// `verdict` is ready or ready with warnings; the exit code is 0 exactly when this is true.
     pub ready: bool,
 }
 
 impl Summary {
-    pub fn of(findings: &[Finding]) -> Self {
+    /// The verdict: the only place "ready" is decided.
+    pub fn of(findings: &[Finding], strict: bool) -> Self {
         let count = |s: Status| findings.iter().filter(|f| f.status == s).count();
-        let fail = count(Status::Fail);
+        let problems = findings
+            .iter()
+            .filter(|f| f.status.is_problem(strict))
+            .count();
+        let warn = count(Status::Warn);
+        let verdict = if problems > 0 {
+            Verdict::NotReady
+        } else if warn > 0 {
+            Verdict::ReadyWithWarnings
+        } else {
+            Verdict::Ready
+        };
         Summary {
             pass: count(Status::Pass),
-            warn: count(Status::Warn),
-            fail,
+            warn,
+            fail: count(Status::Fail),
+            error: count(Status::Error),
             skip: count(Status::Skip),
-            ready: fail == 0,
+            strict,
+            problems,
+            verdict,
+            ready: verdict.is_ready(),
         }
     }
 }
@@ -163,7 +254,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(profile: ProfileInfo, host: HostInfo, checks: Vec<Finding>) -> Self {
+    pub fn new(profile: ProfileInfo, host: HostInfo, checks: Vec<Finding>, strict: bool) -> Self {
         Report {
             schema_version: SCHEMA_VERSION,
             tool: ToolInfo {
@@ -172,14 +263,64 @@ impl Report {
             },
             profile,
             host,
-            summary: Summary::of(&checks),
+            summary: Summary::of(&checks, strict),
             checks,
         }
     }
 
-    /// The process exit code: 0 ready, 1 a failure (or a warning when strict).
-    pub fn exit_code(&self, strict: bool) -> u8 {
-        let failed = self.summary.fail > 0 || (strict && self.summary.warn > 0);
-        u8::from(failed)
+    pub fn verdict(&self) -> Verdict {
+        self.summary.verdict
+    }
+
+    /// The process exit code, read from the verdict.
+    pub fn exit_code(&self) -> u8 {
+        self.verdict().exit_code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(statuses: &[Status]) -> Vec<Finding> {
+        statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut f = Finding::new(format!("system.x{i}"), Category::System, "x");
+                f.status = *s;
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_verdict_for_every_mix() {
+        use Status::*;
+        let cases: &[(&[Status], bool, Verdict, usize)] = &[
+            (&[Pass, Skip], false, Verdict::Ready, 0),
+            (&[Pass, Warn], false, Verdict::ReadyWithWarnings, 0),
+            (&[Pass, Warn], true, Verdict::NotReady, 1),
+            (&[Pass, Fail, Warn], false, Verdict::NotReady, 1),
+            (&[Pass, Error], false, Verdict::NotReady, 1),
+            (&[Error, Fail, Warn], true, Verdict::NotReady, 3),
+        ];
+        for (statuses, strict, verdict, problems) in cases {
+            let summary = Summary::of(&with(statuses), *strict);
+            assert_eq!(summary.verdict, *verdict, "{statuses:?} strict={strict}");
+            assert_eq!(summary.problems, *problems, "{statuses:?} strict={strict}");
+            assert_eq!(summary.ready, verdict.is_ready());
+            assert_eq!(summary.strict, *strict);
+            assert_eq!(verdict.exit_code(), u8::from(*verdict == Verdict::NotReady));
+        }
+    }
+
+    #[test]
+    fn only_policy_failures_are_marked_softenable() {
+        let f = Finding::new("packages.numpy", Category::Packages, "numpy");
+        assert!(f.clone().fail_policy("1.24 installed").policy_only);
+        assert!(!f.clone().fail("not installed").policy_only);
+        // A later judgement replaces an earlier one entirely.
+        assert!(!f.fail_policy("x").fail("y").policy_only);
     }
 }

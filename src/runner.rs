@@ -1,11 +1,13 @@
-//! Runs a profile's checks at once, each under its own deadline, and keeps profile order.
+//! Runs a profile's checks at once on one clock, each under its own deadline, and keeps
+//! profile order. Every planned finding gets exactly one outcome: what the check judged, or
+//! `error` when it overran its deadline, crashed, or left the finding out.
 
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::check::{Check, Context, Planned};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::profile::{ConfiguredCheck, Severity};
 use crate::report::{Finding, Status};
 
@@ -17,11 +19,11 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn wants(&self, id: &str, category: &str) -> bool {
+    pub fn wants(&self, id: &str, category: Category) -> bool {
         let named = |names: &[String]| {
             names.iter().any(|n| {
                 n == id
-                    || n == category
+                    || n == category.as_str()
                     || id
                         .strip_prefix(n.as_str())
                         .is_some_and(|rest| rest.starts_with('.'))
@@ -30,11 +32,12 @@ impl Selection {
         (self.only.is_empty() || named(&self.only)) && !named(&self.skip)
     }
 
-    /// Every name must be a category or a check id of the profile; the error lists them.
+    /// Every name must be a category or a check id of the profile, and something must be
+    /// left to run; the error lists what there is.
     pub fn validate(&self, checks: &[ConfiguredCheck]) -> Result<(), String> {
-        let plans: Vec<Planned> = checks.iter().flat_map(|c| c.check.plan()).collect();
-        let categories: BTreeSet<&str> = plans.iter().map(|p| p.category.as_str()).collect();
-        let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+        let specs: Vec<&FindingSpec> = checks.iter().flat_map(|c| c.check.specs()).collect();
+        let categories: BTreeSet<&str> = specs.iter().map(|s| s.category.as_str()).collect();
+        let ids: Vec<&str> = specs.iter().map(|s| s.id.as_ref()).collect();
         let unknown: Vec<&str> = self
             .only
             .iter()
@@ -42,15 +45,23 @@ impl Selection {
             .map(String::as_str)
             .filter(|n| !categories.contains(n) && !ids.contains(n))
             .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        Err(format!(
-            "unknown check or category: {}\n  categories: {}\n  checks: {}",
-            unknown.join(", "),
+        let listing = format!(
+            "  categories: {}\n  checks: {}",
             categories.into_iter().collect::<Vec<_>>().join(", "),
             ids.join(", ")
-        ))
+        );
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown check or category: {}\n{listing}",
+                unknown.join(", ")
+            ));
+        }
+        if !specs.iter().any(|s| self.wants(&s.id, s.category)) {
+            return Err(format!(
+                "--only and --skip leave no check to run\n{listing}"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -58,46 +69,42 @@ struct Pending {
     index: usize,
     deadline: Instant,
     timeout: Duration,
-    plan: Vec<Planned>,
 }
 
 /// Run every selected check concurrently. A check that overruns its deadline is reported
-/// as failed and left behind; the run does not wait for it.
+/// as `error` and left behind; the run does not wait for it.
 pub fn run(ctx: Arc<Context>, checks: &[ConfiguredCheck], selection: &Selection) -> Vec<Finding> {
-    let started = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Vec<Finding>, Duration)>();
     let mut pending = Vec::new();
     for (index, configured) in checks.iter().enumerate() {
-        let plan: Vec<Planned> = configured
+        let wanted = configured
             .check
-            .plan()
-            .into_iter()
-            .filter(|p| selection.wants(&p.id, &p.category))
-            .collect();
-        if plan.is_empty() {
+            .specs()
+            .iter()
+            .any(|s| selection.wants(&s.id, s.category));
+        if !wanted {
             continue;
         }
         let timeout = configured.check.timeout(&ctx.options);
+        let deadline = ctx.deadline_after(timeout);
         let check = Arc::clone(&configured.check);
         let ctx = Arc::clone(&ctx);
         let tx = tx.clone();
         std::thread::spawn(move || {
             let began = Instant::now();
-            let findings = run_guarded(check.as_ref(), &ctx);
+            let findings = run_guarded(check.as_ref(), &ctx, deadline);
             let _ = tx.send((index, findings, began.elapsed()));
         });
         pending.push(Pending {
             index,
-            deadline: started + timeout,
+            deadline: deadline.instant(),
             timeout,
-            plan,
         });
     }
     drop(tx);
 
     let mut results: Vec<Option<Vec<Finding>>> = vec![None; checks.len()];
-    while !pending.is_empty() {
-        let next = pending.iter().map(|p| p.deadline).min().unwrap_or(started);
+    while let Some(next) = pending.iter().map(|p| p.deadline).min() {
         match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
             Ok((index, mut findings, elapsed)) => {
                 let Some(at) = pending.iter().position(|p| p.index == index) else {
@@ -117,7 +124,7 @@ pub fn run(ctx: Arc<Context>, checks: &[ConfiguredCheck], selection: &Selection)
                     if p.deadline > now {
                         return true;
                     }
-                    results[p.index] = Some(overran(p));
+                    results[p.index] = Some(overran(checks[p.index].check.as_ref(), p.timeout));
                     false
                 });
             }
@@ -128,22 +135,41 @@ pub fn run(ctx: Arc<Context>, checks: &[ConfiguredCheck], selection: &Selection)
     results
         .into_iter()
         .zip(checks)
-        .filter_map(|(findings, configured)| Some((findings?, configured.severity)))
-        .flat_map(|(findings, severity)| {
-            findings.into_iter().map(move |mut f| {
-                if severity == Severity::Warn && f.status == Status::Fail {
-                    f.status = Status::Warn;
-                }
-                f
-            })
-        })
-        .filter(|f| selection.wants(&f.id, &f.category))
+        .filter_map(|(findings, configured)| Some(reconcile(configured, findings?)))
+        .flatten()
+        .filter(|f| selection.wants(&f.id, f.category))
         .collect()
 }
 
-/// A check that panics is a bug; report it as a failure that says so instead of dying.
-fn run_guarded(check: &dyn Check, ctx: &Context) -> Vec<Finding> {
-    match catch_unwind(AssertUnwindSafe(|| check.run(ctx))) {
+/// One outcome per spec, in spec order, matched by id; policy failures softened where the
+/// profile asks and the spec allows it.
+fn reconcile(configured: &ConfiguredCheck, mut findings: Vec<Finding>) -> Vec<Finding> {
+    configured
+        .check
+        .specs()
+        .into_iter()
+        .map(|spec| {
+            let Some(at) = findings.iter().position(|f| f.id == spec.id) else {
+                return spec.finding().error(
+                    "could not decide: the check reported nothing for this finding (a bug in preflight, please report it)",
+                );
+            };
+            let mut finding = findings.swap_remove(at);
+            let softenable = configured.severity == Severity::Warn
+                && spec.stakes == Stakes::Policy
+                && finding.status == Status::Fail
+                && finding.policy_only;
+            if softenable {
+                finding.soften();
+            }
+            finding
+        })
+        .collect()
+}
+
+/// A check that panics is a bug; report it as undecided, saying so, instead of dying.
+fn run_guarded(check: &dyn Check, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
+    match catch_unwind(AssertUnwindSafe(|| check.run(ctx, deadline))) {
         Ok(findings) => findings,
         Err(panic) => {
             let message = panic
@@ -152,11 +178,11 @@ fn run_guarded(check: &dyn Check, ctx: &Context) -> Vec<Finding> {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             check
-                .plan()
+                .specs()
                 .iter()
-                .map(|p| {
-                    p.finding()
-                        .fail("could not decide: the check crashed (a bug in preflight, please report it)")
+                .map(|s| {
+                    s.finding()
+                        .error("could not decide: the check crashed (a bug in preflight, please report it)")
                         .detail(message.clone())
                 })
                 .collect()
@@ -164,17 +190,17 @@ fn run_guarded(check: &dyn Check, ctx: &Context) -> Vec<Finding> {
     }
 }
 
-fn overran(pending: &Pending) -> Vec<Finding> {
-    let secs = pending.timeout.as_secs_f64();
-    pending
-        .plan
+fn overran(check: &dyn Check, timeout: Duration) -> Vec<Finding> {
+    let secs = timeout.as_secs_f64();
+    check
+        .specs()
         .iter()
-        .map(|p| {
-            let mut f = p
+        .map(|s| {
+            let mut f = s
                 .finding()
-                .fail(format!("could not decide: the check did not finish in {secs} s"))
+                .error(format!("could not decide: the check did not finish within {secs:.1} s"))
                 .fix("Run again with a longer deadline (`--timeout SECS`); if it keeps hanging, run with -v and report it.");
-            f.duration_ms = pending.timeout.as_millis() as u64;
+            f.duration_ms = timeout.as_millis() as u64;
             f
         })
         .collect()

@@ -37,7 +37,7 @@ fn json_output_is_only_json_and_matches_the_schema() {
     let dir = TempDir::new().unwrap();
     let run = run(preflight(dir.path()).args(["--json", "--offline"]));
     let report = json(&run);
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["tool"]["name"], "preflight");
     assert_eq!(report["profile"]["name"], "tf-cert-2023-01");
     assert!(report["checks"].as_array().unwrap().len() >= 5);
@@ -56,7 +56,7 @@ fn json_output_is_only_json_and_matches_the_schema() {
     assert!(
         run.stdout
             .trim_start()
-            .starts_with("{\n  \"schema_version\": 1")
+            .starts_with("{\n  \"schema_version\": 2")
     );
 }
 
@@ -309,12 +309,16 @@ fn list_shows_id_kind_and_severity_and_follows_only() {
         .arg("list")
         .arg("--profile")
         .arg(&profile)
-        .args(["--only", "system.cpu"]));
+        .args(["--only", "system.cpu,system.memory"]));
     assert_eq!(run.code, 0);
     let rows: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(rows.len(), 2, "{}", run.stdout);
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    // The effective severity: a CPU without AVX is a fact no profile softens; memory is
+    // advice that only ever warns.
     let cells: Vec<&str> = rows[1].split_whitespace().collect();
-    assert_eq!(&cells[..3], ["system.cpu", "system", "warn"]);
+    assert_eq!(&cells[..3], ["system.cpu", "system", "fail"]);
+    let cells: Vec<&str> = rows[2].split_whitespace().collect();
+    assert_eq!(&cells[..3], ["system.memory", "system", "warn"]);
 }
 
 #[test]
@@ -459,8 +463,12 @@ fn wrong_type_names_line_and_key() {
 #[test]
 fn other_profile_mistakes_are_errors_not_panics() {
     let cases = [
-        ("", "missing [profile]"),
-        ("[profile]\nname = \"x\"\n", "missing field"),
+        ("", "no [[check]] tables"),
+        ("[profile]\nname = \"x\"\n", "no [[check]] tables"),
+        (
+            "[profile]\nnom = \"x\"\n[[check]]\nkind = \"system\"\n",
+            "unknown field",
+        ),
         (
             &format!("{PROFILE_HEADER}colour = \"red\"\n"),
             "unknown field",

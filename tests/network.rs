@@ -143,7 +143,7 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
     .concat();
     let profile = profile_with(dir.path(), &checks);
     let started = Instant::now();
-    let run = run(preflight(dir.path()).args(["--json", "--timeout", "1", "--profile", &profile]));
+    let run = run(preflight(dir.path()).args(["--json", "--timeout", "2", "--profile", &profile]));
     let elapsed = started.elapsed();
     let report = json(&run);
     assert_eq!(run.code, 1);
@@ -160,13 +160,18 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
             .unwrap()
             .ends_with("answered HTTP 500")
     );
-    assert!(
-        by_id(&report, "network.hang")["summary"]
-            .as_str()
-            .unwrap()
-            .contains("no answer within 0.9 s"),
-        "{report:#}"
-    );
+    // The request gets the check's time left less the margin, so the check, not the
+    // runner, names the cause.
+    let hang = by_id(&report, "network.hang");
+    assert_eq!(hang["status"], "fail", "{hang:#}");
+    let waited: f64 = hang["summary"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("connected, but no answer within ")
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or_else(|| panic!("{hang:#}"));
+    assert!((0.5..=1.6).contains(&waited), "{hang:#}");
     assert_eq!(
         by_id(&report, "network.refused")["summary"],
         "connection refused"
@@ -179,8 +184,8 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
             .contains("certificate is not trusted"),
         "{tls:#}"
     );
-    // Five requests at once: about one deadline, not the sum of them.
-    assert!(elapsed < Duration::from_millis(2500), "took {elapsed:?}");
+    // Five requests at once: about one deadline (2 s), not the sum of them.
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
 
 #[test]

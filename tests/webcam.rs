@@ -528,11 +528,12 @@ fn a_missing_failing_hanging_or_garbled_system_profiler_is_a_clear_warning() {
         "#!/bin/sh\nexec /bin/sleep 30\n",
     );
     let started = Instant::now();
-    let f = camera_finding(mac(hanging.path()), Duration::from_secs(1));
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(f.status, Status::Warn);
+    let f = camera_finding(mac(hanging.path()), Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // The tool gets the check's time left less the margin, so the check names the cause.
+    assert_eq!(f.status, Status::Warn, "{}", f.summary);
     assert!(
-        f.summary.contains("did not finish within 0.9 s"),
+        f.summary.contains("did not finish within 1."),
         "{}",
         f.summary
     );

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::check::{Check, Context, Explain, Planned};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::net::{self, Cause, Outcome};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -12,8 +12,6 @@ pub const KIND: Kind = Kind {
     name: "network",
     build,
 };
-
-pub const CATEGORY: &str = "network";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,27 +45,38 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
     if parsed.estimate_mb.is_some() && parsed.download_bytes.is_none() {
         return Err(config.error("estimate_mb", "needs download_bytes to measure a rate"));
     }
-    Ok(Box::new(Endpoint { config: parsed }))
+    let spec = FindingSpec::configured(
+        parsed.id.clone(),
+        Category::Network,
+        parsed.title.clone(),
+        Stakes::Fact,
+        [
+            format!("An HTTPS request to {} answers, and how fast.", net::redact(&parsed.url)),
+            parsed.why.clone(),
+            "Failures are named by cause: DNS, refused, timed out, TLS, HTTP status, proxy. Fix that cause, or sit the exam on another network.".into(),
+        ],
+    );
+    Ok(Box::new(Endpoint {
+        config: parsed,
+        spec,
+    }))
 }
 
 struct Endpoint {
     config: Config,
+    spec: FindingSpec,
 }
 
 impl Check for Endpoint {
-    fn plan(&self) -> Vec<Planned> {
-        vec![Planned::new(&self.config.id, CATEGORY, &self.config.title, Explain {
-            what: format!("An HTTPS request to {} answers, and how fast.", net::redact(&self.config.url)),
-            why: self.config.why.clone(),
-            fix: "Failures are named by cause: DNS, refused, timed out, TLS, HTTP status, proxy. Fix that cause, or sit the exam on another network.".into(),
-        })]
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&self.spec]
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let planned = &self.plan()[0];
+    fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
         vec![reach(
             ctx,
-            planned,
+            deadline,
+            &self.spec,
             &self.config.url,
             self.config.download_bytes,
             self.config.estimate_mb,
@@ -78,19 +87,20 @@ impl Check for Endpoint {
 /// Request `url` and judge the answer; shared with the package-index check.
 pub fn reach(
     ctx: &Context,
-    planned: &Planned,
+    deadline: Deadline,
+    spec: &FindingSpec,
     url: &str,
     download: Option<u64>,
     estimate_mb: Option<f64>,
 ) -> Finding {
     let shown = net::redact(url);
     if ctx.options.offline {
-        return planned
+        return spec
             .finding()
             .skip("not checked (--offline)")
             .observe("url", shown);
     }
-    let mut finding = planned.finding().observe("url", shown.clone());
+    let mut finding = spec.finding().observe("url", shown.clone());
     if let Ok(parsed) = reqwest::Url::parse(url)
         && let Some(proxy) = net::proxy_for(&ctx.host, &parsed)
     {
@@ -103,7 +113,7 @@ pub fn reach(
                 net::redact(&proxy.url)
             ));
     }
-    match net::get(&ctx.host, url, ctx.options.step_deadline(), download) {
+    match net::get(&ctx.host, url, deadline.step(), download) {
         Outcome::Answered {
             status,
             latency,

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::check::{Check, Context, Explain, Planned};
-use crate::checks::network::{CATEGORY, reach};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::checks::network::reach;
 use crate::host::{OsFamily, read_small};
 use crate::net::redact;
+use crate::python_env::PythonEnv;
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -41,21 +42,29 @@ struct PackageIndex {
     project: String,
 }
 
+pub static INDEX: FindingSpec = FindingSpec::fixed(
+    "network.package-index",
+    Category::Network,
+    "Package index",
+    Stakes::Fact,
+    [
+        "Finds the index pip will use (PIP_INDEX_URL, pip.conf/pip.ini, else pip's default) and requests a project page from it.",
+        "The exam plugin installs the pinned requirements with pip; a blocked or misconfigured index stops the exam project from being set up.",
+        "Fix the index-url in pip's configuration (`pip config list` shows it), or the network path to it.",
+    ],
+);
+
 impl Check for PackageIndex {
-    fn plan(&self) -> Vec<Planned> {
-        vec![Planned::new("network.package-index", CATEGORY, "Package index", Explain {
-            what: "Finds the index pip will use (PIP_INDEX_URL, pip.conf/pip.ini, else pip's default) and requests a project page from it.".into(),
-            why: "The exam plugin installs the pinned requirements with pip; a blocked or misconfigured index stops the exam project from being set up.".into(),
-            fix: "Fix the index-url in pip's configuration (`pip config list` shows it), or the network path to it.".into(),
-        })]
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&INDEX]
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let planned = &self.plan()[0];
+    fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
+        let spec = &INDEX;
         let (index, source) = match find_index(ctx) {
             Ok(found) => found,
             Err(reason) => {
-                let finding = planned.finding();
+                let finding = spec.finding();
                 return vec![if ctx.options.offline {
                     finding.skip("not checked (--offline)")
                 } else {
@@ -66,7 +75,7 @@ impl Check for PackageIndex {
             }
         };
         let url = format!("{}/{}/", index.trim_end_matches('/'), self.project);
-        let finding = reach(ctx, planned, &url, None, None)
+        let finding = reach(ctx, deadline, spec, &url, None, None)
             .observe("index", redact(&index))
             .observe("index_source", source.clone());
         let finding = finding.detail(format!("index {} (from {source})", redact(&index)));
@@ -83,7 +92,8 @@ fn find_index(ctx: &Context) -> Result<(String, String), String> {
     if let Some(url) = host.env("PIP_INDEX_URL") {
         return Ok((url.to_string(), "PIP_INDEX_URL".into()));
     }
-    let venv = ctx.python().located().and_then(|l| l.venv.clone());
+    let python = ctx.shared::<PythonEnv>();
+    let venv = python.located().and_then(|l| l.venv.clone());
     // Later files override earlier ones, as in pip: global, user, site, then PIP_CONFIG_FILE.
     let mut found = None;
     for file in config_files(ctx, venv.as_deref()) {
@@ -96,8 +106,7 @@ fn find_index(ctx: &Context) -> Result<(String, String), String> {
     if let Some(found) = found {
         return Ok(found);
     }
-    let pip_init = ctx
-        .python()
+    let pip_init = python
         .probe_ok()
         .and_then(|p| p.pip.clone())
         .ok_or("pip was not found in the environment and no index-url is configured")?;

@@ -8,12 +8,10 @@ use std::time::Duration;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Check, Context, Explain, Planned, RunOptions};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
 use crate::checks::python::quote;
 use crate::host::ProcessError;
-use crate::python_env::{
-    Installed, PythonEnv, installed, last_line, normalize, tensorflow_python_range,
-};
+use crate::python_env::{Installed, PythonEnv, installed, normalize, tensorflow_python_range};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -21,8 +19,6 @@ pub const KIND: Kind = Kind {
     name: "packages",
     build,
 };
-
-const CATEGORY: &str = "packages";
 
 /// Distributions that install TensorFlow under another name and satisfy a `tensorflow` pin.
 const TENSORFLOW_VARIANTS: &[&str] = &[
@@ -70,8 +66,18 @@ impl Pin {
         })
     }
 
-    fn id(&self) -> String {
-        format!("packages.{}", self.key)
+    fn spec(&self) -> FindingSpec {
+        FindingSpec::configured(
+            format!("packages.{}", self.key),
+            Category::Packages,
+            self.name.clone(),
+            Stakes::Policy,
+            [
+                format!("The installed version of {} against `{}`, read from its .dist-info metadata.", self.name, self.requirement),
+                "The exam's code and the plugin's tests expect exactly the pinned versions of this era. A missing package always fails; a version other than the pin fails unless the profile softens pins (severity = \"warn\").".into(),
+                format!("Install the pin into the exam virtualenv: `python -m pip install \"{}\"`.", self.requirement),
+            ],
+        )
     }
 }
 
@@ -86,6 +92,7 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
         pins.push(pin);
     }
     Ok(Box::new(Packages {
+        specs: pins.iter().map(Pin::spec).collect(),
         pins,
         tensorflow: config.profile.tensorflow.clone(),
     }))
@@ -93,33 +100,38 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
 
 struct Packages {
     pins: Vec<Pin>,
+    /// One per pin, in pin order.
+    specs: Vec<FindingSpec>,
     tensorflow: Option<Version>,
 }
 
+pub static COMPAT: FindingSpec = FindingSpec::fixed(
+    "packages.compat",
+    Category::Packages,
+    "Known breakages",
+    Stakes::Fact,
+    [
+        "Pairs of installed packages known not to work together, such as numpy 2.x under a TensorFlow before 2.16.",
+        "TensorFlow before 2.16 was built against numpy 1.x: with numpy 2, `import tensorflow` fails (\"Unable to convert function return value to a Python type\").",
+        "Install a numpy 1.x release (the profile's pin, or `numpy<2`).",
+    ],
+);
+
+pub static DEEP: FindingSpec = FindingSpec::fixed(
+    "python.deep",
+    Category::Python,
+    "Import and train (--deep)",
+    Stakes::Fact,
+    [
+        "With --deep: imports each pinned package, compares its __version__ with the metadata, and trains a tiny Keras model on random data when TensorFlow is pinned.",
+        "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2).",
+        "Follow the hint printed with the import error; a crash by SIGILL (exit code 0xC000001D on Windows) means the CPU lacks AVX.",
+    ],
+);
+
 impl Check for Packages {
-    fn plan(&self) -> Vec<Planned> {
-        let mut plan: Vec<Planned> = self
-            .pins
-            .iter()
-            .map(|pin| {
-                Planned::new(pin.id(), CATEGORY, pin.name.clone(), Explain {
-                    what: format!("The installed version of {} against `{}`, read from its .dist-info metadata.", pin.name, pin.requirement),
-                    why: "The exam's code and the plugin's tests expect exactly the pinned versions of this era.".into(),
-                    fix: format!("Install the pin into the exam virtualenv: `python -m pip install \"{}\"`.", pin.requirement),
-                })
-            })
-            .collect();
-        plan.push(Planned::new("packages.compat", CATEGORY, "Known breakages", Explain {
-            what: "Pairs of installed packages known not to work together, such as numpy 2.x under a TensorFlow before 2.16.".into(),
-            why: "TensorFlow before 2.16 was built against numpy 1.x: with numpy 2, `import tensorflow` fails (\"Unable to convert function return value to a Python type\").".into(),
-            fix: "Install a numpy 1.x release (the profile's pin, or `numpy<2`).".into(),
-        }));
-        plan.push(Planned::new("python.deep", "python", "Import and train (--deep)", Explain {
-            what: "With --deep: imports each pinned package, compares its __version__ with the metadata, and trains a tiny Keras model on random data.".into(),
-            why: "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2).".into(),
-            fix: "Follow the hint printed with the import error; a crash by SIGILL means the CPU lacks AVX.".into(),
-        }));
-        plan
+    fn specs(&self) -> Vec<&FindingSpec> {
+        self.specs.iter().chain([&COMPAT, &DEEP]).collect()
     }
 
     fn timeout(&self, options: &RunOptions) -> Duration {
@@ -130,14 +142,14 @@ impl Check for Packages {
         }
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let plan = self.plan();
-        let env = ctx.python();
+    fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
+        let env = ctx.shared::<PythonEnv>();
         let Some(located) = env.located() else {
-            return plan
+            return self
+                .specs()
                 .iter()
-                .map(|p| {
-                    p.finding().skip(
+                .map(|spec| {
+                    spec.finding().skip(
                         "not decided: no Python environment was found (see python.interpreter)",
                     )
                 })
@@ -153,8 +165,8 @@ impl Check for Packages {
         let mut findings: Vec<Finding> = self
             .pins
             .iter()
-            .zip(&plan)
-            .map(|(pin, planned)| judge(pin, planned, &found, python_version.as_ref()))
+            .zip(&self.specs)
+            .map(|(pin, spec)| judge(pin, spec, &found, python_version.as_ref()))
             .collect();
         let failing: Vec<&str> = self
             .pins
@@ -174,9 +186,8 @@ impl Check for Packages {
                 f.fix = Some(command.clone());
             }
         }
-        let n = self.pins.len();
-        findings.push(self.compat(&plan[n], &found, located_python(env)));
-        findings.push(self.deep(ctx, &plan[n + 1], env, &found));
+        findings.push(self.compat(&COMPAT, &found, located_python(&env)));
+        findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
 }
@@ -198,11 +209,11 @@ fn answer<'a>(pin: &Pin, found: &'a BTreeMap<String, Installed>) -> Option<&'a I
 
 fn judge(
     pin: &Pin,
-    planned: &Planned,
+    spec: &FindingSpec,
     found: &BTreeMap<String, Installed>,
     python: Option<&Version>,
 ) -> Finding {
-    let finding = planned.finding().observe("wanted", pin.spec.to_string());
+    let finding = spec.finding().observe("wanted", pin.spec.to_string());
     let Some(installed) = answer(pin, found) else {
         if pin.key == "tensorflow"
             && let (Some(python), Some(tf)) = (python, pin_version(pin))
@@ -241,7 +252,7 @@ fn judge(
             if pin.spec.contains(version) {
                 finding.pass(format!("{version}{as_variant}"))
             } else {
-                finding.fail(format!(
+                finding.fail_policy(format!(
                     "{version}{as_variant} installed, wanted {}",
                     pin.spec
                 ))
@@ -259,7 +270,7 @@ fn pin_version(pin: &Pin) -> Option<Version> {
 impl Packages {
     fn compat(
         &self,
-        planned: &Planned,
+        spec: &FindingSpec,
         found: &BTreeMap<String, Installed>,
         python: String,
     ) -> Finding {
@@ -288,7 +299,7 @@ impl Packages {
                 } else {
                     "the profile's"
                 };
-                planned
+                spec
                     .finding()
                     .fail(format!("numpy {numpy} with {whose} {tf_name} {tf}: `import tensorflow` will fail"))
                     .detail("TensorFlow before 2.16 was built against numpy 1.x; under numpy 2 it fails with \"Unable to convert function return value to a Python type\".")
@@ -296,59 +307,61 @@ impl Packages {
                     .observe("tensorflow", tf.to_string())
                     .fix(format!("{python} -m pip install \"{numpy_pin}\""))
             }
-            _ => planned
-                .finding()
-                .pass("no known-broken combination installed"),
+            _ => spec.finding().pass("no known-broken combination installed"),
         }
     }
 
     fn deep(
         &self,
         ctx: &Context,
-        planned: &Planned,
+        deadline: Deadline,
+        spec: &FindingSpec,
         env: &PythonEnv,
         found: &BTreeMap<String, Installed>,
     ) -> Finding {
         if !ctx.options.deep {
-            return planned
+            return spec
                 .finding()
                 .skip("not run: pass --deep to import the packages and train a tiny model");
         }
         let (Some(located), Some(_)) = (env.located(), env.probe_ok()) else {
-            return planned
+            return spec
                 .finding()
                 .fail("could not run: the interpreter did not start (see python.interpreter)");
         };
-        // Import only what is installed: a missing pin is already reported above.
+        // Every pin is imported, installed or not: a missing one fails here too, with the
+        // interpreter's own words, so --deep can never pass for an environment that lacks one.
         let imports: Vec<(String, String, Option<String>)> = self
             .pins
             .iter()
-            .filter_map(|pin| {
-                let installed = answer(pin, found)?;
-                let version = installed.version.as_ref().ok().map(|v| v.to_string());
-                Some((installed.name.clone(), module_of(&pin.key), version))
+            .map(|pin| {
+                let installed = answer(pin, found);
+                let dist = installed.map_or_else(|| pin.name.clone(), |i| i.name.clone());
+                let version = installed
+                    .and_then(|i| i.version.as_ref().ok())
+                    .map(|v| v.to_string());
+                (dist, module_of(&pin.key), version)
             })
             .collect();
-        let train = imports.iter().any(|(_, module, _)| module == "tensorflow");
+        let tensorflow_pinned = imports.iter().any(|(_, module, _)| module == "tensorflow");
         let request = serde_json::json!({
             "imports": imports.iter().map(|(dist, module, _)| [dist, module]).collect::<Vec<_>>(),
-            "train": train,
+            "train": tensorflow_pinned,
         });
-        let timeout = ctx.options.deep_timeout;
         let output = match ctx.host.run(
             &located.interpreter,
             &["-B", "-c", DEEP_SCRIPT, &request.to_string()],
-            timeout,
+            deadline.step().min(ctx.options.deep_timeout),
         ) {
             Ok(output) => output,
             Err(ProcessError::TimedOut { after, .. }) => {
-                return planned
+                return spec
                     .finding()
-                    .fail(format!("importing and training did not finish within {} s", after.as_secs_f64()))
+                    .fail(format!("importing and training did not finish within {:.1} s", after.as_secs_f64()))
                     .fix("Run again with a longer deadline (`--deep-timeout SECS`); a first TensorFlow import can be slow on a cold disk.");
             }
             Err(e) => {
-                return planned
+                return spec
                     .finding()
                     .fail(format!("could not run the interpreter: {e}"));
             }
@@ -358,11 +371,29 @@ impl Packages {
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
-        let mut finding = planned.finding().observe("steps", steps.clone());
+        let mut finding = spec.finding().observe("steps", steps.clone());
+        if let Some(crash) = output.crash() {
+            let done = steps.iter().filter(|s| s.get("import").is_some()).count();
+            let during = match imports.get(done) {
+                Some((dist, _, _)) => format!("while importing {dist}"),
+                None => "while training the model".to_string(),
+            };
+            finding = finding
+                .observe("crash", crash.name.clone())
+                .fail(format!("Python crashed with {} {during}", crash.name));
+            return if crash.illegal_instruction {
+                finding
+                    .detail("The CPU lacks an instruction TensorFlow's wheel was built for, usually AVX.")
+                    .fix("Use a machine whose CPU has AVX, or on Apple Silicon a native arm64 Python with tensorflow-macos.")
+            } else {
+                finding.details(last_lines(&output.stderr, 3))
+            };
+        }
         let mut failures = Vec::new();
         let mut mismatches = Vec::new();
         for (dist, _, metadata_version) in &imports {
             let Some(step) = steps.iter().find(|s| s["import"] == dist.as_str()) else {
+                failures.push(format!("{dist}: the import run ended before reaching it"));
                 continue;
             };
             if step["ok"] == true {
@@ -372,54 +403,49 @@ impl Packages {
                     mismatches.push(format!("{dist}: imported {imported}, metadata says {meta}"));
                 }
             } else {
-                let error = step["error"].as_str().unwrap_or("unknown error");
-                failures.push(format!("import of {dist} failed: {error}"));
-                finding = finding.details(hint(error));
+                let error = exception_text(step);
+                finding = finding.details(hint(&error)).details(causes(step));
+                failures.push(format!("import {dist}: {error}"));
             }
-        }
-        if let Some(signal) = output.signal() {
-            let done = steps.iter().filter(|s| s.get("import").is_some()).count();
-            let during = match imports.get(done) {
-                Some((dist, _, _)) => format!("while importing {dist}"),
-                None => "while training the model".to_string(),
-            };
-            return if signal == 4 {
-                finding
-                    .fail(format!("Python crashed with SIGILL (illegal instruction) {during}"))
-                    .detail("The CPU lacks an instruction TensorFlow's wheel was built for, usually AVX.")
-                    .fix("Use a machine whose CPU has AVX, or on Apple Silicon a native arm64 Python with tensorflow-macos.")
-            } else {
-                finding.fail(format!("Python was killed by signal {signal} {during}"))
-            };
         }
         if !failures.is_empty() {
             return finding.fail(failures.join("; "));
         }
         if !output.status.success() {
-            return finding.fail(format!(
-                "the import run failed: {}",
-                last_line(&output.stderr)
-            ));
+            return finding
+                .fail(format!(
+                    "the import run exited with {}",
+                    output
+                        .status
+                        .code()
+                        .map_or("no code".to_string(), |c| c.to_string())
+                ))
+                .details(last_lines(&output.stderr, 3));
         }
-        let trained = steps.iter().find(|s| s.get("train").is_some());
-        let training = match trained {
-            Some(step) if step["ok"] == true => {
-                let seconds = step["seconds"].as_f64().unwrap_or(0.0);
-                finding = finding.observe("train_seconds", seconds);
-                format!("; a tiny Keras model trained in {seconds:.1} s")
-            }
-            Some(step) => {
-                let error = step["error"]
-                    .as_str()
-                    .unwrap_or("unknown error")
-                    .to_string();
-                return finding
-                    .details(hint(&error))
-                    .fail(format!("training a tiny model failed: {error}"));
-            }
-            None => "; TensorFlow is not installed, so no model was trained".to_string(),
+        let mut summary = match imports.len() {
+            1 => "imported 1 package".to_string(),
+            n => format!("imported {n} packages"),
         };
-        let summary = format!("imported {} packages{training}", imports.len());
+        if tensorflow_pinned {
+            match steps.iter().find(|s| s.get("train").is_some()) {
+                Some(step) if step["ok"] == true => {
+                    let seconds = step["seconds"].as_f64().unwrap_or(0.0);
+                    finding = finding.observe("train_seconds", seconds);
+                    summary.push_str(&format!("; a tiny Keras model trained in {seconds:.1} s"));
+                }
+                Some(step) => {
+                    let error = exception_text(step);
+                    return finding
+                        .details(hint(&error))
+                        .details(causes(step))
+                        .fail(format!("training a tiny model failed: {error}"));
+                }
+                None => {
+                    return finding
+                        .fail("the training step did not report (the import run ended early)");
+                }
+            }
+        }
         if mismatches.is_empty() {
             finding.pass(summary)
         } else {
@@ -429,6 +455,42 @@ impl Packages {
                 .fix("Another copy shadows the installed one: look for stray packages on PYTHONPATH or in the user site-packages.")
         }
     }
+}
+
+/// "Type: message" of the exception a step reported.
+fn exception_text(step: &serde_json::Value) -> String {
+    let kind = step["error_type"].as_str().unwrap_or("Exception");
+    match step["error"].as_str().filter(|m| !m.is_empty()) {
+        Some(message) => format!("{kind}: {message}"),
+        None => kind.to_string(),
+    }
+}
+
+/// The exceptions that led to the reported one, outermost first.
+fn causes(step: &serde_json::Value) -> Vec<String> {
+    step["causes"]
+        .as_array()
+        .map(|causes| {
+            causes
+                .iter()
+                .filter_map(|c| c.as_str())
+                .map(|c| format!("caused by {c}"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The last non-empty lines a crashed process wrote, for context.
+fn last_lines(text: &str, count: usize) -> Vec<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(count)..]
+        .iter()
+        .map(|l| l.chars().take(300).collect())
+        .collect()
 }
 
 /// The module a distribution is imported as.
@@ -471,13 +533,25 @@ fn hint(error: &str) -> Vec<String> {
 /// Imports each package, reporting one JSON line per step so that a crash still shows how far
 /// it got; then trains a tiny model when TensorFlow is among them.
 const DEEP_SCRIPT: &str = r#"
-import sys, json, time, importlib, traceback
+import sys, json, time, importlib
 request = json.loads(sys.argv[1])
 def say(d):
     sys.stdout.write(json.dumps(d) + "\n")
     sys.stdout.flush()
-def error(e):
-    return "".join(traceback.format_exception_only(type(e), e)).strip().splitlines()[-1]
+def name(e):
+    t = type(e)
+    return t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
+def message(e):
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    text = lines[0] if lines else ""
+    return text[:300]
+def failure(e):
+    chain, seen, inner = [], {id(e)}, e.__cause__ or e.__context__
+    while inner is not None and id(inner) not in seen and len(chain) < 3:
+        seen.add(id(inner))
+        chain.append((name(inner) + ": " + message(inner)).rstrip(": "))
+        inner = inner.__cause__ or inner.__context__
+    return {"ok": False, "error_type": name(e), "error": message(e), "causes": chain}
 for dist, module in request["imports"]:
     started = time.time()
     try:
@@ -485,7 +559,7 @@ for dist, module in request["imports"]:
         version = getattr(m, "__version__", None)
         say({"import": dist, "module": module, "ok": True, "version": version if isinstance(version, str) else None, "seconds": time.time() - started})
     except BaseException as e:
-        say({"import": dist, "module": module, "ok": False, "error": error(e)})
+        say(dict(failure(e), **{"import": dist, "module": module}))
 if request["train"]:
     started = time.time()
     try:
@@ -498,7 +572,7 @@ if request["train"]:
         history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
         say({"train": True, "ok": True, "seconds": time.time() - started, "loss": float(history.history["loss"][-1])})
     except BaseException as e:
-        say({"train": True, "ok": False, "error": error(e)})
+        say(dict(failure(e), train=True))
 "#;
 
 #[cfg(test)]

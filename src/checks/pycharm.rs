@@ -7,7 +7,7 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Check, Context, Explain, Planned};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{Host, OsFamily, SMALL_FILE_LIMIT, read_bounded, read_small};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -16,8 +16,6 @@ pub const KIND: Kind = Kind {
     name: "pycharm",
     build,
 };
-
-const CATEGORY: &str = "pycharm";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,10 +52,12 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
             "name the exam plugin by plugin_names or plugin_ids",
         ));
     }
+    let wanted = wanted(version.as_ref());
     Ok(Box::new(PyCharm {
         version,
         plugin_names: parsed.plugin_names,
         plugin_ids: parsed.plugin_ids,
+        specs: specs(&wanted),
     }))
 }
 
@@ -65,6 +65,60 @@ struct PyCharm {
     version: Option<VersionSpecifiers>,
     plugin_names: Vec<String>,
     plugin_ids: Vec<String>,
+    specs: Specs,
+}
+
+/// The findings, whose texts name the profile's PyCharm versions.
+struct Specs {
+    install: FindingSpec,
+    version: FindingSpec,
+    plugin: FindingSpec,
+}
+
+/// The versions the profile accepts, in words.
+fn wanted(version: Option<&VersionSpecifiers>) -> String {
+    version
+        .map(|v| v.to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "(any version)".into())
+}
+
+fn specs(wanted: &str) -> Specs {
+    Specs {
+        install: FindingSpec::configured(
+            "pycharm.install".into(),
+            Category::Pycharm,
+            "PyCharm install".into(),
+            Stakes::Fact,
+            [
+                "Finds every PyCharm install (standalone, snap, JetBrains Toolbox, launchers on PATH, /Applications, Program Files) and reads its product-info.json or build.txt.".into(),
+                "The exam runs inside PyCharm, through the exam plugin.".into(),
+                format!("Install PyCharm {wanted} from JetBrains' download page (older releases are under \"Other versions\")."),
+            ],
+        ),
+        version: FindingSpec::configured(
+            "pycharm.version".into(),
+            Category::Pycharm,
+            "PyCharm version".into(),
+            Stakes::Policy,
+            [
+                format!("The chosen install's version against the profile ({wanted})."),
+                "Each handbook names the PyCharm versions the exam plugin worked with; e.g. the Dec 2020 plugin did not work on 2020.3.".into(),
+                format!("Install PyCharm {wanted}; several versions can live side by side."),
+            ],
+        ),
+        plugin: FindingSpec::configured(
+            "pycharm.plugin".into(),
+            Category::Pycharm,
+            "Exam plugin".into(),
+            Stakes::Fact,
+            [
+                "The exam plugin is installed for the chosen PyCharm: its META-INF/plugin.xml is found in that version's plugin directory.".into(),
+                "The exam starts, fetches its project and submits answers only through the plugin.".into(),
+                "In PyCharm: Settings (Preferences on macOS) > Plugins > Marketplace, search \"Google Developers Certification\", Install, restart PyCharm.".into(),
+            ],
+        ),
+    }
 }
 
 /// One install, as its own files describe it.
@@ -96,44 +150,24 @@ impl Install {
 }
 
 impl Check for PyCharm {
-    fn plan(&self) -> Vec<Planned> {
-        let wanted = self.wanted();
-        vec![
-            Planned::new("pycharm.install", CATEGORY, "PyCharm install", Explain {
-                what: "Finds every PyCharm install (standalone, snap, JetBrains Toolbox, launchers on PATH, /Applications, Program Files) and reads its product-info.json or build.txt.".into(),
-                why: "The exam runs inside PyCharm, through the exam plugin.".into(),
-                fix: format!("Install PyCharm {wanted} from JetBrains' download page (older releases are under \"Other versions\")."),
-            }),
-            Planned::new("pycharm.version", CATEGORY, "PyCharm version", Explain {
-                what: format!("The chosen install's version against the profile ({wanted})."),
-                why: "Each handbook names the PyCharm versions the exam plugin worked with; e.g. the Dec 2020 plugin did not work on 2020.3.".into(),
-                fix: format!("Install PyCharm {wanted}; several versions can live side by side."),
-            }),
-            Planned::new("pycharm.plugin", CATEGORY, "Exam plugin", Explain {
-                what: "The exam plugin is installed for the chosen PyCharm: its META-INF/plugin.xml is found in that version's plugin directory.".into(),
-                why: "The exam starts, fetches its project and submits answers only through the plugin.".into(),
-                fix: "In PyCharm: Settings (Preferences on macOS) > Plugins > Marketplace, search \"Google Developers Certification\", Install, restart PyCharm.".into(),
-            }),
-        ]
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&self.specs.install, &self.specs.version, &self.specs.plugin]
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let plan = self.plan();
+    fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
         let installs = find_installs(&ctx.host);
         let chosen = self.choose(&installs);
         vec![
-            self.install(ctx, &plan[0], &installs, chosen),
-            self.judge_version(&plan[1], chosen),
-            self.plugin(ctx, &plan[2], chosen),
+            self.install(ctx, &self.specs.install, &installs, chosen),
+            self.judge_version(&self.specs.version, chosen),
+            self.plugin(ctx, &self.specs.plugin, chosen),
         ]
     }
 }
 
 impl PyCharm {
     fn wanted(&self) -> String {
-        self.version
-            .as_ref()
-            .map_or("(any version)".into(), |v| v.to_string())
+        wanted(self.version.as_ref())
     }
 
     fn fits(&self, install: &Install) -> bool {
@@ -157,12 +191,12 @@ impl PyCharm {
     fn install(
         &self,
         ctx: &Context,
-        plan: &Planned,
+        spec: &FindingSpec,
         installs: &[Install],
         chosen: Option<&Install>,
     ) -> Finding {
         let Some(chosen) = chosen else {
-            return plan
+            return spec
                 .finding()
                 .fail("no PyCharm install found")
                 .fix(download_advice(ctx.host.os, &self.wanted()));
@@ -174,7 +208,7 @@ impl PyCharm {
                 None => i.describe(),
             })
             .collect();
-        let finding = plan
+        let finding = spec
             .finding()
             .observe(
                 "installs",
@@ -212,13 +246,13 @@ impl PyCharm {
         finding.pass(format!("{}{more}", chosen.describe()))
     }
 
-    fn judge_version(&self, plan: &Planned, chosen: Option<&Install>) -> Finding {
+    fn judge_version(&self, spec: &FindingSpec, chosen: Option<&Install>) -> Finding {
         let Some(version) = chosen.and_then(|i| i.version.as_ref()) else {
-            return plan
+            return spec
                 .finding()
                 .skip("not decided: no readable PyCharm install");
         };
-        let finding = plan
+        let finding = spec
             .finding()
             .observe("version", version.to_string())
             .observe("wanted", self.version.as_ref().map(|v| v.to_string()));
@@ -226,14 +260,14 @@ impl PyCharm {
             None => finding.pass(format!("{version} (any version will do)")),
             Some(spec) if spec.contains(version) => finding.pass(format!("{version} (wanted {spec})")),
             Some(spec) => finding
-                .fail(format!("PyCharm {version}, but this exam era needs {spec}"))
+                .fail_policy(format!("PyCharm {version}, but this exam era needs {spec}"))
                 .fix(format!("Install PyCharm {spec} beside it (JetBrains' download page, \"Other versions\") and open the exam from that one.")),
         }
     }
 
-    fn plugin(&self, ctx: &Context, plan: &Planned, chosen: Option<&Install>) -> Finding {
+    fn plugin(&self, ctx: &Context, spec: &FindingSpec, chosen: Option<&Install>) -> Finding {
         let Some(install) = chosen.filter(|i| i.data_directory.is_some()) else {
-            return plan
+            return spec
                 .finding()
                 .skip("not decided: no readable PyCharm install");
         };
@@ -252,7 +286,7 @@ impl PyCharm {
                             .is_some_and(|d| d.eq_ignore_ascii_case(n))
                     });
                 if matches {
-                    return plan
+                    return spec
                         .finding()
                         .pass(format!(
                             "{} at {}",
@@ -275,7 +309,7 @@ impl PyCharm {
             .iter()
             .map(|d| format!("looked in {}", d.display()))
             .collect();
-        plan.finding()
+        spec.finding()
             .fail(format!(
                 "the exam plugin is not installed for {}",
                 install.name

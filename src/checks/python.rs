@@ -6,7 +6,7 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Check, Context, Explain, Planned};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::OsFamily;
 use crate::python_env::{
     Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
@@ -18,8 +18,6 @@ pub const KIND: Kind = Kind {
     name: "python",
     build,
 };
-
-const CATEGORY: &str = "python";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,60 +58,66 @@ struct Python {
     tensorflow: Option<Version>,
 }
 
+pub static INTERPRETER: FindingSpec = FindingSpec::fixed(
+    "python.interpreter",
+    Category::Python,
+    "Interpreter",
+    Stakes::Fact,
+    [
+        "Finds the exam's Python (--venv, $VIRTUAL_ENV, ./venv, ./.venv, ./env, else python3 on PATH) and starts it once.",
+        "A virtualenv whose base interpreter was upgraded or removed no longer starts, and PyCharm cannot run the exam's code in it.",
+        "Recreate the virtualenv with the Python the profile names (`python3.8 -m venv --clear DIR`) and reinstall the pinned packages.",
+    ],
+);
+
+pub static VERSION: FindingSpec = FindingSpec::fixed(
+    "python.version",
+    Category::Python,
+    "Python version",
+    Stakes::Policy,
+    [
+        "The interpreter's version against the profile, and whether the pinned TensorFlow supports that Python at all.",
+        "Each exam era pins one Python; pip cannot even install a pinned TensorFlow on a Python outside its range.",
+        "Install the Python the profile names (from python.org) and create the exam virtualenv with it.",
+    ],
+);
+
+pub static VENV: FindingSpec = FindingSpec::fixed(
+    "python.venv",
+    Category::Python,
+    "Virtualenv",
+    Stakes::Fact,
+    [
+        "That the environment is a real virtualenv (pyvenv.cfg), that system site-packages do not leak in, and that pip is there.",
+        "The exam plugin installs its pinned requirements into a virtualenv; packages leaking in from elsewhere shadow the pinned ones.",
+        "Create a clean virtualenv: `python3.8 -m venv DIR`, without --system-site-packages.",
+    ],
+);
+
+pub static DISTRIBUTION: FindingSpec = FindingSpec::fixed(
+    "python.distribution",
+    Category::Python,
+    "Python distribution",
+    Stakes::Policy,
+    [
+        "Where the Python came from: python.org, pyenv, a distribution package, Homebrew, the Microsoft Store, or Anaconda.",
+        "The handbooks say: Python from python.org, no Anaconda.",
+        "Install Python from python.org and create the exam virtualenv with it.",
+    ],
+);
+
 impl Check for Python {
-    fn plan(&self) -> Vec<Planned> {
-        vec![
-            Planned::new(
-                "python.interpreter",
-                CATEGORY,
-                "Interpreter",
-                Explain::new(
-                    "Finds the exam's Python (--venv, $VIRTUAL_ENV, ./venv, ./.venv, ./env, else python3 on PATH) and starts it once.",
-                    "A virtualenv whose base interpreter was upgraded or removed no longer starts, and PyCharm cannot run the exam's code in it.",
-                    "Recreate the virtualenv with the Python the profile names (`python3.8 -m venv --clear DIR`) and reinstall the pinned packages.",
-                ),
-            ),
-            Planned::new(
-                "python.version",
-                CATEGORY,
-                "Python version",
-                Explain::new(
-                    "The interpreter's version against the profile, and whether the pinned TensorFlow supports that Python at all.",
-                    "Each exam era pins one Python; pip cannot even install a pinned TensorFlow on a Python outside its range.",
-                    "Install the Python the profile names (from python.org) and create the exam virtualenv with it.",
-                ),
-            ),
-            Planned::new(
-                "python.venv",
-                CATEGORY,
-                "Virtualenv",
-                Explain::new(
-                    "That the environment is a real virtualenv (pyvenv.cfg), that system site-packages do not leak in, and that pip is there.",
-                    "The exam plugin installs its pinned requirements into a virtualenv; packages leaking in from elsewhere shadow the pinned ones.",
-                    "Create a clean virtualenv: `python3.8 -m venv DIR`, without --system-site-packages.",
-                ),
-            ),
-            Planned::new(
-                "python.distribution",
-                CATEGORY,
-                "Python distribution",
-                Explain::new(
-                    "Where the Python came from: python.org, pyenv, a distribution package, Homebrew, the Microsoft Store, or Anaconda.",
-                    "The handbooks say: Python from python.org, no Anaconda.",
-                    "Install Python from python.org and create the exam virtualenv with it.",
-                ),
-            ),
-        ]
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION]
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let plan = self.plan();
-        let env = ctx.python();
+    fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
+        let env = ctx.shared::<PythonEnv>();
         vec![
-            self.interpreter(ctx, env, &plan[0]),
-            self.version(ctx, env, &plan[1]),
-            self.venv(ctx, env, &plan[2]),
-            distribution(env, &plan[3]),
+            self.interpreter(ctx, &env, &INTERPRETER),
+            self.version(ctx, &env, &VERSION),
+            self.venv(ctx, &env, &VENV),
+            distribution(&env, &DISTRIBUTION),
         ]
     }
 }
@@ -142,13 +146,13 @@ pub fn quote(text: &str) -> String {
     }
 }
 
-fn not_started(plan: &Planned) -> Finding {
-    plan.finding()
+fn not_started(spec: &FindingSpec) -> Finding {
+    spec.finding()
         .skip("not decided: the interpreter did not start (see python.interpreter)")
 }
 
 impl Python {
-    fn interpreter(&self, ctx: &Context, env: &PythonEnv, plan: &Planned) -> Finding {
+    fn interpreter(&self, ctx: &Context, env: &PythonEnv, spec: &FindingSpec) -> Finding {
         let wanted = self.wanted.as_deref();
         let located = match &env.discovery {
             Discovery::Found(located) => located,
@@ -157,7 +161,7 @@ impl Python {
                 path,
                 reason,
             } => {
-                return plan
+                return spec
                     .finding()
                     .fail(format!("{} ({}) {reason}", path.display(), origin.describe()))
                     .observe("path", path.display().to_string())
@@ -167,7 +171,7 @@ impl Python {
                     ));
             }
             Discovery::NoPython => {
-                return plan
+                return spec
                     .finding()
                     .fail("no virtualenv given or found, and no python3 or python on PATH")
                     .fix(format!(
@@ -177,7 +181,7 @@ impl Python {
                     ));
             }
         };
-        let finding = plan
+        let finding = spec
             .finding()
             .observe("interpreter", located.interpreter.display().to_string())
             .observe("origin", located.origin.describe())
@@ -253,16 +257,16 @@ impl Python {
         }
     }
 
-    fn version(&self, ctx: &Context, env: &PythonEnv, plan: &Planned) -> Finding {
+    fn version(&self, ctx: &Context, env: &PythonEnv, spec: &FindingSpec) -> Finding {
         let Some(probe) = env.probe_ok() else {
-            return not_started(plan);
+            return not_started(spec);
         };
         let Some(version) = probe.version() else {
-            return plan
+            return spec
                 .finding()
                 .fail(format!("cannot read the version `{}`", probe.version));
         };
-        let mut finding = plan
+        let mut finding = spec
             .finding()
             .observe("version", version.to_string())
             .observe("wanted", self.version.to_string());
@@ -292,7 +296,7 @@ impl Python {
             finding.pass(format!("Python {version} (wanted {})", self.version))
         } else {
             finding
-                .fail(format!(
+                .fail_policy(format!(
                     "Python {version}, but the profile wants {}",
                     self.version
                 ))
@@ -300,13 +304,13 @@ impl Python {
         }
     }
 
-    fn venv(&self, ctx: &Context, env: &PythonEnv, plan: &Planned) -> Finding {
+    fn venv(&self, ctx: &Context, env: &PythonEnv, spec: &FindingSpec) -> Finding {
         let Some(located) = env.located() else {
-            return plan.finding().skip("not decided: no environment was found");
+            return spec.finding().skip("not decided: no environment was found");
         };
         let wanted = self.wanted.as_deref();
         let Some(venv) = &located.venv else {
-            return plan
+            return spec
                 .finding()
                 .warn(format!(
                     "not a virtualenv: {} is a system interpreter",
@@ -320,7 +324,7 @@ impl Python {
                     create_venv_command(ctx, wanted, &ctx.host.cwd.join("venv"), false)
                 ));
         };
-        let finding = plan.finding().observe("path", venv.display().to_string());
+        let finding = spec.finding().observe("path", venv.display().to_string());
         let Some(cfg) = &located.pyvenv_cfg else {
             return finding
                 .fail(format!(
@@ -424,15 +428,15 @@ fn identify(base: &str, banner: &str, has_conda_meta: bool) -> (&'static str, bo
     (origin, true)
 }
 
-fn distribution(env: &PythonEnv, plan: &Planned) -> Finding {
+fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
     let Some(located) = env.located() else {
-        return plan.finding().skip("not decided: no environment was found");
+        return spec.finding().skip("not decided: no environment was found");
     };
     let (base, banner) = match env.probe_ok() {
         Some(probe) => (probe.base_prefix.clone(), probe.version_banner.clone()),
         None => match located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone()) {
             Some(home) => (home.display().to_string(), String::new()),
-            None => return not_started(plan),
+            None => return not_started(spec),
         },
     };
     let base_path = Path::new(&base);
@@ -441,13 +445,13 @@ fn distribution(env: &PythonEnv, plan: &Planned) -> Finding {
             .parent()
             .is_some_and(|p| p.join("conda-meta").is_dir());
     let (origin, allowed) = identify(&base, &banner, has_conda_meta);
-    let finding = plan
+    let finding = spec
         .finding()
         .observe("origin", origin)
         .observe("base_prefix", base.clone());
     if !allowed {
         return finding
-            .fail(format!("Anaconda/conda Python ({base}): the exam's handbooks forbid it"))
+            .fail_policy(format!("Anaconda/conda Python ({base}): the exam's handbooks forbid it"))
             .fix("Install Python from python.org and create the exam virtualenv with it; remove the Anaconda plugin from PyCharm.");
     }
     if origin == "Microsoft Store" {

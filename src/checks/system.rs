@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use pep440_rs::Version;
 use serde::Deserialize;
 
-use crate::check::{Check, Context, Explain, Planned};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{OsFamily, read_small};
 use crate::python_env::{self, Discovery, Located};
 use crate::registry::{ConfigError, Kind, KindConfig};
@@ -58,84 +58,90 @@ struct System {
     tensorflow: Option<Version>,
 }
 
-const CATEGORY: &str = "system";
+pub static OS: FindingSpec = FindingSpec::fixed(
+    "system.os",
+    Category::System,
+    "Operating system",
+    Stakes::Advice,
+    [
+        "Names the operating system and its version.",
+        "The exam's handbooks cover Windows, macOS and Linux; the rest of the report reads in its light.",
+        "Nothing to fix on Windows, macOS or Linux: this line informs.",
+    ],
+);
+
+pub static CPU: FindingSpec = FindingSpec::fixed(
+    "system.cpu",
+    Category::System,
+    "CPU",
+    Stakes::Fact,
+    [
+        "The CPU architecture, and on x86-64 that the CPU has AVX.",
+        "TensorFlow's prebuilt wheels use AVX: without it `import tensorflow` dies with \"Illegal instruction (core dumped)\". On Apple Silicon the stock wheels before TF 2.16 crash the same way.",
+        "Use a machine whose CPU has AVX (almost every x86-64 CPU since 2011). On Apple Silicon before TF 2.16, install `tensorflow-macos` at the pinned version in a native arm64 Python.",
+    ],
+);
+
+pub static MEMORY: FindingSpec = FindingSpec::fixed(
+    "system.memory",
+    Category::System,
+    "Memory",
+    Stakes::Advice,
+    [
+        "The machine's total memory against the profile's advised minimum.",
+        "Five models are trained in five hours inside PyCharm; with little memory training swaps and the clock runs out. The handbooks set no minimum, so this only warns.",
+        "Close other programs during the exam, or sit it on a machine with more memory.",
+    ],
+);
+
+pub static DISK: FindingSpec = FindingSpec::fixed(
+    "system.disk",
+    Category::System,
+    "Free disk",
+    Stakes::Advice,
+    [
+        "Free space where the virtualenv lives and in the home directory.",
+        "TensorFlow's install takes over a gigabyte and the exam downloads datasets into the home directory.",
+        "Free some space: empty the trash, remove old virtualenvs and caches (`pip cache purge`).",
+    ],
+);
+
+pub static POWER: FindingSpec = FindingSpec::fixed(
+    "system.power",
+    Category::System,
+    "Power",
+    Stakes::Advice,
+    [
+        "Whether a laptop runs on battery (Linux).",
+        "The exam lasts up to five hours: on battery the machine may sleep or throttle midway.",
+        "Plug the laptop in for the exam.",
+    ],
+);
 
 impl Check for System {
-    fn plan(&self) -> Vec<Planned> {
-        vec![
-            Planned::new(
-                "system.os",
-                CATEGORY,
-                "Operating system",
-                Explain::new(
-                    "Names the operating system and its version.",
-                    "The exam's handbooks cover Windows, macOS and Linux; the rest of the report reads in its light.",
-                    "Nothing to fix: this line informs.",
-                ),
-            ),
-            Planned::new(
-                "system.cpu",
-                CATEGORY,
-                "CPU",
-                Explain::new(
-                    "The CPU architecture, and on x86-64 that the CPU has AVX.",
-                    "TensorFlow's prebuilt wheels use AVX: without it `import tensorflow` dies with \"Illegal instruction (core dumped)\". On Apple Silicon the stock wheels before TF 2.16 crash the same way.",
-                    "Use a machine whose CPU has AVX (almost every x86-64 CPU since 2011). On Apple Silicon before TF 2.16, install `tensorflow-macos` at the pinned version in a native arm64 Python.",
-                ),
-            ),
-            Planned::new(
-                "system.memory",
-                CATEGORY,
-                "Memory",
-                Explain::new(
-                    "The machine's total memory against the profile's advised minimum.",
-                    "Five models are trained in five hours inside PyCharm; with little memory training swaps and the clock runs out. The handbooks set no minimum, so this only warns.",
-                    "Close other programs during the exam, or sit it on a machine with more memory.",
-                ),
-            ),
-            Planned::new(
-                "system.disk",
-                CATEGORY,
-                "Free disk",
-                Explain::new(
-                    "Free space where the virtualenv lives and in the home directory.",
-                    "TensorFlow's install takes over a gigabyte and the exam downloads datasets into the home directory.",
-                    "Free some space: empty the trash, remove old virtualenvs and caches (`pip cache purge`).",
-                ),
-            ),
-            Planned::new(
-                "system.power",
-                CATEGORY,
-                "Power",
-                Explain::new(
-                    "Whether a laptop runs on battery (Linux).",
-                    "The exam lasts up to five hours: on battery the machine may sleep or throttle midway.",
-                    "Plug the laptop in for the exam.",
-                ),
-            ),
-        ]
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&OS, &CPU, &MEMORY, &DISK, &POWER]
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let plan = self.plan();
+    fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
         vec![
-            os(ctx, &plan[0]),
-            cpu(ctx, &plan[1], self.tensorflow.as_ref()),
-            memory(ctx, &plan[2], self.config.min_memory_gb),
-            disk(ctx, &plan[3], self.config.min_disk_gb),
-            power(ctx, &plan[4]),
+            os(ctx, &OS),
+            cpu(ctx, &CPU, self.tensorflow.as_ref()),
+            memory(ctx, &MEMORY, self.config.min_memory_gb),
+            disk(ctx, &DISK, self.config.min_disk_gb),
+            power(ctx, &POWER),
         ]
     }
 }
 
-fn os(ctx: &Context, plan: &Planned) -> Finding {
+fn os(ctx: &Context, spec: &FindingSpec) -> Finding {
     let facts = &ctx.host.facts;
     let name = facts
         .os_name
         .clone()
         .unwrap_or_else(|| ctx.host.os.label().to_string());
     let version = facts.os_version.clone().unwrap_or_default();
-    let finding = plan
+    let finding = spec
         .finding()
         .observe("family", ctx.host.os.label())
         .observe("name", name.clone())
@@ -150,10 +156,10 @@ fn os(ctx: &Context, plan: &Planned) -> Finding {
     finding.pass(described)
 }
 
-fn cpu(ctx: &Context, plan: &Planned, tensorflow: Option<&Version>) -> Finding {
+fn cpu(ctx: &Context, spec: &FindingSpec, tensorflow: Option<&Version>) -> Finding {
     let facts = &ctx.host.facts;
     let arch = facts.arch.as_str();
-    let mut finding = plan.finding().observe("arch", arch);
+    let mut finding = spec.finding().observe("arch", arch);
     if let Some(brand) = &facts.cpu_brand {
         finding = finding.observe("brand", brand.clone());
     }
@@ -199,12 +205,12 @@ fn cpu(ctx: &Context, plan: &Planned, tensorflow: Option<&Version>) -> Finding {
     }
 }
 
-fn memory(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
+fn memory(ctx: &Context, spec: &FindingSpec, min_gb: f64) -> Finding {
     let Some(bytes) = ctx.host.facts.total_memory_bytes else {
-        return plan.finding().warn("could not read the total memory");
+        return spec.finding().warn("could not read the total memory");
     };
     let gb = bytes as f64 / GIB;
-    let finding = plan
+    let finding = spec
         .finding()
         .observe("total_bytes", bytes)
         .observe("min_gb", min_gb);
@@ -217,7 +223,7 @@ fn memory(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
     }
 }
 
-fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
+fn disk(ctx: &Context, spec: &FindingSpec, min_gb: f64) -> Finding {
     // (observed key, words for the reader, path): the key stays `virtualenv` where the
     // virtualenv is yet to be made, so JSON readers find it in one place.
     let (venv_label, venv_path) = venv_place(ctx);
@@ -225,7 +231,7 @@ fn disk(ctx: &Context, plan: &Planned, min_gb: f64) -> Finding {
     if let Some(home) = &ctx.host.home {
         places.push(("home", "home", home.clone()));
     }
-    let mut finding = plan.finding().observe("min_gb", min_gb);
+    let mut finding = spec.finding().observe("min_gb", min_gb);
     let mut short = Vec::new();
     let mut parts = Vec::new();
     for (key, label, path) in &places {
@@ -264,15 +270,15 @@ fn venv_place(ctx: &Context) -> (&'static str, PathBuf) {
     }
 }
 
-fn power(ctx: &Context, plan: &Planned) -> Finding {
+fn power(ctx: &Context, spec: &FindingSpec) -> Finding {
     if ctx.host.os != OsFamily::Linux {
-        return plan
+        return spec
             .finding()
             .skip(format!("not checked on {}", ctx.host.os.label()));
     }
     let supplies = ctx.host.system_path("/sys/class/power_supply");
     let Ok(entries) = std::fs::read_dir(&supplies) else {
-        return plan.finding().pass("no battery found (mains power)");
+        return spec.finding().pass("no battery found (mains power)");
     };
     let read = |dir: &Path, name: &str| {
         read_small(&dir.join(name))
@@ -293,7 +299,7 @@ fn power(ctx: &Context, plan: &Planned) -> Finding {
             _ => {}
         }
     }
-    let finding = plan.finding().observe("batteries", batteries);
+    let finding = spec.finding().observe("batteries", batteries);
     if batteries == 0 {
         finding.pass("no battery found (mains power)")
     } else if discharging && !mains_online {

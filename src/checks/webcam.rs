@@ -12,7 +12,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::check::{Check, Context, Explain, Planned};
+use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{Host, OsFamily, read_small};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -22,8 +22,6 @@ pub const KIND: Kind = Kind {
     name: "webcam",
     build,
 };
-
-const CATEGORY: &str = "webcam";
 
 /// The kind has no settings; parsing still rejects misspelled keys.
 #[derive(Deserialize)]
@@ -37,27 +35,30 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
 
 struct Webcam;
 
+pub static CAMERA: FindingSpec = FindingSpec::fixed(
+    "webcam.camera",
+    Category::Webcam,
+    "Camera",
+    Stakes::Fact,
+    [
+        "A camera is present, this user may open it, and no other program holds it. Linux: each /dev/video* node's driver is asked what it is (VIDIOC_QUERYCAP); only nodes that capture video count. macOS: system_profiler SPCameraDataType. Windows: Get-PnpDevice -Class Camera,Image and the camera privacy settings.",
+        "At the start of the exam the candidate shows a photo ID and is photographed by the computer's camera (EXAM-FACTS.md).",
+        "Connect or enable a camera; on Linux join the group that owns /dev/video* (usually `video`); close programs that hold the camera (video calls, OBS); in a virtual machine pass a webcam through or sit the exam on the host.",
+    ],
+);
+
 impl Check for Webcam {
-    fn plan(&self) -> Vec<Planned> {
-        vec![Planned::new(
-            "webcam.camera",
-            CATEGORY,
-            "Camera",
-            Explain::new(
-                "A camera is present, this user may open it, and no other program holds it. Linux: each /dev/video* node's driver is asked what it is (VIDIOC_QUERYCAP); only nodes that capture video count. macOS: system_profiler SPCameraDataType. Windows: Get-PnpDevice -Class Camera,Image and the camera privacy settings.",
-                "At the start of the exam the candidate shows a photo ID and is photographed by the computer's camera (EXAM-FACTS.md).",
-                "Connect or enable a camera; on Linux join the group that owns /dev/video* (usually `video`); close programs that hold the camera (video calls, OBS); in a virtual machine pass a webcam through or sit the exam on the host.",
-            ),
-        )]
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&CAMERA]
     }
 
-    fn run(&self, ctx: &Context) -> Vec<Finding> {
-        let plan = &self.plan()[0];
+    fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
+        let spec = &CAMERA;
         let finding = match ctx.host.os {
-            OsFamily::Linux => linux(ctx, plan),
-            OsFamily::Macos => macos(ctx, plan),
-            OsFamily::Windows => windows(ctx, plan),
-            OsFamily::Other => plan
+            OsFamily::Linux => linux(ctx, spec),
+            OsFamily::Macos => macos(ctx, spec, deadline),
+            OsFamily::Windows => windows(ctx, spec, deadline),
+            OsFamily::Other => spec
                 .finding()
                 .skip(format!("not checked on {}", ctx.host.os.label())),
         };
@@ -132,7 +133,7 @@ impl State {
 /// Every node is judged; the best one decides: a free camera passes, else a busy one warns,
 /// else a locked one fails with the group to join, then nodes that are not cameras, nodes
 /// missing from /dev, nodes that would not open, and last no device at all.
-fn linux(ctx: &Context, plan: &Planned) -> Finding {
+fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
     let host = &ctx.host;
     let nodes = video_nodes(host);
     let judged: Vec<(Node, State)> = nodes
@@ -170,7 +171,7 @@ fn linux(ctx: &Context, plan: &Planned) -> Finding {
             line
         })
         .collect();
-    let finding = plan.finding().observe("devices", observed);
+    let finding = spec.finding().observe("devices", observed);
 
     if let Some((node, State::Camera(capability))) =
         judged.iter().find(|(_, s)| matches!(s, State::Camera(_)))
@@ -535,21 +536,28 @@ fn no_camera(host: &Host, finding: Finding, summary: &str, place: Option<Place>)
 // ---------------------------------------------------------------------------------------
 // macOS
 
-fn macos(ctx: &Context, plan: &Planned) -> Finding {
+fn macos(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
     let host = &ctx.host;
     let tool = Some(host.system_path("/usr/sbin/system_profiler"))
         .filter(|p| p.exists())
         .or_else(|| host.which("system_profiler"));
     let look = "Open Photo Booth and check that the camera shows a picture.";
     let Some(tool) = tool else {
-        return tool_missing(plan, "system_profiler", look);
+        return tool_missing(spec, "system_profiler", look);
     };
     let args = ["SPCameraDataType", "-json"];
-    let cameras = match ask_tool(ctx, &tool, "system_profiler", &args, parse_system_profiler) {
+    let cameras = match ask_tool(
+        ctx,
+        deadline,
+        &tool,
+        "system_profiler",
+        &args,
+        parse_system_profiler,
+    ) {
         Ok(cameras) => cameras,
-        Err(trouble) => return plan.finding().warn(trouble).fix(look),
+        Err(trouble) => return spec.finding().warn(trouble).fix(look),
     };
-    let finding = plan.finding().observe(
+    let finding = spec.finding().observe(
         "cameras",
         cameras
             .iter()
@@ -562,7 +570,7 @@ fn macos(ctx: &Context, plan: &Planned) -> Finding {
             .pass(describe_list(cameras.iter().map(|(n, _)| n.as_str())))
             .detail("macOS asks once per app for the camera: when the exam asks, allow it (System Settings > Privacy & Security > Camera)."),
         None => {
-            let place = macos_virtual_machine(ctx).then_some(Place::VirtualMachine(None));
+            let place = macos_virtual_machine(ctx, deadline).then_some(Place::VirtualMachine(None));
             no_camera(host, finding, "macOS lists no camera", place)
         }
     }
@@ -591,14 +599,10 @@ fn parse_system_profiler(stdout: &str) -> Result<Vec<(String, String)>, String> 
 }
 
 /// `kern.hv_vmm_present` is 1 inside a virtual machine.
-fn macos_virtual_machine(ctx: &Context) -> bool {
+fn macos_virtual_machine(ctx: &Context, deadline: Deadline) -> bool {
     let sysctl = ctx.host.system_path("/usr/sbin/sysctl");
     ctx.host
-        .run(
-            &sysctl,
-            &["-n", "kern.hv_vmm_present"],
-            ctx.options.step_deadline(),
-        )
+        .run(&sysctl, &["-n", "kern.hv_vmm_present"], deadline.step())
         .is_ok_and(|out| out.stdout.trim() == "1")
 }
 
@@ -660,7 +664,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PnpDevice>,
         .collect()
 }
 
-fn windows(ctx: &Context, plan: &Planned) -> Finding {
+fn windows(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
     let host = &ctx.host;
     let tool = host
         .which("powershell")
@@ -672,7 +676,7 @@ fn windows(ctx: &Context, plan: &Planned) -> Finding {
         });
     let look = "Open the Camera app and check that it shows a picture.";
     let Some(tool) = tool else {
-        return tool_missing(plan, "PowerShell", look);
+        return tool_missing(spec, "PowerShell", look);
     };
     let args = [
         "-NoProfile",
@@ -681,21 +685,21 @@ fn windows(ctx: &Context, plan: &Planned) -> Finding {
         &encode_powershell(WINDOWS_PROBE),
     ];
     let read = |stdout: &str| serde_json::from_str(stdout.trim()).map_err(|e| e.to_string());
-    let answer: WindowsAnswer = match ask_tool(ctx, &tool, "PowerShell", &args, read) {
+    let answer: WindowsAnswer = match ask_tool(ctx, deadline, &tool, "PowerShell", &args, read) {
         Ok(answer) => answer,
-        Err(trouble) => return plan.finding().warn(trouble).fix(look),
+        Err(trouble) => return spec.finding().warn(trouble).fix(look),
     };
-    judge_windows(host, plan, answer)
+    judge_windows(host, spec, answer)
 }
 
-fn judge_windows(host: &Host, plan: &Planned, answer: WindowsAnswer) -> Finding {
+fn judge_windows(host: &Host, spec: &FindingSpec, answer: WindowsAnswer) -> Finding {
     let name = |d: &PnpDevice| {
         d.friendly_name
             .clone()
             .unwrap_or_else(|| "unnamed device".into())
     };
     let status = |d: &PnpDevice| d.status.clone().unwrap_or_else(|| "Unknown".into());
-    let mut finding = plan.finding().observe(
+    let mut finding = spec.finding().observe(
         "devices",
         answer
             .devices
@@ -793,6 +797,7 @@ fn encode_powershell(script: &str) -> String {
 /// comes back in words, `name` first.
 fn ask_tool<T>(
     ctx: &Context,
+    deadline: Deadline,
     tool: &Path,
     name: &str,
     args: &[&str],
@@ -800,7 +805,7 @@ fn ask_tool<T>(
 ) -> Result<T, String> {
     let output = ctx
         .host
-        .run(tool, args, ctx.options.step_deadline())
+        .run(tool, args, deadline.step())
         .map_err(|error| error.to_string())?;
     if !output.status.success() {
         let said = output
@@ -818,8 +823,8 @@ fn ask_tool<T>(
     read(&output.stdout).map_err(|why| format!("{name}'s answer could not be read: {why}"))
 }
 
-fn tool_missing(plan: &Planned, tool: &str, look: &str) -> Finding {
-    plan.finding()
+fn tool_missing(spec: &FindingSpec, tool: &str, look: &str) -> Finding {
+    spec.finding()
         .warn(format!(
             "{tool} was not found, so the cameras could not be listed"
         ))

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use owo_colors::{OwoColorize, Style};
 
 use super::RenderOptions;
-use crate::report::{Finding, Report, Status};
+use crate::check::Category;
+use crate::report::{Finding, Report, Status, Verdict};
 
 struct Painter {
     enabled: bool,
@@ -26,22 +27,9 @@ fn mark(status: Status) -> (&'static str, Style) {
     match status {
         Status::Pass => ("[✓]", Style::new().green().bold()),
         Status::Warn => ("[!]", Style::new().yellow().bold()),
+        Status::Error => ("[?]", Style::new().magenta().bold()),
         Status::Fail => ("[✗]", Style::new().red().bold()),
         Status::Skip => ("[-]", Style::new().dimmed()),
-    }
-}
-
-/// Category headings as people write them.
-fn heading(category: &str) -> String {
-    match category {
-        "pycharm" => "PyCharm".into(),
-        other => {
-            let mut chars = other.chars();
-            chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
     }
 }
 
@@ -64,19 +52,24 @@ pub fn render(report: &Report, options: RenderOptions) -> String {
         verified,
         report.profile.title
     );
+    // The unverified profile's description says why its pins only warn: show it there, and
+    // with -v for every profile.
+    if (!report.profile.verified || options.verbose) && !report.profile.description.is_empty() {
+        let _ = writeln!(out, "  {}", report.profile.description);
+    }
 
     // Categories in order of first appearance; findings keep profile order inside each.
-    let mut categories: Vec<&str> = Vec::new();
+    let mut categories: Vec<Category> = Vec::new();
     for f in &report.checks {
-        if !categories.contains(&f.category.as_str()) {
-            categories.push(&f.category);
+        if !categories.contains(&f.category) {
+            categories.push(f.category);
         }
     }
     for category in categories {
         let _ = writeln!(
             out,
             "\n{}",
-            p.paint(&heading(category), Style::new().bold().underline())
+            p.paint(category.heading(), Style::new().bold().underline())
         );
         let mut previous_fix = None;
         for f in report.checks.iter().filter(|f| f.category == category) {
@@ -86,42 +79,49 @@ pub fn render(report: &Report, options: RenderOptions) -> String {
     }
 
     let s = &report.summary;
-    let counts = format!(
-        "{} passed, {} {}, {} failed, {} skipped",
+    let mut counts = format!(
+        "{} passed, {} {}, {} failed",
         s.pass,
         s.warn,
         if s.warn == 1 { "warning" } else { "warnings" },
         s.fail,
-        s.skip
     );
-    let strict_blocked = options.strict && s.warn > 0;
-    let verdict = if s.fail > 0 || strict_blocked {
-        let problems = if options.strict {
-            s.fail + s.warn
-        } else {
-            s.fail
-        };
-        p.paint(
-            &format!(
-                "not ready: {problems} {} to fix",
-                if problems == 1 { "problem" } else { "problems" }
-            ),
-            Style::new().red().bold(),
-        )
-    } else if s.warn > 0 {
-        p.paint(
+    if s.error > 0 {
+        counts.push_str(&format!(", {} undecided", s.error));
+    }
+    counts.push_str(&format!(", {} skipped", s.skip));
+    let verdict = match report.verdict() {
+        Verdict::NotReady => {
+            let strict = if s.strict && s.warn > 0 {
+                " (--strict: warnings count)"
+            } else {
+                ""
+            };
+            p.paint(
+                &format!(
+                    "not ready: {} {} to fix{strict}",
+                    s.problems,
+                    if s.problems == 1 {
+                        "problem"
+                    } else {
+                        "problems"
+                    }
+                ),
+                Style::new().red().bold(),
+            )
+        }
+        Verdict::ReadyWithWarnings => p.paint(
             "ready, with warnings worth a look",
             Style::new().yellow().bold(),
-        )
-    } else {
-        p.paint("ready", Style::new().green().bold())
+        ),
+        Verdict::Ready => p.paint("ready", Style::new().green().bold()),
     };
     let _ = writeln!(out, "\nSummary: {counts}. {verdict}.");
     out
 }
 
 fn is_problem(f: &Finding) -> bool {
-    matches!(f.status, Status::Warn | Status::Fail)
+    matches!(f.status, Status::Warn | Status::Fail | Status::Error)
 }
 
 /// One finding; a fix identical to the one just printed (one pip command for several pins)

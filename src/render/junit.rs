@@ -1,88 +1,75 @@
-//! JUnit XML for CI dashboards: one testsuite per category, one testcase per finding.
+//! JUnit XML for CI dashboards: one testsuite per category, one testcase per finding. A
+//! failure (and a warning under `--strict`) is a `<failure>`; a finding that could not be
+//! decided is an `<error>`; a skip is `<skipped>`.
 
-use std::fmt::Write;
+use std::time::Duration;
 
-use super::RenderOptions;
+use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+use crate::check::Category;
 use crate::report::{Finding, Report, Status};
 
-pub fn render(report: &Report, options: RenderOptions) -> String {
-    let failed =
-        |f: &Finding| f.status == Status::Fail || (options.strict && f.status == Status::Warn);
-    let mut categories: Vec<&str> = Vec::new();
+pub fn render(report: &Report) -> String {
+    let strict = report.summary.strict;
+    let mut junit = JunitReport::new(format!("preflight {}", report.profile.name));
+    let mut categories: Vec<Category> = Vec::new();
     for f in &report.checks {
-        if !categories.contains(&f.category.as_str()) {
-            categories.push(&f.category);
+        if !categories.contains(&f.category) {
+            categories.push(f.category);
         }
     }
-    let total_time: u64 = report.checks.iter().map(|f| f.duration_ms).sum();
-
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{}\">",
-        escape(&format!("preflight {}", report.profile.name)),
-        report.checks.len(),
-        report.checks.iter().filter(|f| failed(f)).count(),
-        report.summary.skip,
-        seconds(total_time)
-    );
     for category in categories {
-        let members: Vec<&Finding> = report
-            .checks
-            .iter()
-            .filter(|f| f.category == category)
-            .collect();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{}\">",
-            escape(category),
-            members.len(),
-            members.iter().filter(|f| failed(f)).count(),
-            members.iter().filter(|f| f.status == Status::Skip).count(),
-            seconds(members.iter().map(|f| f.duration_ms).sum())
-        );
-        for f in members {
-            let _ = write!(
-                out,
-                "    <testcase classname=\"preflight.{}\" name=\"{}\" time=\"{}\">",
-                escape(&f.category),
-                escape(&f.id),
-                seconds(f.duration_ms)
-            );
-            let body = body(f);
-            if failed(f) {
-                let _ = write!(
-                    out,
-                    "\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    ",
-                    escape(&f.summary),
-                    f.status.as_str(),
-                    escape(&body)
-                );
-            } else if f.status == Status::Skip {
-                let _ = write!(
-                    out,
-                    "\n      <skipped message=\"{}\"/>\n    ",
-                    escape(&f.summary)
-                );
-            } else {
-                let prefix = if f.status == Status::Warn {
-                    "warning: "
-                } else {
-                    ""
-                };
-                let _ = write!(
-                    out,
-                    "\n      <system-out>{}{}</system-out>\n    ",
-                    prefix,
-                    escape(&body)
-                );
-            }
-            out.push_str("</testcase>\n");
+        let mut suite = TestSuite::new(category.as_str());
+        for f in report.checks.iter().filter(|f| f.category == category) {
+            suite.add_test_case(test_case(f, strict));
         }
-        out.push_str("  </testsuite>\n");
+        junit.add_test_suite(suite);
     }
-    out.push_str("</testsuites>\n");
-    out
+    let total: u64 = report.checks.iter().map(|f| f.duration_ms).sum();
+    junit.set_time(Duration::from_millis(total));
+    junit.to_string().unwrap_or_else(|e| {
+        // The model holds only strings and numbers; a failure here is a bug, said in XML.
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- preflight could not write JUnit: {} -->\n<testsuites/>\n",
+            e.to_string().replace("--", "- -")
+        )
+    })
+}
+
+fn test_case(f: &Finding, strict: bool) -> TestCase {
+    let body = body(f);
+    let status = match f.status {
+        Status::Fail => non_success(NonSuccessKind::Failure, f, body.clone()),
+        Status::Warn if strict => non_success(NonSuccessKind::Failure, f, body.clone()),
+        Status::Error => non_success(NonSuccessKind::Error, f, body.clone()),
+        Status::Skip => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(clean(&f.summary));
+            status
+        }
+        Status::Pass | Status::Warn => TestCaseStatus::success(),
+    };
+    let mut case = TestCase::new(f.id.as_str(), status);
+    case.set_classname(format!("preflight.{}", f.category.as_str()));
+    case.set_time(Duration::from_millis(f.duration_ms));
+    if matches!(f.status, Status::Pass | Status::Warn) && !(strict && f.status == Status::Warn) {
+        let prefix = if f.status == Status::Warn {
+            "warning: "
+        } else {
+            ""
+        };
+        case.set_system_out(format!("{prefix}{body}"));
+    }
+    case
+}
+
+fn non_success(kind: NonSuccessKind, f: &Finding, body: String) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(kind);
+    status
+        .set_message(clean(&f.summary))
+        .set_type(f.status.as_str())
+        .set_description(body);
+    status
 }
 
 fn body(f: &Finding) -> String {
@@ -95,27 +82,12 @@ fn body(f: &Finding) -> String {
         text.push_str("\nfix: ");
         text.push_str(fix);
     }
-    text
+    clean(&text)
 }
 
-fn seconds(ms: u64) -> String {
-    format!("{:.3}", ms as f64 / 1000.0)
-}
-
-/// XML-escape text for both attributes and element content; drop characters XML 1.0 forbids.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// XML 1.0 cannot hold most control characters, even escaped: drop them.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, '\n' | '\t' | '\r') || (*c as u32) >= 0x20)
+        .collect()
 }
