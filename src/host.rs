@@ -442,3 +442,24 @@ fn free_space_at(path: &Path) -> Option<u64> {
         .max_by_key(|d| d.mount_point().as_os_str().len())
         .map(|d| d.available_space())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_crashes_are_named_on_each_os() {
+        let sigill = Crash::of(Some(4), None).unwrap();
+        assert_eq!(sigill.name, "SIGILL (illegal instruction)");
+        assert!(sigill.illegal_instruction);
+        let segv = Crash::of(Some(11), None).unwrap();
+        assert_eq!(segv.name, "SIGSEGV (segmentation fault)");
+        assert!(!segv.illegal_instruction);
+        // Windows reports an unhandled exception as the process's exit code.
+        let windows = Crash::of(None, Some(0xC000_001Du32 as i32)).unwrap();
+        assert_eq!(windows.name, "exit code 0xC000001D (illegal instruction)");
+        assert!(windows.illegal_instruction);
+        assert_eq!(Crash::of(None, Some(1)), None);
+        assert_eq!(Crash::of(None, Some(0)), None);
+    }
+}
