@@ -109,7 +109,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Show details and timings for passing checks too.
+    /// Show every finding with its observed facts (paths, versions, latencies), ids and timings.
     #[arg(short, long)]
     pub verbose: bool,
 }

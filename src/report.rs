@@ -211,6 +211,8 @@ pub struct ProfileInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HostInfo {
+    /// The machine's host name, so organisers can tell reports apart.
+    pub name: Option<String>,
     pub os: String,
     pub os_version: Option<String>,
     pub arch: String,
@@ -288,6 +290,10 @@ impl Summary {
 pub struct Report {
     pub schema_version: u32,
     pub tool: ToolInfo,
+    /// When the run ended, RFC 3339 in UTC.
+    pub generated_at: String,
+    /// How long the run took, from the start of the first check to the report.
+    pub duration_ms: u64,
     pub profile: ProfileInfo,
     pub host: HostInfo,
     pub summary: Summary,
@@ -308,6 +314,9 @@ impl Report {
                 name: crate::TOOL_NAME.to_string(),
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
+            generated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                .to_string(),
+            duration_ms: 0,
             profile,
             host,
             summary: Summary::of(&checks, strict),
