@@ -447,6 +447,18 @@ fn completions_are_printed_for_each_shell() {
         let run = run(preflight(dir.path()).args(["completions", shell]));
         assert_eq!(run.code, 0, "{shell}");
         assert!(run.stdout.contains("preflight"), "{shell}");
+        // Completions know the built-in profiles, the check ids and the categories, where
+        // the shell's static script offers values at all (PowerShell's and Elvish's do not).
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            for known in [
+                "tf-cert-2023-01",
+                "python.version",
+                "packages.numpy",
+                "webcam",
+            ] {
+                assert!(run.stdout.contains(known), "{shell} lacks {known}");
+            }
+        }
     }
     assert_eq!(
         run(preflight(dir.path()).args(["completions", "tcsh"])).code,
