@@ -123,7 +123,7 @@ fn newcomer() -> Report {
             .skip("not run: pass --deep to import the packages and train a tiny model"),
         finding(&s, "pycharm.install")
             .fail("no PyCharm install found")
-            .fix("Install PyCharm (any version): from JetBrains' PyCharm download page take the Linux tarball (.tar.gz), or `sudo snap install pycharm-community --classic`."),
+            .fix("Install PyCharm >=2021.3: from JetBrains' PyCharm download page take the Linux tarball (.tar.gz), or `sudo snap install pycharm-community --classic`; older releases are under \"Other versions\"."),
         finding(&s, "pycharm.version").skip("not decided: no readable PyCharm install"),
         finding(&s, "pycharm.plugin").skip("not decided: no readable PyCharm install"),
         finding(&s, "webcam.camera")
