@@ -49,12 +49,17 @@ pub fn plan(report: &Report) -> Vec<Step<'_>> {
     let mut roots: Vec<&Finding> = report
         .checks
         .iter()
-        .filter(|f| is_root_problem(f) && f.fix.is_some())
+        .filter(|f| is_root_problem(f))
         .collect();
     roots.sort_by_key(|f| rank(f.category));
     let mut steps: Vec<Step<'_>> = Vec::new();
     for root in roots {
-        let action = root.fix.as_deref().unwrap_or_default();
+        // A finding without a fix of its own (an overrun, a crash) still gets a step:
+        // its explanation says how to fix what it checks.
+        let action = match root.fix.as_deref() {
+            Some(fix) => fix.to_string(),
+            None => format!("see how to fix it: `preflight explain {}`", root.id),
+        };
         if let Some(step) = steps.iter_mut().find(|s| s.action == action) {
             step.titles.push(&root.title);
             step.ids.push(&root.id);
@@ -64,7 +69,7 @@ pub fn plan(report: &Report) -> Vec<Step<'_>> {
             number: steps.len() + 1,
             titles: vec![&root.title],
             ids: vec![&root.id],
-            action: action.to_string(),
+            action,
         });
     }
     let waiting = report
@@ -90,4 +95,108 @@ pub fn plan(report: &Report) -> Vec<Step<'_>> {
 /// The step that fixes finding `id`, if any.
 pub fn step_for(steps: &[Step<'_>], id: &str) -> Option<usize> {
     steps.iter().find(|s| s.ids.contains(&id)).map(|s| s.number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{HostInfo, ProfileInfo};
+
+    fn report(findings: Vec<Finding>) -> Report {
+        let profile = ProfileInfo {
+            name: "test".into(),
+            title: String::new(),
+            description: String::new(),
+            source: String::new(),
+            verified: true,
+        };
+        let host = HostInfo {
+            name: None,
+            os: "Linux".into(),
+            os_version: None,
+            arch: "x86_64".into(),
+        };
+        Report::new(profile, host, findings, false)
+    }
+
+    fn finding(id: &str, category: Category) -> Finding {
+        Finding::new(id, category, id)
+    }
+
+    #[test]
+    fn steps_follow_the_fixing_order_share_fixes_and_end_with_a_rerun() {
+        let pip = "python -m pip install numpy==1.22.4 scipy==1.7.3";
+        let mut plugin = finding("pycharm.plugin", Category::Pycharm).skip("no install");
+        plugin.caused_by = Some("pycharm.install".into());
+        let report = report(vec![
+            finding("system.memory", Category::System)
+                .warn("3 GiB")
+                .fix("close programs"),
+            finding("network.datasets", Category::Network)
+                .fail("dns")
+                .fix("check DNS"),
+            finding("webcam.camera", Category::Webcam)
+                .fail("none")
+                .fix("plug one in"),
+            finding("pycharm.install", Category::Pycharm)
+                .fail("none")
+                .fix("install it"),
+            plugin,
+            finding("packages.numpy", Category::Packages)
+                .fail("missing")
+                .fix(pip),
+            finding("packages.scipy", Category::Packages)
+                .fail("missing")
+                .fix(pip),
+            finding("python.version", Category::Python)
+                .fail("3.12")
+                .fix("get 3.8"),
+            finding("python.venv", Category::Python).pass("ok"),
+        ]);
+        let steps = plan(&report);
+        let ids: Vec<Vec<&str>> = steps.iter().map(|s| s.ids.clone()).collect();
+        assert_eq!(
+            ids,
+            [
+                vec!["system.memory"],
+                vec!["python.version"],
+                vec!["packages.numpy", "packages.scipy"],
+                vec!["pycharm.install"],
+                vec!["webcam.camera"],
+                vec!["network.datasets"],
+                vec![],
+            ]
+        );
+        assert_eq!(steps[2].action, pip);
+        assert!(
+            steps[6].action.starts_with("Run preflight again"),
+            "{:?}",
+            steps[6]
+        );
+        assert_eq!(
+            steps.iter().map(|s| s.number).collect::<Vec<_>>(),
+            (1..=7).collect::<Vec<_>>()
+        );
+        assert_eq!(step_for(&steps, "packages.scipy"), Some(3));
+        assert_eq!(step_for(&steps, "pycharm.plugin"), None);
+    }
+
+    #[test]
+    fn a_root_without_a_fix_points_at_explain_and_a_clean_run_has_no_steps() {
+        let undecided = report(vec![
+            finding("system.disk", Category::System).error("could not decide"),
+        ]);
+        let steps = plan(&undecided);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            steps[0].action,
+            "see how to fix it: `preflight explain system.disk`"
+        );
+        assert!(
+            plan(&report(vec![
+                finding("system.os", Category::System).pass("ok")
+            ]))
+            .is_empty()
+        );
+    }
 }
