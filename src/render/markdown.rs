@@ -23,24 +23,42 @@ fn label(status: Status) -> &'static str {
     }
 }
 
-/// Machine text made safe for Markdown: controls and escapes removed, bounded, and `<`
-/// outside code spans escaped so it cannot open an HTML tag.
+/// Machine text made safe for Markdown: controls and escapes removed, bounded, and a `<`
+/// that could open an HTML tag (before a letter, `/`, `!` or `?`) escaped outside code
+/// spans. Other text stays as typed, so `numpy<2` or `>=2021.3` reads the same pasted
+/// into a chat that does not render Markdown.
 fn md(text: &str) -> String {
     let cleaned = text::clean(text, MAX_CHARS, "…");
     let mut out = String::with_capacity(cleaned.len());
     let mut in_code = false;
-    for c in cleaned.chars() {
+    let mut chars = cleaned.chars().peekable();
+    while let Some(c) = chars.next() {
+        let opens_tag = chars
+            .peek()
+            .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
         match c {
             '`' => {
                 in_code = !in_code;
                 out.push(c);
             }
-            '<' if !in_code => out.push_str("&lt;"),
-            '>' if !in_code => out.push_str("&gt;"),
+            '<' if !in_code && opens_tag => out.push_str("&lt;"),
             _ => out.push(c),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+
+    #[test]
+    fn only_what_could_open_a_tag_is_escaped() {
+        assert_eq!(md("numpy<2 and >=2021.3"), "numpy<2 and >=2021.3");
+        assert_eq!(md("<script>x</script>"), "&lt;script>x&lt;/script>");
+        assert_eq!(md("`<b>` stays in code"), "`<b>` stays in code");
+        assert_eq!(md("\u{1b}[1mbold\u{1b}[0m"), "bold");
+    }
 }
 
 pub fn render(report: &Report) -> String {
