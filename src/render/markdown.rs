@@ -48,19 +48,6 @@ fn md(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::md;
-
-    #[test]
-    fn only_what_could_open_a_tag_is_escaped() {
-        assert_eq!(md("numpy<2 and >=2021.3"), "numpy<2 and >=2021.3");
-        assert_eq!(md("<script>x</script>"), "&lt;script>x&lt;/script>");
-        assert_eq!(md("`<b>` stays in code"), "`<b>` stays in code");
-        assert_eq!(md("\u{1b}[1mbold\u{1b}[0m"), "bold");
-    }
-}
-
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let s = &report.summary;
@@ -195,5 +182,18 @@ fn finding(out: &mut String, report: &Report, f: &Finding) {
         // In a code span nothing is markup: only the backtick that would end it is replaced.
         let value = text::clean(&observed(value), MAX_CHARS, "…").replace('`', "'");
         let _ = writeln!(out, "  - {key}: `{value}`");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+
+    #[test]
+    fn only_what_could_open_a_tag_is_escaped() {
+        assert_eq!(md("numpy<2 and >=2021.3"), "numpy<2 and >=2021.3");
+        assert_eq!(md("<script>x</script>"), "&lt;script>x&lt;/script>");
+        assert_eq!(md("`<b>` stays in code"), "`<b>` stays in code");
+        assert_eq!(md("\u{1b}[1mbold\u{1b}[0m"), "bold");
     }
 }
