@@ -407,12 +407,18 @@ fn summary(out: &mut String, report: &Report, theme: &Theme) {
         Verdict::Ready => ("ready".to_string(), Style::new().green().bold()),
     };
     let painted = theme.paint(&verdict, style);
-    for line in text::wrap(
+    let mut lines = text::wrap(
         &format!("Summary: {counts}. {verdict}."),
         "",
         "  ",
         theme.width,
-    ) {
+    );
+    // The verdict is the last line's to say, whole: where it would wrap, it gets its own lines.
+    if !lines.last().is_some_and(|l| l.contains(&verdict)) {
+        lines = text::wrap(&format!("Summary: {counts}."), "", "  ", theme.width);
+        lines.extend(text::wrap(&format!("{verdict}."), "", "  ", theme.width));
+    }
+    for line in lines {
         // A verdict wrapped over two lines stays uncoloured rather than colour a fragment.
         out.push_str(&line.replacen(&verdict, &painted, 1));
         out.push('\n');
