@@ -381,3 +381,10 @@ fn snapshot_newcomer_json() {
 fn snapshot_healthy_json() {
     assert_report_json!(healthy());
 }
+
+#[test]
+fn junit_names_the_cause_of_a_consequence_instead_of_its_fix() {
+    let xml = render::render(&newcomer(), Format::Junit, RenderOptions::default());
+    assert!(xml.contains("follows from: python.version"), "{xml}");
+    assert!(!xml.contains("pip install"), "{xml}");
+}
