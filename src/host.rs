@@ -58,6 +58,7 @@ pub struct SystemFacts {
     /// Lower-case x86 feature names the CPU reports (`avx`, `avx2`, ...); `None` when unknown.
     pub cpu_flags: Option<Vec<String>>,
     pub total_memory_bytes: Option<u64>,
+    pub host_name: Option<String>,
 }
 
 /// The x86 features TensorFlow's wheels care about.
@@ -84,6 +85,7 @@ impl SystemFacts {
             cpu_brand,
             cpu_flags: cpu_flags(root, os),
             total_memory_bytes: system.map(|s| s.total_memory()).filter(|m| *m > 0),
+            host_name: System::host_name().ok().filter(|n| !n.is_empty()),
         }
     }
 }
