@@ -4,7 +4,7 @@
 
 use std::error::Error as StdError;
 use std::io::Read;
-use std::sync::Once;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::host::{Host, OsFamily};
@@ -45,8 +45,20 @@ pub enum Cause {
     Tls,
     ProxyRefused,
     ProxyAuth,
+    /// The check's deadline left no time to send the request.
+    NoTimeLeft,
     Other,
 }
+
+/// Kept back from the check's deadline, so the check can still report what became of its
+/// request before the runner gives up on it, also on a loaded machine.
+pub const REPORT_MARGIN: Duration = Duration::from_millis(250);
+
+/// How much sooner than the request the connection attempt gives up. Its timer starts once
+/// the client is built, a little after the request's deadline is fixed, so it needs a lead to
+/// fire first: a connection that never opens is named as such, not as a server that did not
+/// answer.
+const CONNECT_LEAD: Duration = Duration::from_millis(100);
 
 /// The proxy the host's variables choose for `url`, honouring `NO_PROXY` as curl and pip do.
 pub fn proxy_for(host: &Host, url: &reqwest::Url) -> Option<ProxySetting> {
@@ -102,38 +114,67 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn install_crypto() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Ring builds quickly and needs no system library; ignore "already installed".
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+/// The TLS settings every request shares. Loading the system's root certificates takes
+/// milliseconds, so it is done once per process, not once per endpoint.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            // Ring builds quickly and needs no system library.
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .and_then(|builder| builder.with_platform_verifier())
+                .map_err(|e| e.to_string())?
+                .with_no_client_auth();
+            // The client speaks HTTP/1.1 only (reqwest is built without HTTP/2).
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Ok(config)
+        })
+        .clone()
 }
 
-/// GET `url` under a hard deadline; with `download`, read up to that many bytes and time it.
-pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> Outcome {
-    install_crypto();
-    let started = Instant::now();
-    let failed = |cause, message: String| Outcome::Failed {
+/// The time `deadline` leaves for a step, less [`REPORT_MARGIN`].
+fn time_left(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(REPORT_MARGIN)
+}
+
+/// GET `url` and be done by `deadline`, the check's own, less [`REPORT_MARGIN`]; with
+/// `download`, read up to that many bytes and time it. The client is set up first: latency is
+/// the time from sending the request to the response's headers, and the request's timeout is
+/// what is left once the client is ready.
+pub fn get(host: &Host, url: &str, deadline: Instant, download: Option<u64>) -> Outcome {
+    let not_sent = |cause, message: String| Outcome::Failed {
         cause,
         message,
-        latency: started.elapsed(),
+        latency: Duration::ZERO,
     };
     let parsed = match reqwest::Url::parse(url) {
         Ok(u) => u,
-        Err(e) => return failed(Cause::Other, format!("not a URL: {e}")),
+        Err(e) => return not_sent(Cause::Other, format!("not a URL: {e}")),
     };
     let proxy = proxy_for(host, &parsed);
+    let tls = match tls_config() {
+        Ok(tls) => tls,
+        Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
+    };
+    let connect_timeout = time_left(deadline).saturating_sub(CONNECT_LEAD);
+    if connect_timeout.is_zero() {
+        return no_time_left(deadline);
+    }
     let mut builder = reqwest::blocking::Client::builder()
         .no_proxy()
-        .timeout(timeout)
-        .connect_timeout(timeout)
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect_timeout)
         .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")));
     if let Some(setting) = &proxy {
         match reqwest::Proxy::all(setting.url.as_str()) {
             Ok(p) => builder = builder.proxy(p),
             Err(_) => {
-                return failed(
+                return not_sent(
                     Cause::ProxyRefused,
                     format!(
                         "{} is not a usable proxy URL ({})",
@@ -146,12 +187,26 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
     }
     let client = match builder.build() {
         Ok(c) => c,
-        Err(e) => return failed(Cause::Other, format!("could not set up HTTPS: {e}")),
+        Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
     };
-    let response = match client.get(parsed).send() {
+    let timeout = time_left(deadline);
+    if timeout <= CONNECT_LEAD {
+        return no_time_left(deadline);
+    }
+    let started = Instant::now();
+    let failed = |cause, message: String| Outcome::Failed {
+        cause,
+        message,
+        latency: started.elapsed(),
+    };
+    let response = match client.get(parsed).timeout(timeout).send() {
         Ok(r) => r,
         Err(e) => {
-            let (cause, message) = classify(&e, proxy.as_ref(), timeout, host.os);
+            let timeouts = Timeouts {
+                connect: connect_timeout,
+                request: timeout,
+            };
+            let (cause, message) = classify(&e, proxy.as_ref(), timeouts, host.os);
             return failed(cause, message);
         }
     };
@@ -190,11 +245,30 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
     }
 }
 
+fn no_time_left(deadline: Instant) -> Outcome {
+    let left = deadline.saturating_duration_since(Instant::now());
+    Outcome::Failed {
+        cause: Cause::NoTimeLeft,
+        message: format!(
+            "not sent: only {:.2} s of the check's deadline was left",
+            left.as_secs_f64()
+        ),
+        latency: Duration::ZERO,
+    }
+}
+
+/// The two timeouts a request ran under, for naming the one that expired.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    request: Duration,
+}
+
 /// Sort a failed request into a cause and say it plainly.
 fn classify(
     error: &reqwest::Error,
     proxy: Option<&ProxySetting>,
-    timeout: Duration,
+    timeouts: Timeouts,
     os: OsFamily,
 ) -> (Cause, String) {
     let chain = chain_text(error);
@@ -224,12 +298,12 @@ fn classify(
         );
     }
     if error.is_timeout() || lower.contains("timed out") {
-        let secs = timeout.as_secs_f64();
         return if error.is_connect() || lower.contains("connect") {
             (
                 Cause::ConnectTimeout,
                 format!(
-                    "connection timed out after {secs} s{}",
+                    "connection timed out after {:.1} s{}",
+                    timeouts.connect.as_secs_f64(),
                     via.unwrap_or_default()
                 ),
             )
@@ -237,7 +311,8 @@ fn classify(
             (
                 Cause::NoAnswer,
                 format!(
-                    "connected, but no answer within {secs} s{}",
+                    "connected, but no answer within {:.1} s{}",
+                    timeouts.request.as_secs_f64(),
                     via.unwrap_or_default()
                 ),
             )

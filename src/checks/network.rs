@@ -103,7 +103,9 @@ pub fn reach(
                 net::redact(&proxy.url)
             ));
     }
-    match net::get(&ctx.host, url, ctx.options.step_deadline(), download) {
+    // The check's deadline, counted from here until the context carries the runner's own.
+    let deadline = std::time::Instant::now() + ctx.options.timeout;
+    match net::get(&ctx.host, url, deadline, download) {
         Outcome::Answered {
             status,
             latency,
@@ -179,6 +181,9 @@ fn fix_for(cause: Cause) -> &'static str {
         }
         Cause::ProxyAuth => {
             "Put the proxy's user and password in the proxy variable (http://USER:PASSWORD@HOST:PORT) or ask the network's administrator."
+        }
+        Cause::NoTimeLeft => {
+            "Run again with a longer deadline (`--timeout SECS`): the check spent its time before the request could be sent."
         }
         Cause::Other => "Try again; if it persists, check firewall, VPN and proxy settings.",
     }
