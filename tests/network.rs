@@ -278,6 +278,85 @@ fn endpoints_run_at_once() {
     );
 }
 
+/// The seconds in "answered in X s, slower than the Y s expected".
+fn answered_in(summary: &str) -> f64 {
+    summary
+        .split("answered in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" s,").next())
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or_else(|| panic!("no answer time in {summary:?}"))
+}
+
+#[test]
+fn an_answer_slower_than_slow_ms_warns_and_says_how_slow() {
+    let dir = TempDir::new().unwrap();
+    // The server waits 600 ms before it answers: six times the 100 ms threshold, so a loaded
+    // machine cannot turn the slow answer into a fast one. The quick endpoint's threshold is
+    // far above anything loopback takes.
+    let (slow, _) = serve(Mode::SlowOk(600));
+    let (quick, _) = serve(Mode::Ok);
+    let checks = format!(
+        "{}slow_ms = 100\n{}slow_ms = 5000\n",
+        endpoint("network.slow", &format!("http://127.0.0.1:{slow}/")),
+        endpoint("network.quick", &format!("http://127.0.0.1:{quick}/")),
+    );
+    let profile = profile_with(dir.path(), &checks);
+    let run = run(preflight(dir.path()).args(["--json", "--profile", &profile]));
+    assert_eq!(
+        run.code, 0,
+        "a warning alone leaves the run ready: {}",
+        run.stdout
+    );
+    let report = json(&run);
+    let finding = by_id(&report, "network.slow");
+    assert_eq!(finding["status"], "warn", "{finding:#}");
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(
+        summary.ends_with(", slower than the 0.1 s expected"),
+        "{summary}"
+    );
+    assert!(answered_in(summary) >= 0.6, "{summary}");
+    assert!(finding["observed"]["latency_ms"].as_u64().unwrap() >= 600);
+    assert_eq!(finding["observed"]["slow_ms"], 100);
+    assert!(
+        finding["fix"].as_str().unwrap().contains("network"),
+        "{finding:#}"
+    );
+    let quick = by_id(&report, "network.quick");
+    assert_eq!(quick["status"], "pass", "{quick:#}");
+    assert_eq!(quick["observed"]["slow_ms"], 5000);
+
+    // --strict makes the slow answer fail the run.
+    let strict =
+        common::run(preflight(dir.path()).args(["--json", "--strict", "--profile", &profile]));
+    assert_eq!(strict.code, 1);
+}
+
+#[test]
+fn the_package_index_is_slow_past_the_same_two_second_default() {
+    let dir = TempDir::new().unwrap();
+    // 2.5 s against the 2 s default: slow whatever the load.
+    let (index, _) = serve(Mode::SlowOk(2500));
+    let profile = profile_with(dir.path(), "\n[[check]]\nkind = \"package-index\"\n");
+    let run = run(preflight(dir.path())
+        .env("PIP_INDEX_URL", format!("http://127.0.0.1:{index}/simple"))
+        .args(["--json", "--profile", &profile]));
+    let finding = by_id(&json(&run), "network.package-index");
+    assert_eq!(finding["status"], "warn", "{finding:#}");
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!("http://127.0.0.1:{index}/simple: answered in ")),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with(", slower than the 2.0 s expected"),
+        "{summary}"
+    );
+    assert!(answered_in(summary) >= 2.5, "{summary}");
+    assert_eq!(finding["observed"]["slow_ms"], 2000);
+}
+
 #[test]
 fn a_timed_download_reports_a_rate_and_an_estimate() {
     let dir = TempDir::new().unwrap();
@@ -495,6 +574,34 @@ fn network_profile_mistakes_are_profile_errors() {
                 endpoint("network.x", "http://127.0.0.1/")
             ),
             "needs download_bytes",
+        ),
+        (
+            format!(
+                "{}slow_ms = 0\n",
+                endpoint("network.x", "http://127.0.0.1/")
+            ),
+            "net.toml:13: key `slow_ms`: must be a positive whole number of milliseconds",
+        ),
+        (
+            format!(
+                "{}slow_ms = -5\n",
+                endpoint("network.x", "http://127.0.0.1/")
+            ),
+            "net.toml:13: key `slow_ms`: must be a positive whole number of milliseconds",
+        ),
+        (
+            format!(
+                "{}slow_ms = 1.5\n",
+                endpoint("network.x", "http://127.0.0.1/")
+            ),
+            "net.toml:13: key `slow_ms`: must be a positive whole number of milliseconds",
+        ),
+        (
+            format!(
+                "{}slow_ms = \"fast\"\n",
+                endpoint("network.x", "http://127.0.0.1/")
+            ),
+            "net.toml:13: key `slow_ms`: must be a positive whole number of milliseconds",
         ),
     ] {
         let profile = profile_with(dir.path(), &checks);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::check::{Check, Context, Explain, Planned};
-use crate::checks::network::{CATEGORY, reach};
+use crate::checks::network::{CATEGORY, DEFAULT_SLOW, reach};
 use crate::host::{OsFamily, read_small};
 use crate::net::redact;
 use crate::registry::{ConfigError, Kind, KindConfig};
@@ -66,7 +66,7 @@ impl Check for PackageIndex {
             }
         };
         let url = format!("{}/{}/", index.trim_end_matches('/'), self.project);
-        let finding = reach(ctx, planned, &url, None, None)
+        let finding = reach(ctx, planned, &url, None, None, DEFAULT_SLOW)
             .observe("index", redact(&index))
             .observe("index_source", source.clone());
         let finding = finding.detail(format!("index {} (from {source})", redact(&index)));
