@@ -3,8 +3,12 @@
 //! credential: every URL that reaches a report goes through [`redact`].
 
 use std::error::Error as StdError;
+use std::future::Future;
 use std::io::Read;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crate::host::{Host, OsFamily};
@@ -52,13 +56,11 @@ pub enum Cause {
 
 /// Kept back from the check's deadline, so the check can still report what became of its
 /// request before the runner gives up on it, also on a loaded machine.
-pub const REPORT_MARGIN: Duration = Duration::from_millis(250);
+pub const REPORT_MARGIN: Duration = Duration::from_millis(500);
 
-/// How much sooner than the request the connection attempt gives up. Its timer starts once
-/// the client is built, a little after the request's deadline is fixed, so it needs a lead to
-/// fire first: a connection that never opens is named as such, not as a server that did not
-/// answer.
-const CONNECT_LEAD: Duration = Duration::from_millis(100);
+/// Less time than this left for the request: not worth sending, as its failure could not tell
+/// a slow network from a spent deadline.
+const MIN_REQUEST_TIME: Duration = Duration::from_millis(100);
 
 /// The proxy the host's variables choose for `url`, honouring `NO_PROXY` as curl and pip do.
 pub fn proxy_for(host: &Host, url: &reqwest::Url) -> Option<ProxySetting> {
@@ -161,14 +163,11 @@ pub fn get(host: &Host, url: &str, deadline: Instant, download: Option<u64>) -> 
         Ok(tls) => tls,
         Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
     };
-    let connect_timeout = time_left(deadline).saturating_sub(CONNECT_LEAD);
-    if connect_timeout.is_zero() {
-        return no_time_left(deadline);
-    }
+    let connected = MarkConnected::default();
     let mut builder = reqwest::blocking::Client::builder()
         .no_proxy()
         .tls_backend_preconfigured(tls)
-        .connect_timeout(connect_timeout)
+        .connector_layer(connected.clone())
         .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")));
     if let Some(setting) = &proxy {
         match reqwest::Proxy::all(setting.url.as_str()) {
@@ -190,7 +189,7 @@ pub fn get(host: &Host, url: &str, deadline: Instant, download: Option<u64>) -> 
         Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
     };
     let timeout = time_left(deadline);
-    if timeout <= CONNECT_LEAD {
+    if timeout < MIN_REQUEST_TIME {
         return no_time_left(deadline);
     }
     let started = Instant::now();
@@ -202,11 +201,8 @@ pub fn get(host: &Host, url: &str, deadline: Instant, download: Option<u64>) -> 
     let response = match client.get(parsed).timeout(timeout).send() {
         Ok(r) => r,
         Err(e) => {
-            let timeouts = Timeouts {
-                connect: connect_timeout,
-                request: timeout,
-            };
-            let (cause, message) = classify(&e, proxy.as_ref(), timeouts, host.os);
+            let reached = connected.0.load(Ordering::Acquire);
+            let (cause, message) = classify(&e, proxy.as_ref(), timeout, reached, host.os);
             return failed(cause, message);
         }
     };
@@ -257,18 +253,61 @@ fn no_time_left(deadline: Instant) -> Outcome {
     }
 }
 
-/// The two timeouts a request ran under, for naming the one that expired.
-#[derive(Clone, Copy)]
-struct Timeouts {
-    connect: Duration,
-    request: Duration,
+/// A connector layer that marks when a connection is open (TCP, and TLS or a proxy's tunnel
+/// where there is one), so a request that runs out of time can tell whether it got that far.
+/// Timing cannot tell: on a loaded machine a connect timer may start late.
+#[derive(Clone, Default)]
+struct MarkConnected(Arc<AtomicBool>);
+
+impl<S> tower_layer::Layer<S> for MarkConnected {
+    type Service = MarkConnectedService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MarkConnectedService {
+            inner,
+            connected: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct MarkConnectedService<S> {
+    inner: S,
+    connected: Arc<AtomicBool>,
+}
+
+impl<S, R> tower_service::Service<R> for MarkConnectedService<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let connected = Arc::clone(&self.connected);
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            let result = connecting.await;
+            if result.is_ok() {
+                connected.store(true, Ordering::Release);
+            }
+            result
+        })
+    }
 }
 
 /// Sort a failed request into a cause and say it plainly.
 fn classify(
     error: &reqwest::Error,
     proxy: Option<&ProxySetting>,
-    timeouts: Timeouts,
+    timeout: Duration,
+    connected: bool,
     os: OsFamily,
 ) -> (Cause, String) {
     let chain = chain_text(error);
@@ -298,21 +337,20 @@ fn classify(
         );
     }
     if error.is_timeout() || lower.contains("timed out") {
-        return if error.is_connect() || lower.contains("connect") {
+        let secs = timeout.as_secs_f64();
+        return if connected {
             (
-                Cause::ConnectTimeout,
+                Cause::NoAnswer,
                 format!(
-                    "connection timed out after {:.1} s{}",
-                    timeouts.connect.as_secs_f64(),
+                    "connected, but no answer within {secs:.1} s{}",
                     via.unwrap_or_default()
                 ),
             )
         } else {
             (
-                Cause::NoAnswer,
+                Cause::ConnectTimeout,
                 format!(
-                    "connected, but no answer within {:.1} s{}",
-                    timeouts.request.as_secs_f64(),
+                    "connection timed out after {secs:.1} s{}",
                     via.unwrap_or_default()
                 ),
             )

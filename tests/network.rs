@@ -143,7 +143,9 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
     .concat();
     let profile = profile_with(dir.path(), &checks);
     let started = Instant::now();
-    let run = run(preflight(dir.path()).args(["--json", "--timeout", "1", "--profile", &profile]));
+    // Three seconds: setting up HTTPS (loading the system's roots) takes a debug build about
+    // 0.1 s, several times that on a loaded machine, and the requests need time after it.
+    let run = run(preflight(dir.path()).args(["--json", "--timeout", "3", "--profile", &profile]));
     let elapsed = started.elapsed();
     let report = json(&run);
     assert_eq!(run.code, 1);
@@ -160,7 +162,7 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
             .unwrap()
             .ends_with("answered HTTP 500")
     );
-    // The request's own deadline is what the one-second check had left, less a margin to
+    // The request's own deadline is what the check had left after setup, less a margin to
     // report in: the check names the cause before the runner's deadline passes.
     let hang = by_id(&report, "network.hang");
     let waited: f64 = hang["summary"]
@@ -170,7 +172,7 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
         .and_then(|rest| rest.strip_suffix(" s"))
         .and_then(|secs| secs.parse().ok())
         .unwrap_or_else(|| panic!("{hang:#}"));
-    assert!(waited > 0.0 && waited < 1.0, "{hang:#}");
+    assert!(waited > 0.0 && waited < 3.0, "{hang:#}");
     assert_eq!(hang["observed"]["cause"], "NoAnswer");
     assert_eq!(
         by_id(&report, "network.refused")["summary"],
@@ -184,8 +186,8 @@ fn each_failure_is_named_by_its_cause_and_the_section_takes_as_long_as_the_slowe
             .contains("certificate is not trusted"),
         "{tls:#}"
     );
-    // Five requests at once: about one deadline, not the sum of them.
-    assert!(elapsed < Duration::from_millis(2500), "took {elapsed:?}");
+    // Five requests at once: within twice the one deadline they share.
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
 }
 
 /// A listener on 127.0.0.1 whose accept queue is full, so a new connection is never opened:
@@ -239,7 +241,7 @@ fn a_connection_that_never_opens_is_not_called_a_silent_server() {
             &format!("http://127.0.0.1:{}/", listener.port),
         ),
     );
-    let run = run(preflight(dir.path()).args(["--json", "--timeout", "2", "--profile", &profile]));
+    let run = run(preflight(dir.path()).args(["--json", "--timeout", "3", "--profile", &profile]));
     let finding = by_id(&json(&run), "network.full");
     assert_eq!(finding["status"], "fail", "{finding:#}");
     assert_eq!(
