@@ -204,7 +204,7 @@ pub struct Deadline {
 impl Deadline {
     /// What a check keeps for itself after its last step: judging and reporting take
     /// microseconds, but a loaded machine may not schedule the thread at once.
-    pub const MARGIN: Duration = Duration::from_millis(400);
+    pub const MARGIN: Duration = Duration::from_millis(500);
 
     pub fn at(at: Instant) -> Self {
         Deadline { at }
