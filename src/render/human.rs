@@ -395,8 +395,22 @@ fn summary(out: &mut String, report: &Report, theme: &Theme) {
             } else {
                 "problems"
             };
+            // Consequences count as problems, but the reader acts on their causes.
+            let causes = report
+                .checks
+                .iter()
+                .filter(|f| f.status.is_problem(s.strict) && f.caused_by.is_none())
+                .count();
+            let from = if causes < s.problems {
+                format!(
+                    " from {causes} {}",
+                    if causes == 1 { "cause" } else { "causes" }
+                )
+            } else {
+                String::new()
+            };
             (
-                format!("not ready: {} {noun}{strict}", s.problems),
+                format!("not ready: {} {noun}{from}{strict}", s.problems),
                 Style::new().red().bold(),
             )
         }
