@@ -76,15 +76,106 @@ impl SystemFacts {
             .as_ref()
             .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
             .filter(|b| !b.is_empty());
+        let (os_name, os_version) = os_name_and_version();
         SystemFacts {
-            os_name: System::name().ok(),
-            os_version: System::os_version().ok(),
+            os_name,
+            os_version,
             kernel: System::kernel_version().ok(),
             arch: std::env::consts::ARCH.to_string(),
             cpu_brand,
             cpu_flags: cpu_flags(root, os),
             total_memory_bytes: system.map(|s| s.total_memory()).filter(|m| *m > 0),
         }
+    }
+}
+
+#[cfg(not(windows))]
+fn os_name_and_version() -> (Option<String>, Option<String>) {
+    use sysinfo::System;
+    (System::name().ok(), System::os_version().ok())
+}
+
+/// sysinfo's Windows version is "major (build)", and the major number is missing before
+/// Windows 10 (wine answers as Windows 7: "0 (7601)"); the registry names the edition.
+#[cfg(windows)]
+fn os_name_and_version() -> (Option<String>, Option<String>) {
+    let (name, version) = WindowsVersion::read().describe();
+    (Some(name), Some(version))
+}
+
+/// What `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion` says about the running Windows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowsVersion {
+    /// `ProductName`: "Windows 10 Pro"; Windows 11 still writes "Windows 10" here.
+    pub product_name: Option<String>,
+    /// `DisplayVersion`: "23H2", from Windows 10 20H2 on.
+    pub display_version: Option<String>,
+    /// `ReleaseId`: "1909" before 20H2 (and frozen at "2009" after it).
+    pub release_id: Option<String>,
+    /// `CSDVersion`: the service pack, "Service Pack 1" on Windows 7.
+    pub service_pack: Option<String>,
+    /// `CurrentBuildNumber`: "22631".
+    pub build: Option<String>,
+    /// `UBR`, the update build revision: the `2861` of build 22631.2861.
+    pub update_revision: Option<u32>,
+}
+
+/// Windows 11's first build; its `ProductName` says "Windows 10" all the same.
+const WINDOWS_11_FIRST_BUILD: u32 = 22000;
+
+impl WindowsVersion {
+    #[cfg(windows)]
+    fn read() -> Self {
+        let Ok(key) =
+            windows_registry::LOCAL_MACHINE.open(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion")
+        else {
+            return WindowsVersion::default();
+        };
+        let text = |name: &str| {
+            key.get_string(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        WindowsVersion {
+            product_name: text("ProductName"),
+            display_version: text("DisplayVersion"),
+            release_id: text("ReleaseId"),
+            service_pack: text("CSDVersion"),
+            build: text("CurrentBuildNumber"),
+            update_revision: key.get_u32("UBR").ok(),
+        }
+    }
+
+    /// The OS line's name and version: ("Windows 11 Pro", "23H2 (build 22631.2861)").
+    pub fn describe(&self) -> (String, String) {
+        let build_number: Option<u32> = self.build.as_deref().and_then(|b| b.parse().ok());
+        let mut name = self
+            .product_name
+            .clone()
+            .unwrap_or_else(|| "Windows".to_string());
+        if build_number.is_some_and(|b| b >= WINDOWS_11_FIRST_BUILD)
+            && let Some(edition) = name.strip_prefix("Windows 10")
+        {
+            name = format!("Windows 11{edition}");
+        }
+        // `ReleaseId` stopped at 2009 when `DisplayVersion` took over, so it only counts alone.
+        let release = self
+            .display_version
+            .as_ref()
+            .or(self.release_id.as_ref())
+            .or(self.service_pack.as_ref());
+        let build = self.build.as_ref().map(|build| match self.update_revision {
+            Some(revision) if revision > 0 => format!("build {build}.{revision}"),
+            _ => format!("build {build}"),
+        });
+        let version = match (release, build) {
+            (Some(release), Some(build)) => format!("{release} ({build})"),
+            (Some(release), None) => release.clone(),
+            (None, Some(build)) => build,
+            (None, None) => String::new(),
+        };
+        (name, version)
     }
 }
 
@@ -219,18 +310,19 @@ impl Host {
         } else {
             "HOME"
         };
-        let home = env.get(home_var).map(PathBuf::from);
         let mut facts = SystemFacts::gather(&root, os);
         facts.os_name = Some(os.label().to_string());
-        Host {
+        let mut host = Host {
             cwd: root.clone(),
             root,
             os,
-            home,
+            home: None,
             facts,
             env,
             video: Arc::new(KernelVideoDevices),
-        }
+        };
+        host.home = host.env(home_var).map(PathBuf::from);
+        host
     }
 
     /// Answer video device probes with `devices` instead of the kernel (tests).
@@ -243,11 +335,27 @@ impl Host {
         self.video.probe(node)
     }
 
+    /// A variable's value; unset and empty are the same. On Windows names match whatever
+    /// their case, as Windows itself matches them (`Path` is `PATH`).
     pub fn env(&self, key: &str) -> Option<&str> {
-        self.env
-            .get(key)
+        self.env_key(key)
+            .and_then(|stored| self.env.get(stored))
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// The name under which `key` is stored: itself, or on Windows the same name in any case.
+    fn env_key(&self, key: &str) -> Option<&str> {
+        if self.os == OsFamily::Windows {
+            self.env
+                .keys()
+                .find(|stored| same_name_ignoring_case(stored, key))
+                .map(String::as_str)
+        } else {
+            self.env
+                .get_key_value(key)
+                .map(|(stored, _)| stored.as_str())
+        }
     }
 
     /// The first of `keys` that is set, with its name, for variables that come in two cases.
@@ -255,7 +363,12 @@ impl Host {
         keys.iter().find_map(|k| self.env(k).map(|v| (*k, v)))
     }
 
+    /// Set a variable; on Windows this replaces it under whatever case it was stored, so a
+    /// child never sees both `Path` and `PATH`.
     pub fn set_env(&mut self, key: &str, value: &str) {
+        if let Some(stored) = self.env_key(key).map(str::to_string) {
+            self.env.remove(&stored);
+        }
         self.env.insert(key.to_string(), value.to_string());
     }
 
@@ -351,6 +464,12 @@ impl Host {
     }
 }
 
+fn same_name_ignoring_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_uppercase)
+        .eq(b.chars().flat_map(char::to_uppercase))
+}
+
 fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     if let Some(pipe) = pipe {
@@ -381,13 +500,28 @@ fn free_space_at(path: &Path) -> Option<u64> {
     Some(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
-#[cfg(not(unix))]
+/// Free bytes the current user may use on the volume holding `path` (quotas count), for any
+/// directory: a drive, a mounted folder or a network share.
+#[cfg(windows)]
 fn free_space_at(path: &Path) -> Option<u64> {
-    let disks = sysinfo::Disks::new_with_refreshed_list();
-    disks
-        .list()
-        .iter()
-        .filter(|d| path.starts_with(d.mount_point()))
-        .max_by_key(|d| d.mount_point().as_os_str().len())
-        .map(|d| d.available_space())
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    let mut available: u64 = 0;
+    // SAFETY: `wide` is a NUL-terminated UTF-16 string that outlives the call; the one
+    // out-pointer is a valid u64 and the two null ones are documented as optional.
+    let ok = unsafe {
+        GetDiskFreeSpaceExW(
+            wide.as_ptr(),
+            &mut available,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    (ok != 0).then_some(available)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn free_space_at(_path: &Path) -> Option<u64> {
+    None
 }
