@@ -359,8 +359,15 @@ impl Host {
     }
 
     /// The first of `keys` that is set, with its name, for variables that come in two cases.
+    /// On Windows, where `http_proxy` is also `HTTP_PROXY`, the name is the one of `keys`
+    /// spelled as the variable was set, when there is one.
     pub fn env_any<'a>(&self, keys: &[&'a str]) -> Option<(&'a str, &str)> {
-        keys.iter().find_map(|k| self.env(k).map(|v| (*k, v)))
+        keys.iter().find_map(|key| {
+            let value = self.env(key)?;
+            let stored = self.env_key(key)?;
+            let name = keys.iter().find(|k| **k == stored).unwrap_or(key);
+            Some((*name, value))
+        })
     }
 
     /// Set a variable; on Windows this replaces it under whatever case it was stored, so a
@@ -524,4 +531,175 @@ fn free_space_at(path: &Path) -> Option<u64> {
 #[cfg(not(any(unix, windows)))]
 fn free_space_at(_path: &Path) -> Option<u64> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program file `which` accepts on this OS: an executable bit on Unix, `.exe` on Windows.
+    fn program(dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        std::fs::write(&path, "").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        path
+    }
+
+    #[test]
+    fn windows_variables_match_whatever_their_case() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let bin = dir.path().join("Python38");
+        let python = program(&bin, "python");
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Windows,
+            &[
+                ("Path", bin.to_str().unwrap()),
+                ("UserProfile", "C:\\Users\\ada"),
+            ],
+        );
+        assert_eq!(host.env("PATH"), bin.to_str());
+        assert_eq!(host.env("path"), bin.to_str());
+        assert_eq!(host.home, Some(PathBuf::from("C:\\Users\\ada")));
+        assert_eq!(host.which("python"), Some(python));
+    }
+
+    #[test]
+    fn other_systems_keep_names_apart() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let bin = dir.path().join("bin");
+        program(&bin, "python");
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Linux,
+            &[("Path", bin.to_str().unwrap())],
+        );
+        assert_eq!(host.env("PATH"), None);
+        assert_eq!(host.which("python"), None);
+    }
+
+    #[test]
+    fn setting_a_windows_variable_replaces_it_in_any_case() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut host = Host::simulated(dir.path(), OsFamily::Windows, &[("Path", "C:\\old")]);
+        host.set_env("PATH", "C:\\new");
+        assert_eq!(host.env("Path"), Some("C:\\new"));
+        // One variable, so a child process is not handed two spellings of it.
+        let names: Vec<&String> = host.env.keys().collect();
+        assert_eq!(names, ["PATH"]);
+    }
+
+    #[test]
+    fn a_windows_variable_is_named_as_it_was_spelled() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let keys = ["HTTP_PROXY", "http_proxy"];
+        let value = "http://127.0.0.1:3128";
+        let lower = Host::simulated(dir.path(), OsFamily::Windows, &[("http_proxy", value)]);
+        assert_eq!(lower.env_any(&keys), Some(("http_proxy", value)));
+        // A spelling none of the keys has: the first key names it.
+        let mixed = Host::simulated(dir.path(), OsFamily::Windows, &[("Http_Proxy", value)]);
+        assert_eq!(mixed.env_any(&keys), Some(("HTTP_PROXY", value)));
+        let linux = Host::simulated(dir.path(), OsFamily::Linux, &[("Http_Proxy", value)]);
+        assert_eq!(linux.env_any(&keys), None);
+    }
+
+    #[test]
+    fn free_space_is_measured_here() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let host = Host::simulated(dir.path(), OsFamily::current(), &[]);
+        // A path yet to be made is measured at its nearest existing ancestor.
+        let free = host.free_space(&dir.path().join("not/made/yet"));
+        assert!(free.is_some_and(|bytes| bytes > 0), "{free:?}");
+    }
+
+    fn text(value: &str) -> Option<String> {
+        Some(value.to_string())
+    }
+
+    #[test]
+    fn windows_names_its_edition_and_version() {
+        // As wine 8 answers (`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`):
+        // it poses as Windows 7 and writes no UBR.
+        let wine = WindowsVersion {
+            product_name: text("Microsoft Windows 7"),
+            service_pack: text("Service Pack 1"),
+            build: text("7601"),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            wine.describe(),
+            (
+                "Microsoft Windows 7".into(),
+                "Service Pack 1 (build 7601)".into()
+            )
+        );
+        // Windows 11 23H2 still writes "Windows 10" in ProductName, and ReleaseId stays 2009.
+        let windows_11 = WindowsVersion {
+            product_name: text("Windows 10 Pro"),
+            display_version: text("23H2"),
+            release_id: text("2009"),
+            build: text("22631"),
+            update_revision: Some(2861),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            windows_11.describe(),
+            ("Windows 11 Pro".into(), "23H2 (build 22631.2861)".into())
+        );
+        let windows_10 = WindowsVersion {
+            product_name: text("Windows 10 Home"),
+            display_version: text("22H2"),
+            release_id: text("2009"),
+            build: text("19045"),
+            update_revision: Some(3803),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            windows_10.describe(),
+            ("Windows 10 Home".into(), "22H2 (build 19045.3803)".into())
+        );
+        // Before 20H2 there is no DisplayVersion.
+        let windows_10_1909 = WindowsVersion {
+            product_name: text("Windows 10 Education"),
+            release_id: text("1909"),
+            build: text("18363"),
+            update_revision: Some(1556),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            windows_10_1909.describe(),
+            (
+                "Windows 10 Education".into(),
+                "1909 (build 18363.1556)".into()
+            )
+        );
+        // A server past build 22000 is not "Windows 11".
+        let server = WindowsVersion {
+            product_name: text("Windows Server 2025 Datacenter"),
+            display_version: text("24H2"),
+            build: text("26100"),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(server.describe().0, "Windows Server 2025 Datacenter");
+        assert_eq!(
+            WindowsVersion::default().describe(),
+            ("Windows".into(), String::new())
+        );
+    }
+
+    /// The registry of the Windows (or wine) this runs on.
+    #[cfg(windows)]
+    #[test]
+    fn this_windows_names_its_edition_and_build() {
+        let facts = SystemFacts::gather(Path::new("/"), OsFamily::Windows);
+        let name = facts.os_name.unwrap();
+        let version = facts.os_version.unwrap();
+        assert!(name.contains("Windows"), "{name}");
+        assert!(version.contains("build "), "{version}");
+    }
 }
