@@ -148,7 +148,10 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
         Ok(c) => c,
         Err(e) => return failed(Cause::Other, format!("could not set up HTTPS: {e}")),
     };
-    let response = match client.get(parsed).send() {
+    // The deadline counts from the start, client setup included: on a slow machine (or
+    // under wine) setting up TLS can take a good part of it.
+    let remaining = timeout.saturating_sub(started.elapsed());
+    let response = match client.get(parsed).timeout(remaining).send() {
         Ok(r) => r,
         Err(e) => {
             let (cause, message) = classify(&e, proxy.as_ref(), timeout, host.os);
