@@ -217,7 +217,8 @@ fn disk_reports_free_space_for_the_venv_and_home() {
 #[test]
 fn disk_measures_the_virtualenv_the_python_checks_judge() {
     let dir = TempDir::new().unwrap();
-    let venv = dir.path().join("exam/.venv");
+    // Joined part by part: `exam/.venv` would keep its `/` in a Windows path's display.
+    let venv = dir.path().join("exam").join(".venv");
     write(&venv, "pyvenv.cfg", "home = /usr/bin\n");
     let mut host = linux(dir.path());
     host.cwd = dir.path().join("exam");

@@ -135,6 +135,8 @@ fn config_files(ctx: &Context, venv: Option<&Path>) -> Vec<PathBuf> {
             if let Some(data) = host.env("ProgramData") {
                 files.push(Path::new(data).join("pip").join(name));
             }
+            // pip's legacy user file, still read before the one under %APPDATA%.
+            files.push(home.join("pip").join(name));
             if let Some(appdata) = host.env("APPDATA") {
                 files.push(Path::new(appdata).join("pip").join(name));
             }
