@@ -678,6 +678,7 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     );
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
     run_json(
         dir,
@@ -691,6 +692,7 @@ fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
     )
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_fails_when_pinned_tensorflow_is_missing() {
     let python = require_python!("3.8");
@@ -713,6 +715,7 @@ fn deep_fails_when_pinned_tensorflow_is_missing() {
     );
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_names_the_real_exception_and_its_cause() {
     let python = require_python!("3.8");
@@ -760,6 +763,7 @@ fn deep_names_the_real_exception_and_its_cause() {
     assert!(details.iter().any(|d| d.contains("numpy 2.x")), "{deep:#}");
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_names_a_segmentation_fault() {
     let python = require_python!("3.8");
