@@ -4,6 +4,7 @@
 
 use std::error::Error as StdError;
 use std::io::Read;
+use std::path::PathBuf;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -110,8 +111,116 @@ fn install_crypto() {
     });
 }
 
+/// Which certificates a request trusts, chosen as the program it stands in for would.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Roots {
+    /// The operating system's store, as browsers use it.
+    #[default]
+    System,
+    /// The system's store with these PEM bundles added.
+    SystemAnd(Vec<PathBuf>),
+    /// Only the certificates in these PEM bundles.
+    Only(Vec<PathBuf>),
+    /// No verification at all.
+    Unverified,
+}
+
+/// How one request reaches its server: through which proxy, trusting which roots, showing
+/// which client certificate.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    pub proxy: Option<ProxySetting>,
+    pub roots: Roots,
+    /// A PEM file with the client's certificate and key.
+    pub client_cert: Option<PathBuf>,
+}
+
+impl Route {
+    /// The route a plain request takes: the environment's proxy, the system's roots.
+    pub fn from_environment(host: &Host, url: &str) -> Route {
+        Route {
+            proxy: reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| proxy_for(host, &u)),
+            ..Route::default()
+        }
+    }
+}
+
+/// Set up TLS as `route` asks: its roots and its client certificate. An unusable file is an
+/// error naming it, as it is for the program whose trust is imitated.
+fn with_trust(
+    mut builder: reqwest::blocking::ClientBuilder,
+    route: &Route,
+) -> Result<reqwest::blocking::ClientBuilder, String> {
+    let bundle = |path: &PathBuf| -> Result<Vec<reqwest::Certificate>, String> {
+        let bytes = crate::host::read_bounded(path, 16 << 20)
+            .map_err(|e| format!("the CA bundle {} cannot be read: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&bytes)
+            .map_err(|e| format!("the CA bundle {} is not PEM: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "the CA bundle {} holds no certificate",
+                path.display()
+            ));
+        }
+        Ok(certs)
+    };
+    builder = match &route.roots {
+        Roots::System => builder,
+        Roots::SystemAnd(paths) => {
+            let mut certs = Vec::new();
+            for path in paths {
+                certs.extend(bundle(path)?);
+            }
+            builder.tls_certs_merge(certs)
+        }
+        Roots::Only(paths) => {
+            let mut certs = Vec::new();
+            for path in paths {
+                certs.extend(bundle(path)?);
+            }
+            builder.tls_certs_only(certs)
+        }
+        Roots::Unverified => builder.tls_danger_accept_invalid_certs(true),
+    };
+    if let Some(path) = &route.client_cert {
+        let bytes = crate::host::read_bounded(path, 1 << 20).map_err(|e| {
+            format!(
+                "the client certificate {} cannot be read: {e}",
+                path.display()
+            )
+        })?;
+        let identity = reqwest::Identity::from_pem(&bytes).map_err(|e| {
+            format!(
+                "the client certificate {} needs a certificate and its key in PEM: {e}",
+                path.display()
+            )
+        })?;
+        builder = builder.identity(identity);
+    }
+    Ok(builder)
+}
+
 /// GET `url` under a hard deadline; with `download`, read up to that many bytes and time it.
 pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> Outcome {
+    get_via(
+        host,
+        url,
+        timeout,
+        download,
+        &Route::from_environment(host, url),
+    )
+}
+
+/// [`get`] along a chosen route (proxy, roots, client certificate).
+pub fn get_via(
+    host: &Host,
+    url: &str,
+    timeout: Duration,
+    download: Option<u64>,
+    route: &Route,
+) -> Outcome {
     install_crypto();
     let started = Instant::now();
     let failed = |cause, message: String| Outcome::Failed {
@@ -123,7 +232,7 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
         Ok(u) => u,
         Err(e) => return failed(Cause::Other, format!("not a URL: {e}")),
     };
-    let proxy = proxy_for(host, &parsed);
+    let proxy = route.proxy.clone();
     let mut builder = reqwest::blocking::Client::builder()
         .no_proxy()
         .timeout(timeout)
@@ -144,6 +253,10 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
             }
         }
     }
+    builder = match with_trust(builder, route) {
+        Ok(b) => b,
+        Err(message) => return failed(Cause::Tls, message),
+    };
     let client = match builder.build() {
         Ok(c) => c,
         Err(e) => return failed(Cause::Other, format!("could not set up HTTPS: {e}")),

@@ -84,7 +84,8 @@ impl Check for Endpoint {
     }
 }
 
-/// Request `url` and judge the answer; shared with the package-index check.
+/// Request `url` the way a plain client would (the environment's proxy, the system's roots)
+/// and judge the answer.
 pub fn reach(
     ctx: &Context,
     deadline: Deadline,
@@ -92,6 +93,20 @@ pub fn reach(
     url: &str,
     download: Option<u64>,
     estimate_mb: Option<f64>,
+) -> Finding {
+    let route = net::Route::from_environment(&ctx.host, url);
+    reach_via(ctx, deadline, spec, url, download, estimate_mb, &route)
+}
+
+/// [`reach`] along a chosen route; the package-index check passes pip's own.
+pub fn reach_via(
+    ctx: &Context,
+    deadline: Deadline,
+    spec: &FindingSpec,
+    url: &str,
+    download: Option<u64>,
+    estimate_mb: Option<f64>,
+    route: &net::Route,
 ) -> Finding {
     let shown = net::redact(url);
     if ctx.options.offline {
@@ -101,9 +116,7 @@ pub fn reach(
             .observe("url", shown);
     }
     let mut finding = spec.finding().observe("url", shown.clone());
-    if let Ok(parsed) = reqwest::Url::parse(url)
-        && let Some(proxy) = net::proxy_for(&ctx.host, &parsed)
-    {
+    if let Some(proxy) = &route.proxy {
         finding = finding
             .observe("proxy", net::redact(&proxy.url))
             .observe("proxy_variable", proxy.variable)
@@ -113,7 +126,7 @@ pub fn reach(
                 net::redact(&proxy.url)
             ));
     }
-    match net::get(&ctx.host, url, deadline.step(), download) {
+    match net::get_via(&ctx.host, url, deadline.step(), download, route) {
         Outcome::Answered {
             status,
             latency,
