@@ -44,6 +44,8 @@ pub enum Cause {
     TlsExpired,
     TlsWrongHost,
     Tls,
+    /// A CA bundle or client certificate the request was told to use is unusable.
+    TlsSetup,
     ProxyRefused,
     ProxyAuth,
     Other,
@@ -255,7 +257,7 @@ pub fn get_via(
     }
     builder = match with_trust(builder, route) {
         Ok(b) => b,
-        Err(message) => return failed(Cause::Tls, message),
+        Err(message) => return failed(Cause::TlsSetup, message),
     };
     let client = match builder.build() {
         Ok(c) => c,

@@ -197,6 +197,9 @@ fn fix_for(cause: Cause) -> &'static str {
         Cause::TlsUntrusted | Cause::TlsExpired | Cause::TlsWrongHost | Cause::Tls => {
             "Check the machine's clock, and whether an antivirus, firewall or company proxy inspects HTTPS; sit the exam on a network that does not."
         }
+        Cause::TlsSetup => {
+            "Point the setting named above (cert, PIP_CERT, REQUESTS_CA_BUNDLE, client-cert) at an existing PEM file, or remove it."
+        }
         Cause::ProxyRefused => {
             "Check the proxy variables (HTTPS_PROXY, HTTP_PROXY): the proxy named there does not accept connections."
         }

@@ -215,18 +215,24 @@ impl PackageIndex {
                 .fix("Use the https address of the index, or add its host to trusted-host if plain http is intended.");
         }
         let (proxy, proxy_note) = choose_proxy(ctx, deadline, config, &parsed);
-        let (roots, trust_note) =
-            choose_roots(ctx, config, pip, trusted.as_ref(), proxy_note.pip_setting);
-        let client_cert = config.get("client-cert").map(|s| {
-            (
-                ctx.host.user_path(std::path::Path::new(s.value.trim())),
-                s.source.to_string(),
-            )
-        });
-        let mut finding = finding.observe("trust", trust_note.clone());
-        if parsed.scheme() == "https" {
-            finding = finding.detail(format!("{host_name}: {trust_note}"));
-        }
+        let mut finding = finding;
+        // Certificates matter only over TLS: requests loads no bundle for plain http.
+        let (roots, client_cert) = if parsed.scheme() == "https" {
+            let (roots, trust_note) =
+                choose_roots(ctx, config, pip, trusted.as_ref(), proxy_note.pip_setting);
+            finding = finding
+                .observe("trust", trust_note.clone())
+                .detail(format!("{host_name}: {trust_note}"));
+            let client_cert = config.get("client-cert").map(|s| {
+                (
+                    ctx.host.user_path(std::path::Path::new(s.value.trim())),
+                    s.source.to_string(),
+                )
+            });
+            (roots, client_cert)
+        } else {
+            (Roots::System, None)
+        };
         if let Some((path, source)) = &client_cert {
             finding = finding
                 .observe("client_cert_source", source.clone())
