@@ -200,7 +200,7 @@ impl PyCharm {
             return spec
                 .finding()
                 .fail("no PyCharm install found")
-                .fix(download_advice(ctx.host.os, &self.wanted()));
+                .fix(download_advice(ctx.host.os, self.version.as_ref()));
         };
         let listed: Vec<String> = installs
             .iter()
@@ -345,15 +345,28 @@ impl PyCharm {
     }
 }
 
-fn download_advice(os: OsFamily, wanted: &str) -> String {
+/// How to install PyCharm on this OS. With a pinned version, only ways that install that
+/// version: the download page's "Other versions". The snap is offered only when any version
+/// will do, as no public page states which snap channel holds an older release.
+fn download_advice(os: OsFamily, version: Option<&VersionSpecifiers>) -> String {
     let package = match os {
         OsFamily::Windows => "the Windows installer (.exe)",
         OsFamily::Macos => "the macOS disk image (.dmg: Apple Silicon or Intel, as your Mac)",
-        _ => "the Linux tarball (.tar.gz), or `sudo snap install pycharm-community --classic`",
+        _ => "the Linux tarball (.tar.gz)",
     };
-    format!(
-        "Install PyCharm {wanted}: from JetBrains' PyCharm download page take {package}; older releases are under \"Other versions\"."
-    )
+    match version.filter(|v| !v.to_string().is_empty()) {
+        None => {
+            let snap = if matches!(os, OsFamily::Linux | OsFamily::Other) {
+                ", or `sudo snap install pycharm-community --classic`"
+            } else {
+                ""
+            };
+            format!("Install PyCharm: from JetBrains' PyCharm download page take {package}{snap}.")
+        }
+        Some(spec) => format!(
+            "Install PyCharm {spec}: on JetBrains' PyCharm download page open \"Other versions\", pick the newest release that matches {spec} and take {package}. The main download button, the snap and Toolbox's default give the latest release, not this one."
+        ),
+    }
 }
 
 /// Where installs live on the host's OS, as candidate install roots.
@@ -695,5 +708,18 @@ mod tests {
         assert!(spec.contains(&Version::from_str("2020.2.5").unwrap()));
         assert!(!spec.contains(&Version::from_str("2020.3").unwrap()));
         assert!(Version::from_str("2020.10").unwrap() > Version::from_str("2020.9").unwrap());
+    }
+
+    #[test]
+    fn pinned_versions_get_advice_that_installs_them() {
+        let spec = VersionSpecifiers::from_str(">=2020.2,<2020.3").unwrap();
+        for os in [OsFamily::Linux, OsFamily::Macos, OsFamily::Windows] {
+            let advice = download_advice(os, Some(&spec));
+            assert!(advice.contains("\"Other versions\""), "{advice}");
+            assert!(advice.contains(">=2020.2, <2020.3"), "{advice}");
+            assert!(!advice.contains("snap install"), "{advice}");
+        }
+        assert!(download_advice(OsFamily::Linux, None).contains("snap install"));
+        assert!(!download_advice(OsFamily::Windows, None).contains("snap"));
     }
 }
