@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use pep440_rs::Version;
 use serde::Deserialize;
@@ -145,12 +146,40 @@ impl Check for PackageIndex {
             .map(|(items, source)| (items, source.to_string()))
             .unwrap_or_default();
 
-        let main = self.check_index(ctx, deadline, &config, &pip, &index, finding);
+        // Every index at once, each under the check's deadline, as the network kind does;
+        // the system proxy is asked once for all of them.
+        let system = OnceLock::new();
+        let view = PipView {
+            ctx,
+            deadline,
+            config: &config,
+            pip: &pip,
+            system: &system,
+        };
+        let reach = |url: &str, base: Finding| self.check_index(&view, url, base);
+        let reach = &reach;
+        let (main, probes) = std::thread::scope(|scope| {
+            let extra_threads: Vec<_> = extras
+                .0
+                .iter()
+                .map(|extra| scope.spawn(move || reach(extra, spec.finding())))
+                .collect();
+            let main = reach(&index, finding);
+            let probes: Vec<Finding> = extra_threads
+                .into_iter()
+                .map(|t| {
+                    t.join().unwrap_or_else(|_| {
+                        spec.finding()
+                            .error("could not decide: the request crashed")
+                    })
+                })
+                .collect();
+            (main, probes)
+        });
         let mut finding = main;
         let mut extra_failures = Vec::new();
         let mut extra_observed = Vec::new();
-        for extra in &extras.0 {
-            let probe = self.check_index(ctx, deadline, &config, &pip, extra, spec.finding());
+        for (extra, probe) in extras.0.iter().zip(probes) {
             let shown = redact(extra);
             extra_observed.push(serde_json::json!({
                 "url": shown,
@@ -189,15 +218,14 @@ impl Check for PackageIndex {
 
 impl PackageIndex {
     /// Reach `index` as pip would: pip's roots and proxy for that host.
-    fn check_index(
-        &self,
-        ctx: &Context,
-        deadline: Deadline,
-        config: &PipConfig,
-        pip: &PipFacts,
-        index: &str,
-        finding: Finding,
-    ) -> Finding {
+    fn check_index(&self, pip_view: &PipView<'_>, index: &str, finding: Finding) -> Finding {
+        let PipView {
+            ctx,
+            deadline,
+            config,
+            pip,
+            system,
+        } = *pip_view;
         let url = format!("{}/{}/", index.trim_end_matches('/'), self.project);
         let Ok(parsed) = reqwest::Url::parse(&url) else {
             return finding
@@ -214,7 +242,7 @@ impl PackageIndex {
                 ))
                 .fix("Use the https address of the index, or add its host to trusted-host if plain http is intended.");
         }
-        let (proxy, proxy_note) = choose_proxy(ctx, deadline, config, &parsed);
+        let (proxy, proxy_note) = choose_proxy(ctx, deadline, config, &parsed, system);
         let mut finding = finding;
         // Certificates matter only over TLS: requests loads no bundle for plain http.
         let (roots, client_cert) = if parsed.scheme() == "https" {
@@ -462,6 +490,19 @@ fn choose_roots(
     }
 }
 
+/// What pip would see while it reaches an index: shared by every index of one run.
+#[derive(Clone, Copy)]
+struct PipView<'a> {
+    ctx: &'a Context,
+    deadline: Deadline,
+    config: &'a PipConfig,
+    pip: &'a PipFacts,
+    system: &'a SystemAnswer,
+}
+
+/// The system's proxy, asked at most once per run of the check.
+type SystemAnswer = OnceLock<Result<Option<system_proxy::SystemProxies>, String>>;
+
 /// What decided the proxy.
 struct ProxyNote {
     text: Option<String>,
@@ -476,13 +517,14 @@ fn choose_proxy(
     deadline: Deadline,
     config: &PipConfig,
     url: &reqwest::Url,
+    system: &SystemAnswer,
 ) -> (Option<ProxySetting>, ProxyNote) {
     let host = &ctx.host;
     if let Some(setting) = config.get("proxy") {
         return (
             Some(ProxySetting {
                 variable: "pip's proxy setting",
-                url: setting.value.trim().to_string(),
+                url: with_scheme(setting.value.trim()),
             }),
             ProxyNote {
                 text: Some(format!(
@@ -512,9 +554,12 @@ fn choose_proxy(
     if host.env_any(VARIABLES).is_some() {
         return (None, none);
     }
-    // A system lookup is quick; cap it so the request keeps most of the time.
-    let timeout = deadline.step().min(std::time::Duration::from_secs(3));
-    match system_proxy::gather(host, timeout) {
+    let answer = system.get_or_init(|| {
+        // A system lookup is quick; cap it so the request keeps most of the time.
+        let timeout = deadline.step().min(std::time::Duration::from_secs(3));
+        system_proxy::gather(host, timeout)
+    });
+    match answer {
         Ok(Some(system)) => {
             let host_name = url.host_str().unwrap_or("");
             match system.for_url(url.scheme(), host_name) {
@@ -547,6 +592,15 @@ fn choose_proxy(
                 pip_setting: false,
             },
         ),
+    }
+}
+
+/// pip's `proxy` may omit the scheme (`proxy.corp:3128`); requests then uses http.
+fn with_scheme(proxy: &str) -> String {
+    if proxy.contains("://") {
+        proxy.to_string()
+    } else {
+        format!("http://{proxy}")
     }
 }
 
