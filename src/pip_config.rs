@@ -21,6 +21,7 @@ pub const KNOWN: &[&str] = &[
     "client-cert",
     "trusted-host",
     "proxy",
+    "no-proxy-env",
     "use-feature",
     "use-deprecated",
 ];

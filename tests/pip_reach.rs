@@ -325,6 +325,21 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
         observed(&finding, "trust").contains("(from REQUESTS_CA_BUNDLE)"),
         "{finding:#?}"
     );
+    // `no-proxy-env` turns the environment off, CA bundle variables included.
+    let finding = package_index(
+        dir.path(),
+        &venv,
+        &[
+            ("PIP_INDEX_URL", &index),
+            ("REQUESTS_CA_BUNDLE", corp_pem),
+            ("PIP_NO_PROXY_ENV", "1"),
+        ],
+    );
+    assert_eq!(finding.status, Status::Fail, "{finding:#?}");
+    assert!(
+        finding.summary.contains("/nonexistent/bundle.pem"),
+        "{finding:#?}"
+    );
     // Without it, the missing `cert` file breaks pip, and the finding names the file.
     let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
@@ -608,4 +623,38 @@ fn system_store_child() {
         ],
     );
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
+}
+
+#[test]
+fn pips_own_proxy_setting_wins_over_the_environment() {
+    let dir = TempDir::new().unwrap();
+    let (proxy, proxy_seen) = serve_http();
+    let refused = closed_port();
+    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", "", "http://127.0.0.1:9/");
+    // Written without a scheme, as pip allows.
+    write(
+        &venv.join("pip.conf"),
+        &format!("[global]\nproxy = 127.0.0.1:{proxy}\n"),
+    );
+    let index = format!("http://127.0.0.1:{refused}/simple");
+    let env_proxy = format!("http://127.0.0.1:{refused}");
+    let finding = package_index(
+        dir.path(),
+        &venv,
+        &[("PIP_INDEX_URL", &index), ("HTTP_PROXY", &env_proxy)],
+    );
+    assert_eq!(finding.status, Status::Pass, "{finding:#?}");
+    assert_eq!(
+        proxy_seen.lock().unwrap().as_slice(),
+        [format!(
+            "GET http://127.0.0.1:{refused}/simple/pip/ HTTP/1.1"
+        )]
+    );
+    assert!(
+        finding
+            .details
+            .iter()
+            .any(|d| d.starts_with(&format!("proxy 127.0.0.1:{proxy} (from "))),
+        "{finding:#?}"
+    );
 }

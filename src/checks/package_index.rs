@@ -246,8 +246,13 @@ impl PackageIndex {
         let mut finding = finding;
         // Certificates matter only over TLS: requests loads no bundle for plain http.
         let (roots, client_cert) = if parsed.scheme() == "https" {
-            let (roots, trust_note) =
-                choose_roots(ctx, config, pip, trusted.as_ref(), proxy_note.pip_setting);
+            let (roots, trust_note) = choose_roots(
+                ctx,
+                config,
+                pip,
+                trusted.as_ref(),
+                proxy_note.environment_off,
+            );
             finding = finding
                 .observe("trust", trust_note.clone())
                 .detail(format!("{host_name}: {trust_note}"));
@@ -422,7 +427,7 @@ fn choose_roots(
     config: &PipConfig,
     pip: &PipFacts,
     trusted: Option<&String>,
-    pip_proxy_setting: bool,
+    environment_off: bool,
 ) -> (Roots, String) {
     if let Some(trusted) = trusted {
         return (
@@ -431,9 +436,9 @@ fn choose_roots(
         );
     }
     let host = &ctx.host;
-    // requests reads these variables over pip's own `cert`, unless pip's `proxy` setting
-    // turned the environment off.
-    let environment_bundle = if pip_proxy_setting {
+    // requests reads these variables over pip's own `cert`, unless pip's `proxy` or
+    // `no-proxy-env` turned the environment off.
+    let environment_bundle = if environment_off {
         None
     } else {
         host.env_any(&["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
@@ -506,8 +511,9 @@ type SystemAnswer = OnceLock<Result<Option<system_proxy::SystemProxies>, String>
 /// What decided the proxy.
 struct ProxyNote {
     text: Option<String>,
-    /// pip's own `proxy` setting is in force: requests then ignores the environment.
-    pip_setting: bool,
+    /// pip's `proxy` or `no-proxy-env` is in force: requests then ignores the environment
+    /// (proxy variables, the system proxy and the CA bundle variables).
+    environment_off: bool,
 }
 
 /// The proxy pip uses for `url`: pip's `proxy` setting, else the proxy variables, else
@@ -532,13 +538,23 @@ fn choose_proxy(
                     redact(&setting.value),
                     setting.source
                 )),
-                pip_setting: true,
+                environment_off: true,
+            },
+        );
+    }
+    // pip 26 and later: `--no-proxy-env` ignores every proxy the environment names.
+    if let Ok(Some((true, source))) = config.flag("no-proxy-env") {
+        return (
+            None,
+            ProxyNote {
+                text: Some(format!("no proxy: no-proxy-env (from {source})")),
+                environment_off: true,
             },
         );
     }
     let none = ProxyNote {
         text: None,
-        pip_setting: false,
+        environment_off: false,
     };
     if let Some(proxy) = proxy_for(host, url) {
         return (Some(proxy), none);
@@ -570,14 +586,14 @@ fn choose_proxy(
                     }),
                     ProxyNote {
                         text: Some(format!("proxy {} (from {})", redact(proxy), system.origin)),
-                        pip_setting: false,
+                        environment_off: false,
                     },
                 ),
                 None => (
                     None,
                     ProxyNote {
                         text: Some(format!("no proxy for {host_name} in {}", system.origin)),
-                        pip_setting: false,
+                        environment_off: false,
                     },
                 ),
             }
@@ -589,7 +605,7 @@ fn choose_proxy(
                 text: Some(format!(
                     "the system proxy could not be read ({why}); going direct"
                 )),
-                pip_setting: false,
+                environment_off: false,
             },
         ),
     }
