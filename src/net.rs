@@ -3,11 +3,16 @@
 //! credential: every URL that reaches a report goes through [`redact`].
 
 use std::error::Error as StdError;
+use std::future::Future;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Once;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use crate::check::Deadline;
 use crate::host::{Host, OsFamily};
 
 /// The proxy a request goes through, as the environment set it.
@@ -48,8 +53,14 @@ pub enum Cause {
     TlsSetup,
     ProxyRefused,
     ProxyAuth,
+    /// The check's deadline left no time to send the request.
+    NoTimeLeft,
     Other,
 }
+
+/// Less time than this left for the request: not worth sending, as its failure could not tell
+/// a slow network from a spent deadline.
+const MIN_REQUEST_TIME: Duration = Duration::from_millis(100);
 
 /// The proxy the host's variables choose for `url`, honouring `NO_PROXY` as curl and pip do.
 pub fn proxy_for(host: &Host, url: &reqwest::Url) -> Option<ProxySetting> {
@@ -105,12 +116,25 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn install_crypto() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Ring builds quickly and needs no system library; ignore "already installed".
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+/// The TLS settings every request shares. Loading the system's root certificates takes
+/// milliseconds, so it is done once per process, not once per endpoint.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            // Ring builds quickly and needs no system library.
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .and_then(|builder| builder.with_platform_verifier())
+                .map_err(|e| e.to_string())?
+                .with_no_client_auth();
+            // The client speaks HTTP/1.1 only (reqwest is built without HTTP/2).
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Ok(config)
+        })
+        .clone()
 }
 
 /// Which certificates a request trusts, chosen as the program it stands in for would.
@@ -149,102 +173,213 @@ impl Route {
     }
 }
 
-/// Set up TLS as `route` asks: its roots and its client certificate. An unusable file is an
-/// error naming it, as it is for the program whose trust is imitated.
-fn with_trust(
-    mut builder: reqwest::blocking::ClientBuilder,
-    route: &Route,
-) -> Result<reqwest::blocking::ClientBuilder, String> {
-    let bundle = |path: &PathBuf| -> Result<Vec<reqwest::Certificate>, String> {
-        let bytes = crate::host::read_bounded(path, 16 << 20)
-            .map_err(|e| format!("the CA bundle {} cannot be read: {e}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&bytes)
-            .map_err(|e| format!("the CA bundle {} is not PEM: {e}", path.display()))?;
+/// The TLS settings for `route`: the shared system setup when it asks for nothing else, else
+/// its own roots and client certificate. An unusable file is an error naming it, as it is for
+/// the program whose trust is imitated.
+fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    if route.roots == Roots::System && route.client_cert.is_none() {
+        return tls_config().map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")));
+    }
+    let setup = |message: String| (Cause::TlsSetup, message);
+    let bundle = |path: &PathBuf| -> Result<Vec<CertificateDer<'static>>, (Cause, String)> {
+        let bytes = crate::host::read_bounded(path, 16 << 20).map_err(|e| {
+            setup(format!(
+                "the CA bundle {} cannot be read: {e}",
+                path.display()
+            ))
+        })?;
+        let certs = CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| setup(format!("the CA bundle {} is not PEM: {e}", path.display())))?;
         if certs.is_empty() {
-            return Err(format!(
+            return Err(setup(format!(
                 "the CA bundle {} holds no certificate",
                 path.display()
-            ));
+            )));
         }
         Ok(certs)
     };
-    builder = match &route.roots {
-        Roots::System => builder,
+    let bundles = |paths: &[PathBuf]| -> Result<Vec<CertificateDer<'static>>, (Cause, String)> {
+        let mut certs = Vec::new();
+        for path in paths {
+            certs.extend(bundle(path)?);
+        }
+        Ok(certs)
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+    let builder = match &route.roots {
+        Roots::System => {
+            let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
+                .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
         Roots::SystemAnd(paths) => {
-            let mut certs = Vec::new();
-            for path in paths {
-                certs.extend(bundle(path)?);
-            }
-            builder.tls_certs_merge(certs)
+            let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+                bundles(paths)?,
+                Arc::clone(&provider),
+            )
+            .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
         }
         Roots::Only(paths) => {
-            let mut certs = Vec::new();
-            for path in paths {
-                certs.extend(bundle(path)?);
+            let mut store = rustls::RootCertStore::empty();
+            let (_, ignored) = store.add_parsable_certificates(bundles(paths)?);
+            if store.is_empty() {
+                return Err(setup(format!(
+                    "no usable certificate in {} ({ignored} refused)",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
             }
-            builder.tls_certs_only(certs)
+            builder.with_root_certificates(store)
         }
-        Roots::Unverified => builder.tls_danger_accept_invalid_certs(true),
+        Roots::Unverified => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider))),
     };
-    if let Some(path) = &route.client_cert {
-        let bytes = crate::host::read_bounded(path, 1 << 20).map_err(|e| {
-            format!(
-                "the client certificate {} cannot be read: {e}",
-                path.display()
-            )
-        })?;
-        let identity = reqwest::Identity::from_pem(&bytes).map_err(|e| {
-            format!(
-                "the client certificate {} needs a certificate and its key in PEM: {e}",
-                path.display()
-            )
-        })?;
-        builder = builder.identity(identity);
-    }
-    Ok(builder)
+    let mut config = match &route.client_cert {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let bytes = crate::host::read_bounded(path, 1 << 20).map_err(|e| {
+                setup(format!(
+                    "the client certificate {} cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            let needs = |what: &str| {
+                setup(format!(
+                    "the client certificate {} needs {what} in PEM",
+                    path.display()
+                ))
+            };
+            let chain = CertificateDer::pem_slice_iter(&bytes)
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| needs("a certificate"))?;
+            let key =
+                PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| needs("its private key"))?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                setup(format!(
+                    "the client certificate {} is unusable: {e}",
+                    path.display()
+                ))
+            })?
+        }
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
-/// GET `url` under a hard deadline; with `download`, read up to that many bytes and time it.
-pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> Outcome {
+/// Accepts any server certificate, as pip does for a `trusted-host`; the handshake's
+/// signatures are still checked, so the connection is real TLS.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// GET `url` along the environment's route; see [`get_via`].
+pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) -> Outcome {
     get_via(
         host,
         url,
-        timeout,
+        deadline,
         download,
         &Route::from_environment(host, url),
     )
 }
 
-/// [`get`] along a chosen route (proxy, roots, client certificate).
+/// GET `url` and be done by the check's `deadline` less its margin ([`Deadline::step`]); with
+/// `download`, read up to that many bytes and time it. The client is set up first: latency is
+/// the time from sending the request to the response's headers, and the request's timeout is
+/// what is left once the client is ready.
 pub fn get_via(
     host: &Host,
     url: &str,
-    timeout: Duration,
+    deadline: Deadline,
     download: Option<u64>,
     route: &Route,
 ) -> Outcome {
-    install_crypto();
-    let started = Instant::now();
-    let failed = |cause, message: String| Outcome::Failed {
+    let not_sent = |cause, message: String| Outcome::Failed {
         cause,
         message,
-        latency: started.elapsed(),
+        latency: Duration::ZERO,
     };
     let parsed = match reqwest::Url::parse(url) {
         Ok(u) => u,
-        Err(e) => return failed(Cause::Other, format!("not a URL: {e}")),
+        Err(e) => return not_sent(Cause::Other, format!("not a URL: {e}")),
     };
     let proxy = route.proxy.clone();
+    let tls = match tls_config_for(route) {
+        Ok(tls) => tls,
+        Err((cause, message)) => return not_sent(cause, message),
+    };
+    let connected = MarkConnected::default();
     let mut builder = reqwest::blocking::Client::builder()
         .no_proxy()
-        .timeout(timeout)
-        .connect_timeout(timeout)
+        .tls_backend_preconfigured(tls)
+        .connector_layer(connected.clone())
         .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")));
     if let Some(setting) = &proxy {
         match reqwest::Proxy::all(setting.url.as_str()) {
             Ok(p) => builder = builder.proxy(p),
             Err(_) => {
-                return failed(
+                return not_sent(
                     Cause::ProxyRefused,
                     format!(
                         "{} is not a usable proxy URL ({})",
@@ -255,18 +390,25 @@ pub fn get_via(
             }
         }
     }
-    builder = match with_trust(builder, route) {
-        Ok(b) => b,
-        Err(message) => return failed(Cause::TlsSetup, message),
-    };
     let client = match builder.build() {
         Ok(c) => c,
-        Err(e) => return failed(Cause::Other, format!("could not set up HTTPS: {e}")),
+        Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
     };
-    let response = match client.get(parsed).send() {
+    let timeout = deadline.step();
+    if timeout < MIN_REQUEST_TIME {
+        return no_time_left(deadline);
+    }
+    let started = Instant::now();
+    let failed = |cause, message: String| Outcome::Failed {
+        cause,
+        message,
+        latency: started.elapsed(),
+    };
+    let response = match client.get(parsed).timeout(timeout).send() {
         Ok(r) => r,
         Err(e) => {
-            let (cause, message) = classify(&e, proxy.as_ref(), timeout, host.os);
+            let reached = connected.0.load(Ordering::Acquire);
+            let (cause, message) = classify(&e, proxy.as_ref(), timeout, reached, host.os);
             return failed(cause, message);
         }
     };
@@ -305,11 +447,73 @@ pub fn get_via(
     }
 }
 
+fn no_time_left(deadline: Deadline) -> Outcome {
+    let left = deadline.instant().saturating_duration_since(Instant::now());
+    Outcome::Failed {
+        cause: Cause::NoTimeLeft,
+        message: format!(
+            "not sent: only {:.2} s of the check's deadline was left",
+            left.as_secs_f64()
+        ),
+        latency: Duration::ZERO,
+    }
+}
+
+/// A connector layer that marks when a connection is open (TCP, and TLS or a proxy's tunnel
+/// where there is one), so a request that runs out of time can tell whether it got that far.
+/// Timing cannot tell: on a loaded machine a connect timer may start late.
+#[derive(Clone, Default)]
+struct MarkConnected(Arc<AtomicBool>);
+
+impl<S> tower_layer::Layer<S> for MarkConnected {
+    type Service = MarkConnectedService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MarkConnectedService {
+            inner,
+            connected: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct MarkConnectedService<S> {
+    inner: S,
+    connected: Arc<AtomicBool>,
+}
+
+impl<S, R> tower_service::Service<R> for MarkConnectedService<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let connected = Arc::clone(&self.connected);
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            let result = connecting.await;
+            if result.is_ok() {
+                connected.store(true, Ordering::Release);
+            }
+            result
+        })
+    }
+}
+
 /// Sort a failed request into a cause and say it plainly.
 fn classify(
     error: &reqwest::Error,
     proxy: Option<&ProxySetting>,
     timeout: Duration,
+    connected: bool,
     os: OsFamily,
 ) -> (Cause, String) {
     let chain = chain_text(error);
@@ -339,20 +543,20 @@ fn classify(
         );
     }
     if error.is_timeout() || lower.contains("timed out") {
-        let secs = format!("{:.1}", timeout.as_secs_f64());
-        return if error.is_connect() || lower.contains("connect") {
+        let secs = timeout.as_secs_f64();
+        return if connected {
             (
-                Cause::ConnectTimeout,
+                Cause::NoAnswer,
                 format!(
-                    "connection timed out after {secs} s{}",
+                    "connected, but no answer within {secs:.1} s{}",
                     via.unwrap_or_default()
                 ),
             )
         } else {
             (
-                Cause::NoAnswer,
+                Cause::ConnectTimeout,
                 format!(
-                    "connected, but no answer within {secs} s{}",
+                    "connection timed out after {secs:.1} s{}",
                     via.unwrap_or_default()
                 ),
             )

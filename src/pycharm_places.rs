@@ -118,7 +118,8 @@ pub fn desktop_entry_roots(text: &str) -> Vec<PathBuf> {
     [program, icon.trim()]
         .into_iter()
         .map(Path::new)
-        .filter(|p| p.is_absolute())
+        // Desktop entries are Linux files: `/home/...` is absolute there.
+        .filter(|p| p.has_root())
         // `pycharm.sh`, `pycharm.svg`, `pycharm.png`: not `/usr/bin/flatpak`.
         .filter(|p| {
             p.file_name().is_some_and(|n| {

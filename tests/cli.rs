@@ -24,8 +24,16 @@ fn default_profile_runs_and_prints_a_report_with_a_summary() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("\nSystem\n"), "{}", run.stdout);
-    let last = run.stdout.trim_end().lines().last().unwrap();
+    // Without a UTF-8 locale (the environment here is cleared) the marks are ASCII.
+    assert!(
+        run.stdout.lines().any(|l| ["[ok]", "[!!]", "[XX]"]
+            .iter()
+            .any(|m| l.starts_with(&format!("{m} System: ")))),
+        "{}",
+        run.stdout
+    );
+    // The summary is the last paragraph (it may wrap at 80 columns).
+    let last = run.stdout.trim_end().rsplit("\n\n").next().unwrap();
     assert!(
         last.starts_with("Summary: "),
         "summary must come last: {last}"
@@ -139,7 +147,7 @@ fn warnings_exit_zero_unless_strict() {
         .args(["--only", STEADY, "--strict"]));
     assert_eq!(strict.code, 1, "{}", strict.stdout);
     assert!(
-        strict.stdout.contains("not ready: 1 problem to fix"),
+        strict.stdout.contains("not ready: 1 problem"),
         "{}",
         strict.stdout
     );
@@ -225,16 +233,109 @@ fn colour_follows_the_flag_the_terminal_and_no_color() {
 }
 
 #[test]
-fn verbose_shows_ids_and_timings() {
+fn verbose_shows_every_finding_with_ids_timings_and_observed_facts() {
     let dir = TempDir::new().unwrap();
-    let quiet = run(preflight(dir.path()).args(["--only", "system.os"]));
+    let quiet = run(preflight(dir.path())
+        .env("LANG", "C.UTF-8")
+        .args(["--only", "system.os"]));
     assert!(!quiet.stdout.contains("[system.os ·"));
-    let verbose = run(preflight(dir.path()).args(["-v", "--only", "system.os"]));
+    assert!(
+        quiet.stdout.contains("[✓] System: 1 passed\n"),
+        "a passing category is one line: {}",
+        quiet.stdout
+    );
+    assert!(!quiet.stdout.contains("Operating system"));
+    let verbose =
+        run(preflight(dir.path())
+            .env("LANG", "C.UTF-8")
+            .args(["-v", "--only", "system.os"]));
     assert!(
         verbose.stdout.contains("[system.os · "),
         "{}",
         verbose.stdout
     );
+    assert!(
+        verbose.stdout.contains("  [✓] Operating system: "),
+        "{}",
+        verbose.stdout
+    );
+    assert!(
+        verbose.stdout.contains("• family: Linux"),
+        "observed facts are bullets: {}",
+        verbose.stdout
+    );
+}
+
+#[test]
+fn marks_are_ascii_without_a_utf8_locale_or_on_a_dumb_terminal() {
+    let dir = TempDir::new().unwrap();
+    let with = |env: &[(&str, &str)]| {
+        let mut command = preflight(dir.path());
+        command.args(["--only", "system.os", "--color", "auto"]);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        run(&mut command).stdout
+    };
+    assert!(with(&[("LANG", "en_US.UTF-8")]).contains("[✓] System"));
+    assert!(with(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")]).contains("[ok] System"));
+    assert!(with(&[]).contains("[ok] System"));
+    let dumb = with(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")]);
+    assert!(dumb.contains("[ok] System"), "{dumb}");
+    assert!(dumb.is_ascii(), "{dumb}");
+}
+
+#[test]
+fn columns_sets_the_wrap_width() {
+    let dir = TempDir::new().unwrap();
+    for columns in [50usize, 100] {
+        let out = run(preflight(dir.path())
+            .env("COLUMNS", columns.to_string())
+            .args([
+                "-v",
+                "--only",
+                "system.os,system.memory",
+                "--color",
+                "never",
+            ]))
+        .stdout;
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= columns,
+                "over {columns}: {line}\n{out}"
+            );
+        }
+        assert!(out.lines().count() > 3, "{out}");
+    }
+}
+
+#[test]
+fn json_names_the_host_the_time_and_the_duration() {
+    let dir = TempDir::new().unwrap();
+    let report = json(&run(
+        preflight(dir.path()).args(["--json", "--only", STEADY])
+    ));
+    let generated_at = report["generated_at"].as_str().expect("generated_at");
+    assert!(
+        humantime::parse_rfc3339(generated_at).is_ok(),
+        "RFC 3339: {generated_at}"
+    );
+    assert!(report["duration_ms"].is_u64());
+    assert!(report["host"]["name"].is_string() || report["host"]["name"].is_null());
+    assert!(report["checks"][0]["caused_by"].is_null());
+}
+
+#[test]
+fn markdown_is_a_report_for_a_ticket() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--format", "markdown", "--only", STEADY]));
+    assert!(
+        run.stdout.starts_with("## preflight report: "),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\n### Findings\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("(`system.os`)"), "{}", run.stdout);
 }
 
 #[test]
@@ -346,6 +447,18 @@ fn completions_are_printed_for_each_shell() {
         let run = run(preflight(dir.path()).args(["completions", shell]));
         assert_eq!(run.code, 0, "{shell}");
         assert!(run.stdout.contains("preflight"), "{shell}");
+        // Completions know the built-in profiles, the check ids and the categories, where
+        // the shell's static script offers values at all (PowerShell's and Elvish's do not).
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            for known in [
+                "tf-cert-2023-01",
+                "python.version",
+                "packages.numpy",
+                "webcam",
+            ] {
+                assert!(run.stdout.contains(known), "{shell} lacks {known}");
+            }
+        }
     }
     assert_eq!(
         run(preflight(dir.path()).args(["completions", "tcsh"])).code,
@@ -629,9 +742,15 @@ fn the_unverified_profile_says_why_its_pins_only_warn() {
         STEADY,
         "--offline",
     ]));
-    let header: Vec<&str> = run.stdout.lines().take(2).collect();
-    assert!(header[0].contains("(unverified)"), "{}", run.stdout);
-    assert!(header[1].contains("only warn"), "{}", run.stdout);
+    // The header is wrapped to the width: its first paragraph, read as one text.
+    let header = run.stdout.split("\n\n").next().unwrap();
+    assert!(
+        header.lines().next().unwrap().contains("(unverified)"),
+        "{}",
+        run.stdout
+    );
+    let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(header.contains("only warn"), "{}", run.stdout);
     // `list` shows what can soften: the pins warn, the breakage check still fails.
     let list = common::run(preflight(dir.path()).args(["list", "--profile", "tf-cert-2.13"]));
     let severity_of = |id: &str| {

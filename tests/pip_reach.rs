@@ -2,6 +2,10 @@
 //! the roots this pip trusts, the client certificate it shows. Real `python -m venv` venvs
 //! (pyenv's Pythons) hold pip's metadata and its vendored certifi bundle; real TLS servers on
 //! 127.0.0.1 answer, signed by certificate authorities made here. Nothing leaves the machine.
+//! pyenv's Pythons are Unix programs that make Unix venvs (`bin/`, `lib/pythonX.Y/`), so this
+//! file is Unix-only; pip's per-OS file lists and the system proxy parsers are unit-tested on
+//! every OS.
+#![cfg(unix)]
 
 mod common;
 

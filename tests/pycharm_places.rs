@@ -99,11 +99,28 @@ fn get<'a>(findings: &'a [Finding], id: &str) -> &'a Finding {
     findings.iter().find(|f| f.id == id).unwrap()
 }
 
-fn chosen(findings: &[Finding]) -> String {
-    get(findings, "pycharm.install").observed["chosen"]
-        .as_str()
-        .unwrap()
-        .to_string()
+/// The chosen install's root, compared as a path: separators differ between OSes.
+fn chosen(findings: &[Finding]) -> PathBuf {
+    let install = get(findings, "pycharm.install");
+    PathBuf::from(
+        install.observed["chosen"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no install chosen: {install:#?}")),
+    )
+}
+
+/// The property and file that moved the plugins directory, as the finding reports them.
+fn moved_by(finding: &Finding) -> Option<(String, PathBuf)> {
+    finding.details.iter().find_map(|d| {
+        let rest = d.strip_prefix("plugins directory set by ")?;
+        let (property, file) = rest.split_once(" in ")?;
+        Some((property.to_string(), PathBuf::from(file)))
+    })
+}
+
+/// Where the plugin was found.
+fn plugin_path(finding: &Finding) -> PathBuf {
+    PathBuf::from(finding.observed["path"].as_str().unwrap())
 }
 
 #[test]
@@ -142,14 +159,12 @@ fn flatpak_installs_keep_plugins_in_their_sandbox() {
         plugin(&sandbox_plugins, "GoogleDevCert", EXAM_PLUGIN);
         std::fs::create_dir_all(m.home().join(".local/share/JetBrains").join(data)).unwrap();
         let f = m.findings();
-        assert_eq!(chosen(&f), root.display().to_string());
+        assert_eq!(chosen(&f), root);
         let found = get(&f, "pycharm.plugin");
         assert_eq!(found.status, Status::Pass, "{found:#?}");
         assert!(
-            found.observed["path"]
-                .as_str()
-                .unwrap()
-                .starts_with(&sandbox_plugins.display().to_string())
+            plugin_path(found).starts_with(&sandbox_plugins),
+            "{found:#?}"
         );
     }
 }
@@ -171,7 +186,7 @@ fn a_distribution_package_under_usr_share_is_found() {
         EXAM_PLUGIN,
     );
     let f = m.findings();
-    assert_eq!(chosen(&f), root.display().to_string());
+    assert_eq!(chosen(&f), root);
     assert_eq!(get(&f, "pycharm.plugin").status, Status::Pass);
 }
 
@@ -206,7 +221,7 @@ fn a_tarball_unpacked_anywhere_is_found_through_its_desktop_entry() {
             Status::Pass,
             "{applications}"
         );
-        assert_eq!(chosen(&f), root.display().to_string());
+        assert_eq!(chosen(&f), root);
     }
 }
 
@@ -221,15 +236,26 @@ fn toolbox_2_custom_install_locations_are_read_from_its_state() {
         "233.13135.95",
         "PyCharmCE2023.3",
     );
+    let state = serde_json::json!({
+        "appVersion": "2.1.3.18901",
+        "tools": [{
+            "channelId": "6d3e1c1b",
+            "toolId": "PyCharm-C",
+            "productCode": "PC",
+            "tag": "PyCharm",
+            "displayName": "PyCharm Community",
+            "displayVersion": "2023.3.2",
+            "buildNumber": "233.13135.95",
+            "installLocation": root.display().to_string(),
+            "launchCommand": "bin/pycharm.sh"
+        }]
+    });
     write(
         &m.home().join(".local/share/JetBrains/Toolbox/state.json"),
-        &format!(
-            r#"{{"appVersion":"2.1.3.18901","tools":[{{"channelId":"6d3e1c1b","toolId":"PyCharm-C","productCode":"PC","tag":"PyCharm","displayName":"PyCharm Community","displayVersion":"2023.3.2","buildNumber":"233.13135.95","installLocation":"{}","launchCommand":"bin/pycharm.sh"}}]}}"#,
-            root.display()
-        ),
+        &state.to_string(),
     );
     let f = m.findings();
-    assert_eq!(chosen(&f), root.display().to_string());
+    assert_eq!(chosen(&f), root);
 }
 
 #[test]
@@ -254,12 +280,9 @@ fn idea_properties_move_the_plugin_directory_in_the_ides_order() {
     let f = m.findings();
     let found = get(&f, "pycharm.plugin");
     assert_eq!(found.status, Status::Pass, "{found:#?}");
-    assert!(
-        found
-            .details
-            .iter()
-            .any(|d| d.contains("bin/idea.properties")),
-        "{found:#?}"
+    assert_eq!(
+        moved_by(found),
+        Some(("idea.plugins.path".into(), root.join("bin/idea.properties")))
     );
 
     // ~/idea.properties comes before the install's file: the first file to set a key wins.
@@ -269,12 +292,9 @@ fn idea_properties_move_the_plugin_directory_in_the_ides_order() {
     );
     let found = get(&m.findings(), "pycharm.plugin").clone();
     assert_eq!(found.status, Status::Fail, "{found:#?}");
-    assert!(
-        found
-            .details
-            .iter()
-            .any(|d| d.contains("idea.plugins.path in") && d.contains("home/ana/idea.properties")),
-        "{found:#?}"
+    assert_eq!(
+        moved_by(&found),
+        Some(("idea.plugins.path".into(), m.home().join("idea.properties")))
     );
     plugin(&m.home().join("from-home"), "GoogleDevCert", EXAM_PLUGIN);
     assert_eq!(get(&m.findings(), "pycharm.plugin").status, Status::Pass);
@@ -291,18 +311,17 @@ fn idea_properties_move_the_plugin_directory_in_the_ides_order() {
     let env_file = m.root().join("etc/pycharm.properties");
     write(
         &env_file,
-        &format!("idea.plugins.path={}\n", from_env.display()),
+        // Forward slashes: in a properties file a backslash starts an escape.
+        &format!(
+            "idea.plugins.path={}\n",
+            from_env.display().to_string().replace('\\', "/")
+        ),
     );
     m.set("PYCHARM_PROPERTIES", &env_file.display().to_string());
     plugin(&from_env, "GoogleDevCert", EXAM_PLUGIN);
     let found = get(&m.findings(), "pycharm.plugin").clone();
     assert_eq!(found.status, Status::Pass, "{found:#?}");
-    assert!(
-        found.observed["path"]
-            .as_str()
-            .unwrap()
-            .starts_with(&from_env.display().to_string())
-    );
+    assert!(plugin_path(&found).starts_with(&from_env), "{found:#?}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use pep440_rs::Version;
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::checks::network::reach_via;
+use crate::checks::network::{DEFAULT_SLOW, reach_via};
 use crate::host::read_small;
 use crate::net::{ProxySetting, Roots, Route, proxy_for, redact};
 use crate::pip_config::{self, PipConfig};
@@ -284,7 +284,7 @@ impl PackageIndex {
         };
         combine(
             finding,
-            reach_via(ctx, deadline, &INDEX, &url, None, None, &route),
+            reach_via(ctx, deadline, &INDEX, &url, DEFAULT_SLOW, &route),
         )
     }
 }
