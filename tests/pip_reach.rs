@@ -16,6 +16,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::write_executable;
 use preflight::check::{Context, RunOptions};
 use preflight::host::{Host, OsFamily};
 use preflight::profile;
@@ -660,5 +661,104 @@ fn pips_own_proxy_setting_wins_over_the_environment() {
             .iter()
             .any(|d| d.starts_with(&format!("proxy 127.0.0.1:{proxy} (from "))),
         "{finding:#?}"
+    );
+}
+
+/// The package-index check on a simulated `os` host over `root`, with no Python environment.
+fn package_index_on(root: &Path, os: OsFamily, env: &[(&str, &str)]) -> Finding {
+    let host = Host::simulated(root, os, env);
+    let profile = profile::parse(PROFILE, "t.toml", "test").unwrap();
+    let options = RunOptions {
+        venv: Some(root.join("no-venv-here")),
+        timeout: Duration::from_secs(20),
+        ..RunOptions::default()
+    };
+    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
+    run(ctx, &profile.checks, &Selection::default())
+        .into_iter()
+        .find(|f| f.id == "network.package-index")
+        .unwrap()
+}
+
+#[test]
+fn the_macos_system_proxy_is_asked_through_scutil_when_no_variable_names_one() {
+    let dir = TempDir::new().unwrap();
+    let root = dir.path();
+    let (proxy, proxy_seen) = serve_http();
+    let refused = closed_port();
+    // `scutil --proxy` as macOS prints it with a manual web proxy; a script stands in for
+    // /usr/sbin/scutil under the simulated root.
+    write_executable(
+        &root.join("usr/sbin/scutil"),
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = --proxy ] || exit 2\ncat <<'EOF'\n<dictionary> {{\n  ExceptionsList : <array> {{\n    0 : *.local\n    1 : 169.254/16\n  }}\n  FTPPassive : 1\n  HTTPEnable : 1\n  HTTPPort : {proxy}\n  HTTPProxy : 127.0.0.1\n  HTTPSEnable : 0\n}}\nEOF\n"
+        ),
+    );
+    let home = root.join("Users/ana");
+    std::fs::create_dir_all(&home).unwrap();
+    let index = format!("http://127.0.0.1:{refused}/simple");
+    let home_str = home.display().to_string();
+    let env = [
+        ("HOME", home_str.as_str()),
+        ("PIP_INDEX_URL", index.as_str()),
+    ];
+    let finding = package_index_on(root, OsFamily::Macos, &env);
+    assert_eq!(finding.status, Status::Pass, "{finding:#?}");
+    assert_eq!(
+        proxy_seen.lock().unwrap().as_slice(),
+        [format!(
+            "GET http://127.0.0.1:{refused}/simple/pip/ HTTP/1.1"
+        )]
+    );
+    assert_eq!(
+        finding.observed["proxy_variable"],
+        "the macOS system proxy (scutil --proxy)"
+    );
+
+    // A proxy variable, even for the other scheme, keeps urllib from asking the system.
+    let mut with_variable = env.to_vec();
+    with_variable.push(("HTTPS_PROXY", "http://127.0.0.1:9"));
+    let finding = package_index_on(root, OsFamily::Macos, &with_variable);
+    assert_eq!(finding.status, Status::Fail, "{finding:#?}");
+    assert_eq!(finding.summary, format!("{index}: connection refused"));
+}
+
+#[test]
+fn the_windows_internet_settings_proxy_is_read_with_reg_query() {
+    let dir = TempDir::new().unwrap();
+    let root = dir.path();
+    let (proxy, proxy_seen) = serve_http();
+    let refused = closed_port();
+    let system_root = root.join("Windows");
+    // `reg query` as Windows prints it; a script stands in for %SystemRoot%\System32\reg.exe.
+    write_executable(
+        &system_root.join("System32").join("reg.exe"),
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = query ] || exit 2\nprintf '\\r\\nHKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Internet Settings\\r\\n    IE5_UA_Backup_Flag    REG_SZ    5.0\\r\\n    ProxyEnable    REG_DWORD    0x1\\r\\n    ProxyServer    REG_SZ    http=127.0.0.1:{proxy};https=127.0.0.1:{proxy}\\r\\n    ProxyOverride    REG_SZ    <local>\\r\\n\\r\\nHKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Internet Settings\\\\5.0\\r\\n'\n"
+        ),
+    );
+    let profile_dir = root.join("Users/ana");
+    std::fs::create_dir_all(&profile_dir).unwrap();
+    let index = format!("http://127.0.0.1:{refused}/simple");
+    let (profile_str, system_str) = (
+        profile_dir.display().to_string(),
+        system_root.display().to_string(),
+    );
+    let env = [
+        ("USERPROFILE", profile_str.as_str()),
+        ("SystemRoot", system_str.as_str()),
+        ("PIP_INDEX_URL", index.as_str()),
+    ];
+    let finding = package_index_on(root, OsFamily::Windows, &env);
+    assert_eq!(finding.status, Status::Pass, "{finding:#?}");
+    assert_eq!(
+        proxy_seen.lock().unwrap().as_slice(),
+        [format!(
+            "GET http://127.0.0.1:{refused}/simple/pip/ HTTP/1.1"
+        )]
+    );
+    assert_eq!(
+        finding.observed["proxy_variable"],
+        "the Windows Internet Settings proxy (registry)"
     );
 }

@@ -59,7 +59,7 @@ pub static INDEX: FindingSpec = FindingSpec::fixed(
     [
         "Finds the index pip will use, as pip does (pip's config files merged [global] then [install] across all files, PIP_* variables over them, else pip's default), and requests a project page from it, and from each extra-index-url, with the certificates pip trusts (its vendored certifi bundle before pip 24.2 or on Python 3.9 and older, else the system store; cert, PIP_CERT, REQUESTS_CA_BUNDLE, client-cert and trusted-host honoured) and the proxy pip uses (pip's proxy setting, the proxy variables, else the system proxy on macOS and Windows).",
         "The exam plugin installs the pinned requirements with pip; a blocked or misconfigured index, or a TLS-inspecting proxy whose root pip does not trust, stops the exam project from being set up even when a browser works.",
-        "Fix the setting the finding names (`pip config list -v` shows every file pip reads), or the network path to the index.",
+        "Fix the setting the finding names (`python -m pip config debug` lists the files pip reads and what each sets), or the network path to the index.",
     ],
 );
 
