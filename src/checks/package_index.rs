@@ -99,7 +99,11 @@ impl Check for PackageIndex {
                 .filter(|(on, _)| *on)
                 .map(|(_, source)| source.clone()),
             Err(why) => {
-                return vec![finding.fail(format!("pip rejects its configuration: {why}"))];
+                return vec![
+                    finding
+                        .fail(format!("pip rejects its configuration: {why}"))
+                        .fix("Set it to yes or no (true/false, 1/0, on/off), or remove it."),
+                ];
             }
         };
         let find_links = config
@@ -190,7 +194,8 @@ impl Check for PackageIndex {
                 "extra index {shown} (from {}): {}",
                 extras.1, probe.summary
             ));
-            if probe.status != Status::Pass {
+            // A slow extra index still answers: only one that fails is "not reachable".
+            if matches!(probe.status, Status::Fail | Status::Error) {
                 extra_failures.push(shown);
             }
         }
@@ -200,7 +205,7 @@ impl Check for PackageIndex {
                 .observe("extra_indexes", extra_observed);
         }
         let summary = format!("{}: {}", redact(&index), finding.summary);
-        if finding.status == Status::Pass && !extra_failures.is_empty() {
+        if matches!(finding.status, Status::Pass | Status::Warn) && !extra_failures.is_empty() {
             // pip only warns about an index it cannot reach and goes on with the others.
             return vec![finding
                 .warn(format!(
