@@ -9,12 +9,15 @@ pub mod checks;
 pub mod cli;
 pub mod host;
 pub mod net;
+pub mod pip_config;
 pub mod profile;
+pub mod pycharm_places;
 pub mod python_env;
 pub mod registry;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod system_proxy;
 pub mod video;
 
 pub const TOOL_NAME: &str = "preflight";
