@@ -390,9 +390,12 @@ pub fn get_via(
             }
         }
     }
-    let client = match builder.build() {
-        Ok(c) => c,
+    let held = match builder.build() {
+        Ok(c) => DropAside(Some(c)),
         Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
+    };
+    let Some(client) = held.0.as_ref() else {
+        unreachable!("just built")
     };
     let timeout = deadline.step();
     if timeout < MIN_REQUEST_TIME {
@@ -444,6 +447,19 @@ pub fn get_via(
         latency,
         rate: Some(bytes as f64 / seconds),
         bytes,
+    }
+}
+
+/// Dropping a blocking client joins its runtime thread, which a loaded machine may not
+/// schedule for a while: the check's answer must not wait on it, so the client is dropped on
+/// a thread of its own.
+struct DropAside(Option<reqwest::blocking::Client>);
+
+impl Drop for DropAside {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
     }
 }
 
