@@ -56,6 +56,9 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
             Ok(text) => text,
             Err(message) => return usage_error(err, &message),
         },
+        Some(Command::Fix(args)) => {
+            return crate::fix::run(args, &cli.run, host, profile, out, err);
+        }
         _ => return run(&cli.run, host, profile, &selection, stdout_is_terminal, out),
     };
     let _ = out.write_all(text.as_bytes());
@@ -67,7 +70,7 @@ fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
     EXIT_USAGE
 }
 
-fn run(
+pub(crate) fn run(
     args: &RunArgs,
     host: Host,
     profile: Profile,

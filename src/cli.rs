@@ -18,7 +18,8 @@ Examples:
   preflight --venv ~/exam/venv      judge that virtualenv
   preflight --json > report.json    machine-readable report for CI
   preflight --only python,packages  just the Python side
-  preflight explain packages.numpy  what a check verifies and how to fix it";
+  preflight explain packages.numpy  what a check verifies and how to fix it
+  preflight fix --venv ~/exam/venv  plan the exam virtualenv (add --yes to build it)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +46,8 @@ pub enum Command {
         /// A check id, as `preflight list` shows it (e.g. `system.cpu`).
         id: String,
     },
+    /// Build the exam virtualenv the profile describes, then check it (dry run without --yes).
+    Fix(crate::fix::FixArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -120,7 +123,7 @@ impl RunArgs {
     }
 }
 
-fn parse_seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
