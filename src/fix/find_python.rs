@@ -89,13 +89,15 @@ import venv, ensurepip
 sys.stdout.write("venv=ok\n")
 "#;
 
-/// Start `program` once and judge it.
+/// Start `program` once and judge it. `own_venv`: it is the interpreter of the virtualenv
+/// being judged, so being a virtualenv's interpreter is expected, not a fault.
 pub fn query(
     host: &Host,
     program: &Path,
     source: &str,
     wanted: &Wanted,
     timeout: Duration,
+    own_venv: bool,
 ) -> Candidate {
     let mut candidate = Candidate {
         source: source.to_string(),
@@ -131,11 +133,18 @@ pub fn query(
         .filter(|e| !e.is_empty())
         .map(PathBuf::from);
     let Some(version) = candidate.version.clone() else {
-        candidate.verdict = Err(format!("does not start: {}", last_line(&output.stderr)));
+        // The first line says why (a pyenv shim names the version it lacks there).
+        let why = output
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map_or_else(|| last_line(&output.stdout), str::to_string);
+        candidate.verdict = Err(format!("does not start: {why}"));
         return candidate;
     };
     candidate.verdict = wanted.judge(&version).and_then(|()| {
-        if value("in_venv").as_deref() == Some("True") {
+        if !own_venv && value("in_venv").as_deref() == Some("True") {
             return Err("is itself a virtualenv's interpreter".into());
         }
         if value("venv").is_none() {
@@ -301,7 +310,7 @@ pub fn find(host: &Host, wanted: &Wanted, timeout: Duration) -> Vec<Candidate> {
         }) {
             continue;
         }
-        let candidate = query(host, &program, &source, wanted, timeout);
+        let candidate = query(host, &program, &source, wanted, timeout, false);
         let accepted = candidate.verdict.is_ok();
         looked_at.push(candidate);
         if accepted {

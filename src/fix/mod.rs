@@ -319,7 +319,14 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
         };
     }
     let interpreter = venv_interpreter(host, dir);
-    let candidate = find_python::query(host, &interpreter, "the virtualenv's own", wanted, timeout);
+    let candidate = find_python::query(
+        host,
+        &interpreter,
+        "the virtualenv's own",
+        wanted,
+        timeout,
+        true,
+    );
     if candidate.version.is_none() {
         return Existing::Other {
             what: format!(
@@ -726,8 +733,10 @@ fn explain_pip_failure(
                 host.os.label(),
                 host.facts.arch
             )];
-            if let Some(versions) = versions_offered {
-                lines.push(format!("  The index offers these versions: {versions}"));
+            match versions_offered.as_deref() {
+                Some("none") => lines.push("  pip saw no version at all: if the name is right, the index may not be reachable (`preflight --only network` tests it).".into()),
+                Some(versions) => lines.push(format!("  The index offers these versions: {versions}")),
+                None => {}
             }
             lines.push("  The pin cannot be installed here: use a machine (or Python) the pinned release was built for, or a profile whose pins fit this machine.".into());
             lines

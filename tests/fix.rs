@@ -1,0 +1,614 @@
+//! `preflight fix` against a loopback package index: a small HTTP server in this process
+//! serves PEP 503 `simple/` pages and tiny wheels built here; pip finds it through
+//! `PIP_INDEX_URL`, with every pip configuration file switched off. Real pyenv Pythons, real
+//! `python -m venv`, real pip. Nothing leaves 127.0.0.1.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::*;
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+
+/// A pyenv-installed interpreter of `minor` (e.g. "3.8"), if this machine has one.
+fn pyenv_python(minor: &str) -> Option<PathBuf> {
+    let root = Command::new("pyenv").arg("root").output().ok()?;
+    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(&format!("{minor}."))
+                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
+            })
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|v| v.join("bin/python3"))
+        .filter(|p| p.exists())
+}
+
+macro_rules! require_python_3_8 {
+    () => {
+        match pyenv_python("3.8") {
+            Some(p) => p,
+            // CI has pyenv's Pythons: there a missing one is a failure, never a silent pass.
+            None if std::env::var_os("CI").is_some() => {
+                panic!("no Python 3.8 under `pyenv root`, which CI must have")
+            }
+            None => {
+                eprintln!("skipped: no Python 3.8 under `pyenv root` on this machine");
+                return;
+            }
+        }
+    };
+}
+
+/// A pure-Python wheel: `module/__init__.py` with `body`, and a real .dist-info (METADATA,
+/// WHEEL, RECORD with sha256 hashes).
+fn wheel(name: &str, version: &str, body: &str, requires: &[&str]) -> (String, Vec<u8>) {
+    let file_name = format!("{name}-{version}-py3-none-any.whl");
+    let dist_info = format!("{name}-{version}.dist-info");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        metadata.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let files: Vec<(String, String)> = vec![
+        (format!("{name}/__init__.py"), body.to_string()),
+        (format!("{dist_info}/METADATA"), metadata),
+        (
+            format!("{dist_info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: preflight-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".into(),
+        ),
+    ];
+    let mut record = String::new();
+    for (path, text) in &files {
+        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(text));
+        record.push_str(&format!("{path},sha256={digest},{}\n", text.len()));
+    }
+    record.push_str(&format!("{dist_info}/RECORD,,\n"));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (path, text) in files.iter().chain(std::iter::once(&(
+        format!("{dist_info}/RECORD"),
+        record.clone(),
+    ))) {
+        zip.start_file(path.as_str(), options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    (file_name, zip.finish().unwrap().into_inner())
+}
+
+/// A PEP 503 index on 127.0.0.1 serving the given wheels, one thread per connection.
+struct Index {
+    port: u16,
+    /// Requests for `/simple/...` pages seen so far.
+    page_requests: Arc<AtomicUsize>,
+    /// While set, `/simple/` pages are held back (the Ctrl-C test interrupts pip meanwhile).
+    stall: Arc<AtomicBool>,
+}
+
+impl Index {
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/simple/", self.port)
+    }
+
+    fn start(wheels: Vec<(&str, String, Vec<u8>)>) -> Index {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut projects: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for (project, file_name, bytes) in wheels {
+            let hash: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            projects
+                .entry(project.to_string())
+                .or_default()
+                .push((file_name.clone(), hash));
+            files.insert(file_name, bytes);
+        }
+        let projects = Arc::new(projects);
+        let files = Arc::new(files);
+        let page_requests = Arc::new(AtomicUsize::new(0));
+        let stall = Arc::new(AtomicBool::new(false));
+        let index = Index {
+            port,
+            page_requests: Arc::clone(&page_requests),
+            stall: Arc::clone(&stall),
+        };
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (projects, files) = (Arc::clone(&projects), Arc::clone(&files));
+                let (page_requests, stall) = (Arc::clone(&page_requests), Arc::clone(&stall));
+                std::thread::spawn(move || {
+                    serve(stream, &projects, &files, &page_requests, &stall)
+                });
+            }
+        });
+        index
+    }
+}
+
+fn serve(
+    mut stream: TcpStream,
+    projects: &BTreeMap<String, Vec<(String, String)>>,
+    files: &BTreeMap<String, Vec<u8>>,
+    page_requests: &AtomicUsize,
+    stall: &AtomicBool,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buffer[..n]),
+        }
+        if request.len() > 64 * 1024 {
+            return;
+        }
+    }
+    let text = String::from_utf8_lossy(&request);
+    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (status, content_type, body): (&str, &str, Vec<u8>) =
+        if let Some(project) = path.strip_prefix("/simple/") {
+            page_requests.fetch_add(1, Ordering::SeqCst);
+            let started = Instant::now();
+            while stall.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(120) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let project = project.trim_end_matches('/');
+            match projects.get(project) {
+                Some(wheels) => {
+                    let links: String = wheels
+                        .iter()
+                        .map(|(file, hash)| {
+                            format!("<a href=\"/files/{file}#sha256={hash}\">{file}</a><br>\n")
+                        })
+                        .collect();
+                    let page = format!("<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n");
+                    ("200 OK", "text/html", page.into_bytes())
+                }
+                None => ("404 Not Found", "text/plain", b"not found".to_vec()),
+            }
+        } else if let Some(file) = path.strip_prefix("/files/") {
+            match files.get(file) {
+                Some(bytes) => ("200 OK", "application/octet-stream", bytes.clone()),
+                None => ("404 Not Found", "text/plain", b"not found".to_vec()),
+            }
+        } else {
+            ("404 Not Found", "text/plain", b"not found".to_vec())
+        };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+/// The exam's two tiny packages: `examlib` imports `examdep`.
+fn exam_index() -> Index {
+    let (lib_file, lib) = wheel(
+        "examlib",
+        "1.0",
+        "import examdep\n__version__ = \"1.0\"\n",
+        &["examdep"],
+    );
+    let (dep_file, dep) = wheel("examdep", "2.0", "__version__ = \"2.0\"\n", &[]);
+    Index::start(vec![("examlib", lib_file, lib), ("examdep", dep_file, dep)])
+}
+
+fn exam_profile(dir: &Path, pins: &[&str]) -> PathBuf {
+    // The children's home: programs on PATH may write there, and it is not the real one.
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    let pins: Vec<String> = pins.iter().map(|p| format!("\"{p}\"")).collect();
+    profile_file(
+        dir,
+        "exam.toml",
+        &format!(
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.8.*\"\n\n[[check]]\nkind = \"packages\"\npins = [{}]\n",
+            pins.join(", ")
+        ),
+    )
+}
+
+/// `preflight fix ...` in `cwd`, with pip pointed at `index_url` and every pip configuration
+/// file switched off (pip reads none when PIP_CONFIG_FILE is the null device).
+fn fix(cwd: &Path, index_url: &str, args: &[&str]) -> Command {
+    let mut command = preflight(cwd);
+    command
+        .env("HOME", cwd.join("home"))
+        .env("PIP_INDEX_URL", index_url)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_NO_CACHE_DIR", "1")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("PIP_TIMEOUT", "30")
+        .arg("fix")
+        .args(args);
+    if let Ok(root) = Command::new("pyenv").arg("root").output() {
+        command.env("PYENV_ROOT", String::from_utf8_lossy(&root.stdout).trim());
+    }
+    command
+}
+
+/// Every path under `dir`, for before/after comparisons.
+fn tree(dir: &Path) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.is_symlink() {
+                pending.push(path.clone());
+            }
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths
+}
+
+#[test]
+fn a_dry_run_prints_the_plan_and_changes_nothing() {
+    let python = require_python_3_8!();
+    let index = exam_index();
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0", "examdep==2.0"]);
+    let before = tree(work.path());
+    let run = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Plan:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Dry run: nothing was changed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("examlib==1.0 examdep==2.0"),
+        "{}",
+        run.stdout
+    );
+    // The Python it would use is a pyenv 3.8.
+    assert!(run.stdout.contains("from pyenv"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(python.parent().unwrap().parent().unwrap().to_str().unwrap()),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(tree(work.path()), before);
+    assert_eq!(
+        index.page_requests.load(Ordering::SeqCst),
+        0,
+        "a dry run asks no index"
+    );
+}
+
+#[test]
+fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
+    let _python = require_python_3_8!();
+    let index = exam_index();
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0", "examdep==2.0"]);
+    let profile = profile.to_str().unwrap();
+    let run = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--yes",
+            "--deep",
+            "--profile",
+            profile,
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let venv = work.path().join("exam-venv");
+    assert!(run.stdout.contains("examlib: 1.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("examdep: 2.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("imported 2 packages"), "{}", run.stdout);
+    assert!(run.stdout.contains("ready."), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
+            venv.join("bin/python").display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!venv.join(".preflight-fix-incomplete").exists());
+    let log = std::fs::read_to_string(venv.join("preflight-fix.log")).unwrap();
+    assert!(log.contains("Collecting examlib==1.0"), "{log}");
+    assert!(log.contains("Successfully installed"), "{log}");
+    // Only the venv was written in the working directory.
+    let top: Vec<String> = std::fs::read_dir(work.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut top = top;
+    top.sort();
+    assert_eq!(top, vec!["exam-venv", "exam.toml", "home"]);
+
+    let again = common::run(&mut fix(
+        work.path(),
+        &index.url(),
+        &["--yes", "--profile", profile, "--venv", "exam-venv"],
+    ));
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("use the existing virtualenv"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        !again.stdout.contains("Create the virtualenv"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn an_existing_directory_that_is_no_venv_is_refused_untouched_and_recreate_moves_it_aside() {
+    let _python = require_python_3_8!();
+    let index = exam_index();
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0"]);
+    let profile = profile.to_str().unwrap();
+    let dir = work.path().join("exam-venv");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "my exam notes").unwrap();
+    let before = tree(work.path());
+
+    let refused = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &["--yes", "--profile", profile, "--venv", "exam-venv"],
+    ));
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stdout
+            .contains("is a directory that is not a virtualenv"),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("--recreate"), "{}", refused.stdout);
+    assert_eq!(
+        tree(work.path()),
+        before,
+        "a refused directory is untouched"
+    );
+
+    let recreated = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--yes",
+            "--recreate",
+            "--profile",
+            profile,
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(
+        recreated.code, 0,
+        "{}{}",
+        recreated.stdout, recreated.stderr
+    );
+    let aside: Vec<PathBuf> = std::fs::read_dir(work.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("exam-venv.bak-"))
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{}", recreated.stdout);
+    assert_eq!(
+        std::fs::read_to_string(aside[0].join("notes.txt")).unwrap(),
+        "my exam notes"
+    );
+    assert!(dir.join("pyvenv.cfg").is_file());
+    assert!(
+        recreated.stdout.contains(&format!(
+            "Moved {} aside to {}",
+            dir.display(),
+            aside[0].display()
+        )),
+        "{}",
+        recreated.stdout
+    );
+}
+
+#[test]
+fn a_pin_with_no_distribution_is_named() {
+    let _python = require_python_3_8!();
+    let index = exam_index();
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==9.9"]);
+    let run = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("error: no distribution of examlib==9.9 for this platform"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("The index offers these versions: 1.0"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        work.path()
+            .join("exam-venv/.preflight-fix-incomplete")
+            .exists()
+    );
+}
+
+#[test]
+fn an_unreachable_index_is_named_as_a_network_cause() {
+    let _python = require_python_3_8!();
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0"]);
+    let run = run(&mut fix(
+        work.path(),
+        &format!("http://127.0.0.1:{port}/simple/"),
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("error: pip could not reach the package index: connection refused"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Processes whose command line mentions `needle`, from /proc.
+#[cfg(target_os = "linux")]
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(needle))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_stops_pip_and_leaves_a_venv_marked_incomplete_that_the_next_fix_finishes() {
+    use std::os::unix::process::CommandExt;
+    let _python = require_python_3_8!();
+    let index = exam_index();
+    index.stall.store(true, Ordering::SeqCst);
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0"]);
+    let profile = profile.to_str().unwrap();
+    let dir = work.path().join("exam-venv");
+    let mut command = fix(
+        work.path(),
+        &index.url(),
+        &["--yes", "--profile", profile, "--venv", "exam-venv"],
+    );
+    // Its own group, as a shell's job: the signal goes to preflight, not to this test.
+    command
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let started = Instant::now();
+    // Wait until pip asks the index (the venv exists by then), with a generous deadline.
+    while index.page_requests.load(Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "pip never asked the index"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "preflight ended early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!processes_mentioning(&dir.display().to_string()).is_empty());
+    let group = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process_group(group, rustix::process::Signal::INT).unwrap();
+
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("preflight did not stop within 60 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    index.stall.store(false, Ordering::SeqCst);
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("Interrupted: pip was stopped"), "{stdout}");
+    assert!(dir.join(".preflight-fix-incomplete").exists());
+    let left = processes_mentioning(&dir.display().to_string());
+    assert!(left.is_empty(), "processes left behind: {left:?}");
+
+    // The next fix recognises it and finishes it.
+    let next = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &["--yes", "--profile", profile, "--venv", "exam-venv"],
+    ));
+    assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
+    assert!(
+        next.stdout
+            .contains("finish the virtualenv an interrupted `preflight fix` left"),
+        "{}",
+        next.stdout
+    );
+    assert!(!dir.join(".preflight-fix-incomplete").exists());
+}
