@@ -76,17 +76,20 @@ pub struct Candidate {
     pub verdict: Result<(), String>,
 }
 
-/// Prints the version, the real executable, whether it is itself a virtualenv, and then
-/// whether `venv` and `ensurepip` import (Debian splits them into `python3.X-venv`).
+/// Prints the version, the real executable, whether it is itself a virtualenv, and whether
+/// the `venv` and `ensurepip` packages are there (Debian splits them into `python3.X-venv`).
+/// They are looked up on `sys.path` rather than imported: importing `venv` costs more than
+/// starting the interpreter.
 const QUERY_SCRIPT: &str = r#"
-import sys
+import sys, os
 v = sys.version_info
+def has(name):
+    return any(os.path.isfile(os.path.join(p, name, "__init__.py")) for p in sys.path if p)
 sys.stdout.write("version=%d.%d.%d\n" % (v[0], v[1], v[2]))
 sys.stdout.write("executable=%s\n" % sys.executable)
 sys.stdout.write("in_venv=%s\n" % (sys.prefix != getattr(sys, "base_prefix", sys.prefix)))
-sys.stdout.flush()
-import venv, ensurepip
-sys.stdout.write("venv=ok\n")
+if has("venv") and has("ensurepip"):
+    sys.stdout.write("venv=ok\n")
 "#;
 
 /// Start `program` once and judge it. `own_venv`: it is the interpreter of the virtualenv
@@ -163,8 +166,12 @@ pub fn query(
     candidate
 }
 
-/// pyenv's root: `pyenv root`, else `$PYENV_ROOT`, else `~/.pyenv`.
+/// pyenv's root: `$PYENV_ROOT` (what `pyenv root` prints when it is set, without starting
+/// pyenv's shell script), else `pyenv root`, else `~/.pyenv`.
 fn pyenv_root(host: &Host, timeout: Duration) -> Option<PathBuf> {
+    if let Some(root) = host.env("PYENV_ROOT") {
+        return Some(host.user_path(Path::new(root)));
+    }
     if let Some(pyenv) = host.which("pyenv")
         && let Ok(output) = host.run(&pyenv, &["root"], timeout)
         && output.status.success()
@@ -173,9 +180,6 @@ fn pyenv_root(host: &Host, timeout: Duration) -> Option<PathBuf> {
         if !root.is_empty() {
             return Some(PathBuf::from(root));
         }
-    }
-    if let Some(root) = host.env("PYENV_ROOT") {
-        return Some(host.user_path(Path::new(root)));
     }
     let home = host.home.as_ref()?;
     Some(if host.os == OsFamily::Windows {

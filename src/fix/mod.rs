@@ -151,7 +151,11 @@ struct Plan {
     pins: Vec<String>,
 }
 
-/// The flag Ctrl-C raises while `fix --yes` runs.
+/// Once the build is over, Ctrl-C ends the process at once, as it would without a handler.
+static EXIT_ON_INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// The flag Ctrl-C raises while `fix --yes` builds, so the build can stop pip's process
+/// group (pip runs in a group of its own and does not see the terminal's Ctrl-C).
 fn interrupted() -> &'static Arc<AtomicBool> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
@@ -159,7 +163,12 @@ fn interrupted() -> &'static Arc<AtomicBool> {
         let raised = Arc::clone(&flag);
         // When a handler cannot be set (an embedder set its own), Ctrl-C ends the process as
         // usual; the incomplete marker still tells the next `fix` what happened.
-        let _ = ctrlc::set_handler(move || raised.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(move || {
+            if EXIT_ON_INTERRUPT.load(Ordering::SeqCst) {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            raised.store(true, Ordering::SeqCst);
+        });
         flag
     })
 }
@@ -225,12 +234,14 @@ pub fn run(
     }
 
     let cancel = Arc::clone(interrupted());
-    match build(&host, &plan, args, &cancel, out) {
+    let built = build(&host, &plan, args, &cancel, out);
+    EXIT_ON_INTERRUPT.store(true, Ordering::SeqCst);
+    match built {
         Ok(()) => {}
         Err(Stop::Interrupted) => {
             let _ = writeln!(
                 out,
-                "\nInterrupted: pip was stopped. {} is marked incomplete ({INCOMPLETE_MARKER}); run `preflight fix --yes` again to finish it.",
+                "\nInterrupted: the build was stopped (pip too, when it was running). {} is marked incomplete ({INCOMPLETE_MARKER}); run `preflight fix --yes` again to finish it.",
                 plan.dir.display()
             );
             return EXIT_INTERRUPTED;
@@ -362,7 +373,13 @@ fn decide(dir: &Path, existing: &Existing, recreate: bool) -> Result<DirAction, 
     let aside = || moved_aside_name(dir);
     let shown = dir.display();
     match existing {
-        Existing::Nothing => Ok(DirAction::Create),
+        Existing::Nothing => match dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => Err(format!(
+                "the directory {} does not exist; preflight fix creates only the virtualenv itself.\n  Create it first, or choose another directory with --venv DIR.",
+                parent.display()
+            )),
+            _ => Ok(DirAction::Create),
+        },
         Existing::Venv {
             candidate,
             has_pip,
@@ -562,8 +579,11 @@ fn build(
         })?;
         let _ = writeln!(out, "\nMoved {} aside to {}.", dir.display(), to.display());
     }
-    fs::create_dir_all(dir)
-        .map_err(|e| failed(format!("could not create {}: {e}", dir.display())))?;
+    if !matches!(plan.action, DirAction::Reuse { .. }) {
+        // Only the directory itself: its parent must exist (checked when planning).
+        fs::create_dir(dir)
+            .map_err(|e| failed(format!("could not create {}: {e}", dir.display())))?;
+    }
     let marker = dir.join(INCOMPLETE_MARKER);
     fs::write(
         &marker,
@@ -694,10 +714,11 @@ fn process_error(e: ProcessError) -> String {
 }
 
 fn tail_of(transcript: &Transcript) -> Vec<String> {
-    match transcript.failure() {
-        PipFailure::Other { lines } => lines.into_iter().map(|l| format!("  {l}")).collect(),
-        other => vec![format!("  {other:?}")],
-    }
+    transcript
+        .error_lines()
+        .into_iter()
+        .map(|l| format!("  {l}"))
+        .collect()
 }
 
 /// Name a pip failure, with what to do about it.

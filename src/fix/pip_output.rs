@@ -108,7 +108,7 @@ impl Transcript {
     }
 
     /// pip's own error lines, else its last lines; bounded in number and length.
-    fn error_lines(&self) -> Vec<String> {
+    pub fn error_lines(&self) -> Vec<String> {
         let nonblank: Vec<&String> = self.tail.iter().filter(|l| !l.trim().is_empty()).collect();
         let from = nonblank
             .iter()
