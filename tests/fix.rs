@@ -456,3 +456,128 @@ fn ctrl_c_stops_pip_and_leaves_a_venv_marked_incomplete_that_the_next_fix_finish
     );
     assert!(!dir.join(".preflight-fix-incomplete").exists());
 }
+
+#[test]
+fn no_accepted_python_says_how_to_get_one_and_changes_nothing() {
+    let _python = require_python_3_8!();
+    let index = exam_index();
+    let work = TempDir::new().unwrap();
+    std::fs::create_dir_all(work.path().join("home")).unwrap();
+    // No Python 3.99 exists anywhere.
+    let profile = profile_file(
+        work.path(),
+        "future.toml",
+        &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.99.*\"\n"),
+    );
+    let before = tree(work.path());
+    let run = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("error: no Python this profile accepts (==3.99.*) was found."),
+        "{}",
+        run.stdout
+    );
+    // pyenv is on this machine's PATH (it has pyenv's Pythons), so that is the way named.
+    assert!(
+        run.stdout.contains("`pyenv install 3.99`"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(tree(work.path()), before);
+}
+
+#[test]
+fn a_venv_of_the_wrong_python_is_refused_with_its_version() {
+    let python = require_python_3_8!();
+    let index = exam_index();
+    let work = TempDir::new().unwrap();
+    std::fs::create_dir_all(work.path().join("home")).unwrap();
+    let dir = work.path().join("exam-venv");
+    let made = Command::new(&python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let profile = profile_file(
+        work.path(),
+        "py39.toml",
+        &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.9.*\"\n"),
+    );
+    let before = tree(work.path());
+    let run = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("is a virtualenv, but its Python does not fit: Python 3.8"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("does not meet ==3.9.*"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(tree(work.path()), before);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pip_past_its_deadline_is_stopped_and_named() {
+    let _python = require_python_3_8!();
+    let index = exam_index();
+    index.stall.store(true, Ordering::SeqCst);
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0"]);
+    let dir = work.path().join("exam-venv");
+    let run = run(&mut fix(
+        work.path(),
+        &index.url(),
+        &[
+            "--yes",
+            "--install-timeout",
+            "3",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    index.stall.store(false, Ordering::SeqCst);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("error: pip did not finish within 3 s and was stopped"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--install-timeout SECS"),
+        "{}",
+        run.stdout
+    );
+    assert!(dir.join(".preflight-fix-incomplete").exists());
+    let left = processes_mentioning(&dir.display().to_string());
+    assert!(left.is_empty(), "processes left behind: {left:?}");
+}
