@@ -540,8 +540,8 @@ fn print_plan(host: &Host, plan: &Plan, wanted: &Wanted, args: &FixArgs, out: &m
         say("Install packages: the profile pins none".into());
     } else {
         say(format!(
-            "Install {} pinned packages with the virtualenv's pip, in one `pip install` (your pip configuration applies; full log in {}):\n       {}",
-            plan.pins.len(),
+            "Install {} with the virtualenv's pip, in one `pip install` (your pip configuration applies; full log in {}):\n       {}",
+            pinned(plan.pins.len()),
             plan.dir.join(LOG_FILE).display(),
             plan.pins.join(" ")
         ));
@@ -552,6 +552,13 @@ fn print_plan(host: &Host, plan: &Plan, wanted: &Wanted, args: &FixArgs, out: &m
         "PyCharm: pick {} as the project's interpreter",
         venv_interpreter(host, &plan.dir).display()
     ));
+}
+
+fn pinned(count: usize) -> String {
+    match count {
+        1 => "1 pinned package".into(),
+        n => format!("{n} pinned packages"),
+    }
 }
 
 enum Stop {
@@ -591,9 +598,13 @@ fn build(
     )
     .map_err(|e| failed(format!("could not write {}: {e}", marker.display())))?;
     let log_path = dir.join(LOG_FILE);
-    let mut log = fs::File::create(&log_path)
+    // Appended to, so the log of an interrupted run survives the run that finishes it.
+    let mut log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
         .map_err(|e| failed(format!("could not write {}: {e}", log_path.display())))?;
-    let progress = Progress::new();
+    let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(SystemTime::now()));
 
     if !matches!(plan.action, DirAction::Reuse { .. }) {
         let python = plan
@@ -602,6 +613,7 @@ fn build(
             .clone()
             .unwrap_or_else(|| plan.python.program.clone());
         let _ = writeln!(out, "\nCreating the virtualenv {} ...", dir.display());
+        let progress = Progress::new();
         progress.say("creating the virtualenv");
         let dir_arg = dir.display().to_string();
         let venv_args = ["-m", "venv", dir_arg.as_str()];
@@ -651,12 +663,13 @@ fn build(
         pip_args.extend(plan.pins.iter().cloned());
         let _ = writeln!(
             out,
-            "Installing {} pinned packages with pip (log: {}) ...",
-            plan.pins.len(),
+            "Installing {} with pip (log: {}) ...",
+            pinned(plan.pins.len()),
             log_path.display()
         );
         let _ = writeln!(log, "$ {} {}", interpreter.display(), pip_args.join(" "));
         let mut transcript = Transcript::default();
+        let progress = Progress::new();
         progress.say("starting pip");
         let outcome = host.run_streaming(
             &interpreter,
