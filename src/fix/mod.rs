@@ -300,9 +300,18 @@ pub fn run(
 /// Look at the virtualenv's place without changing anything.
 fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Existing {
     let incomplete = dir.join(INCOMPLETE_MARKER).exists();
-    let meta = match fs::symlink_metadata(dir) {
+    // A symbolic link to a directory is judged as that directory; a dangling one is not nothing.
+    let meta = match fs::metadata(dir) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Existing::Nothing,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if fs::symlink_metadata(dir).is_ok() {
+                return Existing::Other {
+                    what: "is a symbolic link to nothing".into(),
+                    incomplete,
+                };
+            }
+            return Existing::Nothing;
+        }
         Err(e) => {
             return Existing::Other {
                 what: format!("cannot be read ({e})"),
@@ -419,7 +428,7 @@ fn decide(dir: &Path, existing: &Existing, recreate: bool) -> Result<DirAction, 
                 return Ok(DirAction::MoveAsideAndCreate { to: aside(), why });
             }
             Err(format!(
-                "{shown} {what}; preflight fix never touches such a directory.\n  Nothing was changed. Run again with --recreate to move it aside to {} (nothing is deleted), or choose another directory with --venv DIR.",
+                "{shown} {what}; preflight fix never touches it.\n  Nothing was changed. Run again with --recreate to move it aside to {} (nothing is deleted), or choose another directory with --venv DIR.",
                 aside().display()
             ))
         }
@@ -846,7 +855,7 @@ mod tests {
             incomplete: false,
         };
         let refusal = decide(dir, &existing, false).unwrap_err();
-        assert!(refusal.contains("never touches"), "{refusal}");
+        assert!(refusal.contains("never touches it"), "{refusal}");
         assert!(matches!(
             decide(dir, &existing, true),
             Ok(DirAction::MoveAsideAndCreate { .. })
