@@ -46,7 +46,8 @@ pub enum Command {
         /// A check id, as `preflight list` shows it (e.g. `system.cpu`).
         id: String,
     },
-    /// Build the exam virtualenv the profile describes, then check it (dry run without --yes).
+    /// Build the virtualenv the profile describes at --venv DIR (default ./venv), then check
+    /// it; without --yes, only print the plan.
     Fix(crate::fix::FixArgs),
     /// Print a shell completion script.
     Completions {

@@ -359,6 +359,20 @@ fn an_unreachable_index_is_named_as_a_network_cause() {
     );
 }
 
+/// Processes whose command line still mentions `needle` after a grace for signals to land
+/// (a killed process is listed until the kernel has finished it).
+#[cfg(target_os = "linux")]
+fn processes_left(needle: &str) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let found = processes_mentioning(needle);
+        if found.is_empty() || started.elapsed() > Duration::from_secs(10) {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Processes whose command line mentions `needle`, from /proc.
 #[cfg(target_os = "linux")]
 fn processes_mentioning(needle: &str) -> Vec<String> {
@@ -438,7 +452,7 @@ fn ctrl_c_stops_pip_and_leaves_a_venv_marked_incomplete_that_the_next_fix_finish
         "{stdout}"
     );
     assert!(dir.join(".preflight-fix-incomplete").exists());
-    let left = processes_mentioning(&dir.display().to_string());
+    let left = processes_left(&dir.display().to_string());
     assert!(left.is_empty(), "processes left behind: {left:?}");
 
     // The next fix recognises it and finishes it.
@@ -578,6 +592,63 @@ fn pip_past_its_deadline_is_stopped_and_named() {
         run.stdout
     );
     assert!(dir.join(".preflight-fix-incomplete").exists());
-    let left = processes_mentioning(&dir.display().to_string());
+    let left = processes_left(&dir.display().to_string());
     assert!(left.is_empty(), "processes left behind: {left:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_streamed_process_hands_over_its_lines_and_its_whole_group_is_stopped() {
+    use preflight::host::{Host, OsFamily, ProcessError, Streamed};
+    use std::sync::atomic::AtomicBool;
+    let work = TempDir::new().unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let host = Host::simulated(work.path(), OsFamily::Linux, &[("PATH", &path)]);
+    let sh = host.which("sh").expect("sh on PATH");
+    // A grandchild in the same group, with an argument no other process has.
+    let script = "echo out; echo err >&2; sleep 73.25 & wait";
+    let never = AtomicBool::new(false);
+    let mut lines = Vec::new();
+    let started = Instant::now();
+    let outcome = host.run_streaming(
+        &sh,
+        &["-c", script],
+        &[],
+        Duration::from_secs(2),
+        &never,
+        &mut |line| lines.push(line.to_string()),
+    );
+    assert!(
+        matches!(outcome, Err(ProcessError::TimedOut { .. })),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    lines.sort();
+    assert_eq!(lines, vec!["err", "out"]);
+    assert_eq!(processes_left("sleep 73.25"), Vec::<String>::new());
+
+    let cancel = AtomicBool::new(true);
+    let outcome = host.run_streaming(
+        &sh,
+        &["-c", "sleep 74.25 & wait"],
+        &[],
+        Duration::from_secs(60),
+        &cancel,
+        &mut |_| {},
+    );
+    assert!(matches!(outcome, Ok(Streamed::Cancelled)), "{outcome:?}");
+    assert_eq!(processes_left("sleep 74.25"), Vec::<String>::new());
+
+    let outcome = host.run_streaming(
+        &sh,
+        &["-c", "echo \"$EXTRA\"; exit 3"],
+        &[("EXTRA", "given")],
+        Duration::from_secs(60),
+        &never,
+        &mut |line| assert_eq!(line, "given"),
+    );
+    match outcome {
+        Ok(Streamed::Exited(status)) => assert_eq!(status.code(), Some(3)),
+        other => panic!("{other:?}"),
+    }
 }
