@@ -22,6 +22,8 @@ pub struct Io<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     pub stdout_is_terminal: bool,
+    /// The terminal's width in columns, when stdout is one.
+    pub terminal_width: Option<usize>,
 }
 
 /// Carry out a parsed command line on `host`; returns the exit code.
@@ -30,6 +32,7 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
         out,
         err,
         stdout_is_terminal,
+        terminal_width,
     } = io;
     if let Some(Command::Completions { shell }) = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
@@ -57,9 +60,19 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
             Err(message) => return usage_error(err, &message),
         },
         Some(Command::Fix(args)) => {
-            return crate::fix::run(args, &cli.run, host, profile, out, err);
+            let terminal = Terminal {
+                is_terminal: stdout_is_terminal,
+                width: terminal_width,
+            };
+            return crate::fix::run(args, &cli.run, host, profile, terminal, out, err);
         }
-        _ => return run(&cli.run, host, profile, &selection, stdout_is_terminal, out),
+        _ => {
+            let terminal = Terminal {
+                is_terminal: stdout_is_terminal,
+                width: terminal_width,
+            };
+            return run(&cli.run, host, profile, &selection, terminal, out);
+        }
     };
     let _ = out.write_all(text.as_bytes());
     EXIT_READY
@@ -75,15 +88,24 @@ pub(crate) fn run(
     host: Host,
     profile: Profile,
     selection: &Selection,
-    stdout_is_terminal: bool,
+    terminal: Terminal,
     out: &mut dyn Write,
 ) -> u8 {
+    // A dumb terminal shows neither colour nor anything but ASCII.
+    let dumb = host.env("TERM") == Some("dumb");
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stdout_is_terminal && host.env("NO_COLOR").is_none(),
+        ColorChoice::Auto => terminal.is_terminal && host.env("NO_COLOR").is_none() && !dumb,
+    };
+    let render_options = RenderOptions {
+        color,
+        verbose: args.verbose,
+        width: render::text::width(host.env("COLUMNS"), terminal.width),
+        unicode: !dumb && render::text::locale_is_utf8(|key| host.env(key)),
     };
     let host_info = HostInfo {
+        name: host.facts.host_name.clone(),
         os: host.os.label().to_string(),
         os_version: host.facts.os_version.clone(),
         arch: host.facts.arch.clone(),
@@ -96,8 +118,9 @@ pub(crate) fn run(
         deep_timeout: args.deep_timeout,
     };
     let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
+    let started = ctx.started;
     let findings = runner::run(ctx, &profile.checks, selection);
-    let report = Report::new(
+    let mut report = Report::new(
         ProfileInfo {
             name: profile.name.clone(),
             title: profile.title.clone(),
@@ -109,12 +132,15 @@ pub(crate) fn run(
         findings,
         args.strict,
     );
-    let render_options = RenderOptions {
-        color,
-        verbose: args.verbose,
-    };
+    report.duration_ms = started.elapsed().as_millis() as u64;
     let _ = out.write_all(render::render(&report, args.format(), render_options).as_bytes());
     report.exit_code()
+}
+
+/// What stdout is.
+pub(crate) struct Terminal {
+    pub(crate) is_terminal: bool,
+    pub(crate) width: Option<usize>,
 }
 
 fn list_profiles() -> String {

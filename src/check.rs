@@ -114,6 +114,10 @@ pub struct FindingSpec {
     pub title: Cow<'static, str>,
     pub stakes: Stakes,
     pub explain: Explain,
+    /// The findings whose failure explains this one when it does not hold (the pins cannot
+    /// install while the Python is wrong), most fundamental first; see
+    /// [`link_causes`](crate::report::link_causes).
+    pub causes: &'static [&'static str],
 }
 
 impl FindingSpec {
@@ -135,6 +139,7 @@ impl FindingSpec {
                 why: Cow::Borrowed(why),
                 fix: Cow::Borrowed(fix),
             },
+            causes: &[],
         }
     }
 
@@ -156,12 +161,21 @@ impl FindingSpec {
                 why: Cow::Owned(why),
                 fix: Cow::Owned(fix),
             },
+            causes: &[],
         }
+    }
+
+    /// Name the findings whose failure explains this one's (most fundamental first).
+    pub const fn caused_by(mut self, causes: &'static [&'static str]) -> Self {
+        self.causes = causes;
+        self
     }
 
     /// An empty finding with this spec's id, category and title, ready to be judged.
     pub fn finding(&self) -> Finding {
-        Finding::new(self.id.as_ref(), self.category, self.title.as_ref())
+        let mut finding = Finding::new(self.id.as_ref(), self.category, self.title.as_ref());
+        finding.causes = self.causes;
+        finding
     }
 }
 
@@ -190,7 +204,7 @@ pub struct Deadline {
 impl Deadline {
     /// What a check keeps for itself after its last step: judging and reporting take
     /// microseconds, but a loaded machine may not schedule the thread at once.
-    pub const MARGIN: Duration = Duration::from_millis(400);
+    pub const MARGIN: Duration = Duration::from_millis(500);
 
     pub fn at(at: Instant) -> Self {
         Deadline { at }

@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::Format;
@@ -44,6 +48,7 @@ pub enum Command {
     /// Explain a check: what it verifies, why it matters for the exam, how to fix it.
     Explain {
         /// A check id, as `preflight list` shows it (e.g. `system.cpu`).
+        #[arg(value_parser = Hinted(check_ids), hide_possible_values = true)]
         id: String,
     },
     /// Build the virtualenv the profile describes at --venv DIR (default ./venv), then check
@@ -66,7 +71,8 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Built-in profile name or path to a profile TOML file.
-    #[arg(long, global = true, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE)]
+    #[arg(long, global = true, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE,
+          value_parser = Hinted(profile_names), hide_possible_values = true)]
     pub profile: String,
 
     /// The exam virtualenv to check [default: $VIRTUAL_ENV, then ./venv, ./.venv, ./env].
@@ -82,11 +88,13 @@ pub struct RunArgs {
     pub format: Format,
 
     /// Run only these checks or categories (comma-separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST",
+          value_parser = Hinted(checks_and_categories), hide_possible_values = true)]
     pub only: Vec<String>,
 
     /// Leave out these checks or categories (comma-separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LIST",
+          value_parser = Hinted(checks_and_categories), hide_possible_values = true)]
     pub skip: Vec<String>,
 
     /// Make no network request; network checks are reported as skipped.
@@ -113,7 +121,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Show details and timings for passing checks too.
+    /// Show every finding with its observed facts (paths, versions, latencies), ids and timings.
     #[arg(short, long)]
     pub verbose: bool,
 }
@@ -132,4 +140,56 @@ pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
         return Err("must be more than 0 and at most 86400 seconds".into());
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// A free-text value whose likely values shell completions offer: any text parses (a profile
+/// may be a file; a custom profile has its own check ids); the profile load validates it.
+#[derive(Clone, Copy)]
+pub struct Hinted(pub fn() -> Vec<String>);
+
+impl TypedValueParser for Hinted {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new((self.0)().into_iter().map(PossibleValue::new)))
+    }
+}
+
+/// The built-in profiles and their aliases.
+pub fn profile_names() -> Vec<String> {
+    crate::profile::built_in_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every check id of the built-in profiles, sorted.
+pub fn check_ids() -> Vec<String> {
+    let mut ids = BTreeSet::new();
+    for built_in in crate::profile::BUILT_IN {
+        if let Ok(profile) = crate::profile::parse(built_in.text, built_in.name, "built-in") {
+            for configured in &profile.checks {
+                ids.extend(configured.check.specs().iter().map(|s| s.id.to_string()));
+            }
+        }
+    }
+    ids.into_iter().collect()
+}
+
+/// The categories, then every check id of the built-in profiles.
+pub fn checks_and_categories() -> Vec<String> {
+    crate::check::Category::ALL
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .chain(check_ids())
+        .collect()
 }

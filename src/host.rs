@@ -21,6 +21,7 @@ const PROCESS_OUTPUT_LIMIT: u64 = 8 << 20;
 /// The longest line a streamed process may print; the rest of such a line is dropped.
 const STREAMED_LINE_LIMIT: u64 = 64 << 10;
 /// How long a stopped process group gets to clean up after SIGINT before it is killed.
+#[cfg(unix)]
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,6 +64,7 @@ pub struct SystemFacts {
     /// Lower-case x86 feature names the CPU reports (`avx`, `avx2`, ...); `None` when unknown.
     pub cpu_flags: Option<Vec<String>>,
     pub total_memory_bytes: Option<u64>,
+    pub host_name: Option<String>,
 }
 
 /// The x86 features TensorFlow's wheels care about.
@@ -81,15 +83,107 @@ impl SystemFacts {
             .as_ref()
             .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
             .filter(|b| !b.is_empty());
+        let (os_name, os_version) = os_name_and_version();
         SystemFacts {
-            os_name: System::name().ok(),
-            os_version: System::os_version().ok(),
+            os_name,
+            os_version,
             kernel: System::kernel_version().ok(),
             arch: std::env::consts::ARCH.to_string(),
             cpu_brand,
             cpu_flags: cpu_flags(root, os),
             total_memory_bytes: system.map(|s| s.total_memory()).filter(|m| *m > 0),
+            host_name: System::host_name().ok().filter(|n| !n.is_empty()),
         }
+    }
+}
+
+#[cfg(not(windows))]
+fn os_name_and_version() -> (Option<String>, Option<String>) {
+    use sysinfo::System;
+    (System::name().ok(), System::os_version().ok())
+}
+
+/// sysinfo's Windows version is "major (build)", and the major number is missing before
+/// Windows 10 (wine answers as Windows 7: "0 (7601)"); the registry names the edition.
+#[cfg(windows)]
+fn os_name_and_version() -> (Option<String>, Option<String>) {
+    let (name, version) = WindowsVersion::read().describe();
+    (Some(name), Some(version))
+}
+
+/// What `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion` says about the running Windows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowsVersion {
+    /// `ProductName`: "Windows 10 Pro"; Windows 11 still writes "Windows 10" here.
+    pub product_name: Option<String>,
+    /// `DisplayVersion`: "23H2", from Windows 10 20H2 on.
+    pub display_version: Option<String>,
+    /// `ReleaseId`: "1909" before 20H2 (and frozen at "2009" after it).
+    pub release_id: Option<String>,
+    /// `CSDVersion`: the service pack, "Service Pack 1" on Windows 7.
+    pub service_pack: Option<String>,
+    /// `CurrentBuildNumber`: "22631".
+    pub build: Option<String>,
+    /// `UBR`, the update build revision: the `2861` of build 22631.2861.
+    pub update_revision: Option<u32>,
+}
+
+/// Windows 11's first build; its `ProductName` says "Windows 10" all the same.
+const WINDOWS_11_FIRST_BUILD: u32 = 22000;
+
+impl WindowsVersion {
+    #[cfg(windows)]
+    fn read() -> Self {
+        let Ok(key) =
+            windows_registry::LOCAL_MACHINE.open(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion")
+        else {
+            return WindowsVersion::default();
+        };
+        let text = |name: &str| {
+            key.get_string(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        WindowsVersion {
+            product_name: text("ProductName"),
+            display_version: text("DisplayVersion"),
+            release_id: text("ReleaseId"),
+            service_pack: text("CSDVersion"),
+            build: text("CurrentBuildNumber"),
+            update_revision: key.get_u32("UBR").ok(),
+        }
+    }
+
+    /// The OS line's name and version: ("Windows 11 Pro", "23H2 (build 22631.2861)").
+    pub fn describe(&self) -> (String, String) {
+        let build_number: Option<u32> = self.build.as_deref().and_then(|b| b.parse().ok());
+        let mut name = self
+            .product_name
+            .clone()
+            .unwrap_or_else(|| "Windows".to_string());
+        if build_number.is_some_and(|b| b >= WINDOWS_11_FIRST_BUILD)
+            && let Some(edition) = name.strip_prefix("Windows 10")
+        {
+            name = format!("Windows 11{edition}");
+        }
+        // `ReleaseId` stopped at 2009 when `DisplayVersion` took over, so it only counts alone.
+        let release = self
+            .display_version
+            .as_ref()
+            .or(self.release_id.as_ref())
+            .or(self.service_pack.as_ref());
+        let build = self.build.as_ref().map(|build| match self.update_revision {
+            Some(revision) if revision > 0 => format!("build {build}.{revision}"),
+            _ => format!("build {build}"),
+        });
+        let version = match (release, build) {
+            (Some(release), Some(build)) => format!("{release} ({build})"),
+            (Some(release), None) => release.clone(),
+            (None, Some(build)) => build,
+            (None, None) => String::new(),
+        };
+        (name, version)
     }
 }
 
@@ -283,18 +377,19 @@ impl Host {
         } else {
             "HOME"
         };
-        let home = env.get(home_var).map(PathBuf::from);
         let mut facts = SystemFacts::gather(&root, os);
         facts.os_name = Some(os.label().to_string());
-        Host {
+        let mut host = Host {
             cwd: root.clone(),
             root,
             os,
-            home,
+            home: None,
             facts,
             env,
             video: Arc::new(KernelVideoDevices),
-        }
+        };
+        host.home = host.env(home_var).map(PathBuf::from);
+        host
     }
 
     /// Answer video device probes with `devices` instead of the kernel (tests).
@@ -307,19 +402,47 @@ impl Host {
         self.video.probe(node)
     }
 
+    /// A variable's value; unset and empty are the same. On Windows names match whatever
+    /// their case, as Windows itself matches them (`Path` is `PATH`).
     pub fn env(&self, key: &str) -> Option<&str> {
-        self.env
-            .get(key)
+        self.env_key(key)
+            .and_then(|stored| self.env.get(stored))
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     }
 
-    /// The first of `keys` that is set, with its name, for variables that come in two cases.
-    pub fn env_any<'a>(&self, keys: &[&'a str]) -> Option<(&'a str, &str)> {
-        keys.iter().find_map(|k| self.env(k).map(|v| (*k, v)))
+    /// The name under which `key` is stored: itself, or on Windows the same name in any case.
+    fn env_key(&self, key: &str) -> Option<&str> {
+        if self.os == OsFamily::Windows {
+            self.env
+                .keys()
+                .find(|stored| same_name_ignoring_case(stored, key))
+                .map(String::as_str)
+        } else {
+            self.env
+                .get_key_value(key)
+                .map(|(stored, _)| stored.as_str())
+        }
     }
 
+    /// The first of `keys` that is set, with its name, for variables that come in two cases.
+    /// On Windows, where `http_proxy` is also `HTTP_PROXY`, the name is the one of `keys`
+    /// spelled as the variable was set, when there is one.
+    pub fn env_any<'a>(&self, keys: &[&'a str]) -> Option<(&'a str, &str)> {
+        keys.iter().find_map(|key| {
+            let value = self.env(key)?;
+            let stored = self.env_key(key)?;
+            let name = keys.iter().find(|k| **k == stored).unwrap_or(key);
+            Some((*name, value))
+        })
+    }
+
+    /// Set a variable; on Windows this replaces it under whatever case it was stored, so a
+    /// child never sees both `Path` and `PATH`.
     pub fn set_env(&mut self, key: &str, value: &str) {
+        if let Some(stored) = self.env_key(key).map(str::to_string) {
+            self.env.remove(&stored);
+        }
         self.env.insert(key.to_string(), value.to_string());
     }
 
@@ -548,6 +671,12 @@ fn stop_tree(child: &mut std::process::Child) {
     kill_tree(child);
 }
 
+fn same_name_ignoring_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_uppercase)
+        .eq(b.chars().flat_map(char::to_uppercase))
+}
+
 fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     if let Some(pipe) = pipe {
@@ -578,13 +707,215 @@ fn free_space_at(path: &Path) -> Option<u64> {
     Some(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
-#[cfg(not(unix))]
+/// Free bytes the current user may use on the volume holding `path` (quotas count), for any
+/// directory: a drive, a mounted folder or a network share.
+#[cfg(windows)]
 fn free_space_at(path: &Path) -> Option<u64> {
-    let disks = sysinfo::Disks::new_with_refreshed_list();
-    disks
-        .list()
-        .iter()
-        .filter(|d| path.starts_with(d.mount_point()))
-        .max_by_key(|d| d.mount_point().as_os_str().len())
-        .map(|d| d.available_space())
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    let mut available: u64 = 0;
+    // SAFETY: `wide` is a NUL-terminated UTF-16 string that outlives the call; the one
+    // out-pointer is a valid u64 and the two null ones are documented as optional.
+    let ok = unsafe {
+        GetDiskFreeSpaceExW(
+            wide.as_ptr(),
+            &mut available,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    (ok != 0).then_some(available)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn free_space_at(_path: &Path) -> Option<u64> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program file `which` accepts on this OS: an executable bit on Unix, `.exe` on Windows.
+    fn program(dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        std::fs::write(&path, "").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        path
+    }
+
+    #[test]
+    fn windows_variables_match_whatever_their_case() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let bin = dir.path().join("Python38");
+        let python = program(&bin, "python");
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Windows,
+            &[
+                ("Path", bin.to_str().unwrap()),
+                ("UserProfile", "C:\\Users\\ada"),
+            ],
+        );
+        assert_eq!(host.env("PATH"), bin.to_str());
+        assert_eq!(host.env("path"), bin.to_str());
+        assert_eq!(host.home, Some(PathBuf::from("C:\\Users\\ada")));
+        assert_eq!(host.which("python"), Some(python));
+    }
+
+    #[test]
+    fn other_systems_keep_names_apart() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let bin = dir.path().join("bin");
+        program(&bin, "python");
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Linux,
+            &[("Path", bin.to_str().unwrap())],
+        );
+        assert_eq!(host.env("PATH"), None);
+        assert_eq!(host.which("python"), None);
+    }
+
+    #[test]
+    fn setting_a_windows_variable_replaces_it_in_any_case() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut host = Host::simulated(dir.path(), OsFamily::Windows, &[("Path", "C:\\old")]);
+        host.set_env("PATH", "C:\\new");
+        assert_eq!(host.env("Path"), Some("C:\\new"));
+        // One variable, so a child process is not handed two spellings of it.
+        let names: Vec<&String> = host.env.keys().collect();
+        assert_eq!(names, ["PATH"]);
+    }
+
+    #[test]
+    fn a_windows_variable_is_named_as_it_was_spelled() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let keys = ["HTTP_PROXY", "http_proxy"];
+        let value = "http://127.0.0.1:3128";
+        let lower = Host::simulated(dir.path(), OsFamily::Windows, &[("http_proxy", value)]);
+        assert_eq!(lower.env_any(&keys), Some(("http_proxy", value)));
+        // A spelling none of the keys has: the first key names it.
+        let mixed = Host::simulated(dir.path(), OsFamily::Windows, &[("Http_Proxy", value)]);
+        assert_eq!(mixed.env_any(&keys), Some(("HTTP_PROXY", value)));
+        let linux = Host::simulated(dir.path(), OsFamily::Linux, &[("Http_Proxy", value)]);
+        assert_eq!(linux.env_any(&keys), None);
+    }
+
+    #[test]
+    fn free_space_is_measured_here() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let host = Host::simulated(dir.path(), OsFamily::current(), &[]);
+        // A path yet to be made is measured at its nearest existing ancestor.
+        let free = host.free_space(&dir.path().join("not/made/yet"));
+        assert!(free.is_some_and(|bytes| bytes > 0), "{free:?}");
+    }
+
+    fn text(value: &str) -> Option<String> {
+        Some(value.to_string())
+    }
+
+    #[test]
+    fn windows_names_its_edition_and_version() {
+        // As wine 8 answers (`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`):
+        // it poses as Windows 7 and writes no UBR.
+        let wine = WindowsVersion {
+            product_name: text("Microsoft Windows 7"),
+            service_pack: text("Service Pack 1"),
+            build: text("7601"),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            wine.describe(),
+            (
+                "Microsoft Windows 7".into(),
+                "Service Pack 1 (build 7601)".into()
+            )
+        );
+        // Windows 11 23H2 still writes "Windows 10" in ProductName, and ReleaseId stays 2009.
+        let windows_11 = WindowsVersion {
+            product_name: text("Windows 10 Pro"),
+            display_version: text("23H2"),
+            release_id: text("2009"),
+            build: text("22631"),
+            update_revision: Some(2861),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            windows_11.describe(),
+            ("Windows 11 Pro".into(), "23H2 (build 22631.2861)".into())
+        );
+        let windows_10 = WindowsVersion {
+            product_name: text("Windows 10 Home"),
+            display_version: text("22H2"),
+            release_id: text("2009"),
+            build: text("19045"),
+            update_revision: Some(3803),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            windows_10.describe(),
+            ("Windows 10 Home".into(), "22H2 (build 19045.3803)".into())
+        );
+        // Before 20H2 there is no DisplayVersion.
+        let windows_10_1909 = WindowsVersion {
+            product_name: text("Windows 10 Education"),
+            release_id: text("1909"),
+            build: text("18363"),
+            update_revision: Some(1556),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(
+            windows_10_1909.describe(),
+            (
+                "Windows 10 Education".into(),
+                "1909 (build 18363.1556)".into()
+            )
+        );
+        // A server past build 22000 is not "Windows 11".
+        let server = WindowsVersion {
+            product_name: text("Windows Server 2025 Datacenter"),
+            display_version: text("24H2"),
+            build: text("26100"),
+            ..WindowsVersion::default()
+        };
+        assert_eq!(server.describe().0, "Windows Server 2025 Datacenter");
+        assert_eq!(
+            WindowsVersion::default().describe(),
+            ("Windows".into(), String::new())
+        );
+    }
+
+    /// The registry of the Windows (or wine) this runs on.
+    #[cfg(windows)]
+    #[test]
+    fn this_windows_names_its_edition_and_build() {
+        let facts = SystemFacts::gather(Path::new("/"), OsFamily::Windows);
+        let name = facts.os_name.unwrap();
+        let version = facts.os_version.unwrap();
+        assert!(name.contains("Windows"), "{name}");
+        assert!(version.contains("build "), "{version}");
+    }
+
+    #[test]
+    fn native_crashes_are_named_on_each_os() {
+        let sigill = Crash::of(Some(4), None).unwrap();
+        assert_eq!(sigill.name, "SIGILL (illegal instruction)");
+        assert!(sigill.illegal_instruction);
+        let segv = Crash::of(Some(11), None).unwrap();
+        assert_eq!(segv.name, "SIGSEGV (segmentation fault)");
+        assert!(!segv.illegal_instruction);
+        // Windows reports an unhandled exception as the process's exit code.
+        let windows = Crash::of(None, Some(0xC000_001Du32 as i32)).unwrap();
+        assert_eq!(windows.name, "exit code 0xC000001D (illegal instruction)");
+        assert!(windows.illegal_instruction);
+        assert_eq!(Crash::of(None, Some(1)), None);
+        assert_eq!(Crash::of(None, Some(0)), None);
+    }
 }

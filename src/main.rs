@@ -14,8 +14,14 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let stdout = std::io::stdout();
+    let stdout_is_terminal = stdout.is_terminal();
+    let terminal_width = stdout_is_terminal
+        .then(|| terminal_size::terminal_size_of(&stdout))
+        .flatten()
+        .map(|(width, _)| usize::from(width.0));
     let io = Io {
-        stdout_is_terminal: stdout.is_terminal(),
+        stdout_is_terminal,
+        terminal_width,
         out: &mut stdout.lock(),
         err: &mut std::io::stderr(),
     };

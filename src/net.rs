@@ -3,10 +3,15 @@
 //! credential: every URL that reaches a report goes through [`redact`].
 
 use std::error::Error as StdError;
+use std::future::Future;
 use std::io::Read;
-use std::sync::Once;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use crate::check::Deadline;
 use crate::host::{Host, OsFamily};
 
 /// The proxy a request goes through, as the environment set it.
@@ -45,8 +50,14 @@ pub enum Cause {
     Tls,
     ProxyRefused,
     ProxyAuth,
+    /// The check's deadline left no time to send the request.
+    NoTimeLeft,
     Other,
 }
+
+/// Less time than this left for the request: not worth sending, as its failure could not tell
+/// a slow network from a spent deadline.
+const MIN_REQUEST_TIME: Duration = Duration::from_millis(100);
 
 /// The proxy the host's variables choose for `url`, honouring `NO_PROXY` as curl and pip do.
 pub fn proxy_for(host: &Host, url: &reqwest::Url) -> Option<ProxySetting> {
@@ -102,38 +113,57 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn install_crypto() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Ring builds quickly and needs no system library; ignore "already installed".
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+/// The TLS settings every request shares. Loading the system's root certificates takes
+/// milliseconds, so it is done once per process, not once per endpoint.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            // Ring builds quickly and needs no system library.
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .and_then(|builder| builder.with_platform_verifier())
+                .map_err(|e| e.to_string())?
+                .with_no_client_auth();
+            // The client speaks HTTP/1.1 only (reqwest is built without HTTP/2).
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Ok(config)
+        })
+        .clone()
 }
 
-/// GET `url` under a hard deadline; with `download`, read up to that many bytes and time it.
-pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> Outcome {
-    install_crypto();
-    let started = Instant::now();
-    let failed = |cause, message: String| Outcome::Failed {
+/// GET `url` and be done by the check's `deadline` less its margin ([`Deadline::step`]); with
+/// `download`, read up to that many bytes and time it. The client is set up first: latency is
+/// the time from sending the request to the response's headers, and the request's timeout is
+/// what is left once the client is ready.
+pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) -> Outcome {
+    let not_sent = |cause, message: String| Outcome::Failed {
         cause,
         message,
-        latency: started.elapsed(),
+        latency: Duration::ZERO,
     };
     let parsed = match reqwest::Url::parse(url) {
         Ok(u) => u,
-        Err(e) => return failed(Cause::Other, format!("not a URL: {e}")),
+        Err(e) => return not_sent(Cause::Other, format!("not a URL: {e}")),
     };
     let proxy = proxy_for(host, &parsed);
+    let tls = match tls_config() {
+        Ok(tls) => tls,
+        Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
+    };
+    let connected = MarkConnected::default();
     let mut builder = reqwest::blocking::Client::builder()
         .no_proxy()
-        .timeout(timeout)
-        .connect_timeout(timeout)
+        .tls_backend_preconfigured(tls)
+        .connector_layer(connected.clone())
         .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")));
     if let Some(setting) = &proxy {
         match reqwest::Proxy::all(setting.url.as_str()) {
             Ok(p) => builder = builder.proxy(p),
             Err(_) => {
-                return failed(
+                return not_sent(
                     Cause::ProxyRefused,
                     format!(
                         "{} is not a usable proxy URL ({})",
@@ -146,12 +176,23 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
     }
     let client = match builder.build() {
         Ok(c) => c,
-        Err(e) => return failed(Cause::Other, format!("could not set up HTTPS: {e}")),
+        Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
     };
-    let response = match client.get(parsed).send() {
+    let timeout = deadline.step();
+    if timeout < MIN_REQUEST_TIME {
+        return no_time_left(deadline);
+    }
+    let started = Instant::now();
+    let failed = |cause, message: String| Outcome::Failed {
+        cause,
+        message,
+        latency: started.elapsed(),
+    };
+    let response = match client.get(parsed).timeout(timeout).send() {
         Ok(r) => r,
         Err(e) => {
-            let (cause, message) = classify(&e, proxy.as_ref(), timeout, host.os);
+            let reached = connected.0.load(Ordering::Acquire);
+            let (cause, message) = classify(&e, proxy.as_ref(), timeout, reached, host.os);
             return failed(cause, message);
         }
     };
@@ -190,11 +231,73 @@ pub fn get(host: &Host, url: &str, timeout: Duration, download: Option<u64>) -> 
     }
 }
 
+fn no_time_left(deadline: Deadline) -> Outcome {
+    let left = deadline.instant().saturating_duration_since(Instant::now());
+    Outcome::Failed {
+        cause: Cause::NoTimeLeft,
+        message: format!(
+            "not sent: only {:.2} s of the check's deadline was left",
+            left.as_secs_f64()
+        ),
+        latency: Duration::ZERO,
+    }
+}
+
+/// A connector layer that marks when a connection is open (TCP, and TLS or a proxy's tunnel
+/// where there is one), so a request that runs out of time can tell whether it got that far.
+/// Timing cannot tell: on a loaded machine a connect timer may start late.
+#[derive(Clone, Default)]
+struct MarkConnected(Arc<AtomicBool>);
+
+impl<S> tower_layer::Layer<S> for MarkConnected {
+    type Service = MarkConnectedService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MarkConnectedService {
+            inner,
+            connected: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct MarkConnectedService<S> {
+    inner: S,
+    connected: Arc<AtomicBool>,
+}
+
+impl<S, R> tower_service::Service<R> for MarkConnectedService<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let connected = Arc::clone(&self.connected);
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            let result = connecting.await;
+            if result.is_ok() {
+                connected.store(true, Ordering::Release);
+            }
+            result
+        })
+    }
+}
+
 /// Sort a failed request into a cause and say it plainly.
 fn classify(
     error: &reqwest::Error,
     proxy: Option<&ProxySetting>,
     timeout: Duration,
+    connected: bool,
     os: OsFamily,
 ) -> (Cause, String) {
     let chain = chain_text(error);
@@ -224,20 +327,20 @@ fn classify(
         );
     }
     if error.is_timeout() || lower.contains("timed out") {
-        let secs = format!("{:.1}", timeout.as_secs_f64());
-        return if error.is_connect() || lower.contains("connect") {
+        let secs = timeout.as_secs_f64();
+        return if connected {
             (
-                Cause::ConnectTimeout,
+                Cause::NoAnswer,
                 format!(
-                    "connection timed out after {secs} s{}",
+                    "connected, but no answer within {secs:.1} s{}",
                     via.unwrap_or_default()
                 ),
             )
         } else {
             (
-                Cause::NoAnswer,
+                Cause::ConnectTimeout,
                 format!(
-                    "connected, but no answer within {secs} s{}",
+                    "connection timed out after {secs:.1} s{}",
                     via.unwrap_or_default()
                 ),
             )

@@ -173,7 +173,7 @@ pub fn load(name_or_path: &str, host: &Host) -> Result<Profile, ProfileError> {
 }
 
 /// `[profile]`: every key optional, so a custom profile can be only its checks.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Meta {
     name: Option<String>,
@@ -189,6 +189,19 @@ struct Meta {
 
 fn yes() -> bool {
     true
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            name: None,
+            title: None,
+            description: String::new(),
+            source: String::new(),
+            verified: true,
+            tensorflow: None,
+        }
+    }
 }
 
 /// A profile without a name is called after its file: `courses/week1.toml` is `week1`.
@@ -236,9 +249,13 @@ fn check_ids(checks: &[ConfiguredCheck]) -> Result<(), ConfigError> {
                 )));
             }
             if let Some((_, first)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
+                let by = if std::ptr::eq(*first, configured) {
+                    "another finding of this check".to_string()
+                } else {
+                    format!("an earlier `{}` check", first.kind)
+                };
                 return Err(at(format!(
-                    "the id `{id}` is already reported by an earlier `{}` check; each id may appear once in a profile",
-                    first.kind
+                    "the id `{id}` is already reported by {by}; each id may appear once in a profile"
                 )));
             }
             seen.push((id, configured));

@@ -57,6 +57,12 @@ pub struct Finding {
     pub duration_ms: u64,
     /// A policy failure the profile's `severity = "warn"` turned into a warning.
     pub softened: bool,
+    /// The id of the failing finding this one follows from (its root cause), set by
+    /// [`link_causes`]; `None` for a root cause or a finding that holds.
+    pub caused_by: Option<String>,
+    /// The spec's candidate causes, read by [`link_causes`].
+    #[serde(skip)]
+    pub(crate) causes: &'static [&'static str],
     /// This failure misses only the profile's policy (see [`Finding::fail_policy`]).
     #[serde(skip)]
     pub(crate) policy_only: bool,
@@ -75,6 +81,8 @@ impl Finding {
             observed: Map::new(),
             duration_ms: 0,
             softened: false,
+            caused_by: None,
+            causes: &[],
             policy_only: false,
         }
     }
@@ -153,6 +161,39 @@ impl Finding {
     }
 }
 
+/// Link each finding that does not hold to the finding that explains it: the first of its
+/// spec's causes that failed or could not be decided, followed to its own root. A policy miss
+/// (a Python other than the pin that still installs the pins) explains nothing else. Links
+/// already set are kept; what counts as a problem does not change.
+pub fn link_causes(findings: &mut [Finding]) {
+    let explains = |f: &Finding| matches!(f.status, Status::Fail | Status::Error) && !f.policy_only;
+    let direct: Vec<Option<usize>> = findings
+        .iter()
+        .map(|f| {
+            if f.status == Status::Pass || f.caused_by.is_some() {
+                return None;
+            }
+            f.causes.iter().find_map(|id| {
+                findings
+                    .iter()
+                    .position(|c| c.id == *id && c.id != f.id && explains(c))
+            })
+        })
+        .collect();
+    for i in 0..findings.len() {
+        let Some(mut root) = direct[i] else { continue };
+        // Causes form chains (a pin, the Python version, the interpreter); a chain is never
+        // longer than the report, which also stops a cycle a profile could build.
+        for _ in 0..findings.len() {
+            match direct[root] {
+                Some(next) if next != i => root = next,
+                _ => break,
+            }
+        }
+        findings[i].caused_by = Some(findings[root].id.clone());
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolInfo {
     pub name: String,
@@ -170,6 +211,8 @@ pub struct ProfileInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HostInfo {
+    /// The machine's host name, so organisers can tell reports apart.
+    pub name: Option<String>,
     pub os: String,
     pub os_version: Option<String>,
     pub arch: String,
@@ -247,6 +290,10 @@ impl Summary {
 pub struct Report {
     pub schema_version: u32,
     pub tool: ToolInfo,
+    /// When the run ended, RFC 3339 in UTC.
+    pub generated_at: String,
+    /// How long the run took, from the start of the first check to the report.
+    pub duration_ms: u64,
     pub profile: ProfileInfo,
     pub host: HostInfo,
     pub summary: Summary,
@@ -254,13 +301,22 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(profile: ProfileInfo, host: HostInfo, checks: Vec<Finding>, strict: bool) -> Self {
+    pub fn new(
+        profile: ProfileInfo,
+        host: HostInfo,
+        mut checks: Vec<Finding>,
+        strict: bool,
+    ) -> Self {
+        link_causes(&mut checks);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: ToolInfo {
                 name: crate::TOOL_NAME.to_string(),
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
+            generated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                .to_string(),
+            duration_ms: 0,
             profile,
             host,
             summary: Summary::of(&checks, strict),
@@ -313,6 +369,72 @@ mod tests {
             assert_eq!(summary.strict, *strict);
             assert_eq!(verdict.exit_code(), u8::from(*verdict == Verdict::NotReady));
         }
+    }
+
+    fn spec_finding(id: &str, causes: &'static [&'static str], status: Status) -> Finding {
+        let mut f = Finding::new(id, Category::Python, id);
+        f.causes = causes;
+        f.status = status;
+        f
+    }
+
+    #[test]
+    fn consequences_link_to_their_root_cause() {
+        use Status::*;
+        const PIN: &[&str] = &["python.interpreter", "python.version"];
+        let mut findings = vec![
+            spec_finding("python.interpreter", &[], Fail),
+            spec_finding("python.version", &["python.interpreter"], Skip),
+            spec_finding("packages.numpy", PIN, Skip),
+            spec_finding("packages.scipy", PIN, Pass),
+            spec_finding("pycharm.install", &[], Pass),
+            spec_finding("pycharm.plugin", &["pycharm.install"], Fail),
+        ];
+        link_causes(&mut findings);
+        let links: Vec<Option<&str>> = findings.iter().map(|f| f.caused_by.as_deref()).collect();
+        assert_eq!(
+            links,
+            [
+                None,
+                Some("python.interpreter"),
+                Some("python.interpreter"),
+                None,
+                None,
+                None
+            ]
+        );
+        let before = Summary::of(&findings, false);
+        assert_eq!(before.problems, 2, "linking changes no count");
+    }
+
+    #[test]
+    fn a_policy_miss_explains_nothing_but_a_fact_does() {
+        let pin = |f: Finding| {
+            let mut f = f;
+            f.causes = &["python.version"];
+            f
+        };
+        let version = Finding::new("python.version", Category::Python, "v");
+        let numpy = pin(Finding::new("packages.numpy", Category::Packages, "numpy").fail("x"));
+        let mut policy = vec![
+            version.clone().fail_policy("3.9, wanted 3.8"),
+            numpy.clone(),
+        ];
+        link_causes(&mut policy);
+        assert_eq!(policy[1].caused_by, None);
+        let mut fact = vec![version.fail("TF cannot install on 3.11"), numpy];
+        link_causes(&mut fact);
+        assert_eq!(fact[1].caused_by.as_deref(), Some("python.version"));
+    }
+
+    #[test]
+    fn a_cycle_of_causes_ends() {
+        let mut findings = vec![
+            spec_finding("python.a", &["python.b"], Status::Fail),
+            spec_finding("python.b", &["python.a"], Status::Fail),
+        ];
+        link_causes(&mut findings);
+        assert!(findings.iter().all(|f| f.caused_by.is_some()));
     }
 
     #[test]

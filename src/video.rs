@@ -188,10 +188,11 @@ mod linux {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn opcodes_match_the_kernel_headers() {
         // The values of VIDIOC_QUERYCAP and VIDIOC_REQBUFS in <linux/videodev2.h> on x86-64
@@ -200,6 +201,7 @@ mod tests {
         assert_eq!(linux::VIDIOC_REQBUFS as u64, 0xc014_5608);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_regular_file_is_not_a_video_device() {
         let file = tempfile::NamedTempFile::new().unwrap();

@@ -24,8 +24,16 @@ fn default_profile_runs_and_prints_a_report_with_a_summary() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("\nSystem\n"), "{}", run.stdout);
-    let last = run.stdout.trim_end().lines().last().unwrap();
+    // Without a UTF-8 locale (the environment here is cleared) the marks are ASCII.
+    assert!(
+        run.stdout.lines().any(|l| ["[ok]", "[!!]", "[XX]"]
+            .iter()
+            .any(|m| l.starts_with(&format!("{m} System: ")))),
+        "{}",
+        run.stdout
+    );
+    // The summary is the last paragraph (it may wrap at 80 columns).
+    let last = run.stdout.trim_end().rsplit("\n\n").next().unwrap();
     assert!(
         last.starts_with("Summary: "),
         "summary must come last: {last}"
@@ -139,7 +147,7 @@ fn warnings_exit_zero_unless_strict() {
         .args(["--only", STEADY, "--strict"]));
     assert_eq!(strict.code, 1, "{}", strict.stdout);
     assert!(
-        strict.stdout.contains("not ready: 1 problem to fix"),
+        strict.stdout.contains("not ready: 1 problem"),
         "{}",
         strict.stdout
     );
@@ -225,16 +233,109 @@ fn colour_follows_the_flag_the_terminal_and_no_color() {
 }
 
 #[test]
-fn verbose_shows_ids_and_timings() {
+fn verbose_shows_every_finding_with_ids_timings_and_observed_facts() {
     let dir = TempDir::new().unwrap();
-    let quiet = run(preflight(dir.path()).args(["--only", "system.os"]));
+    let quiet = run(preflight(dir.path())
+        .env("LANG", "C.UTF-8")
+        .args(["--only", "system.os"]));
     assert!(!quiet.stdout.contains("[system.os ·"));
-    let verbose = run(preflight(dir.path()).args(["-v", "--only", "system.os"]));
+    assert!(
+        quiet.stdout.contains("[✓] System: 1 passed\n"),
+        "a passing category is one line: {}",
+        quiet.stdout
+    );
+    assert!(!quiet.stdout.contains("Operating system"));
+    let verbose =
+        run(preflight(dir.path())
+            .env("LANG", "C.UTF-8")
+            .args(["-v", "--only", "system.os"]));
     assert!(
         verbose.stdout.contains("[system.os · "),
         "{}",
         verbose.stdout
     );
+    assert!(
+        verbose.stdout.contains("  [✓] Operating system: "),
+        "{}",
+        verbose.stdout
+    );
+    assert!(
+        verbose.stdout.contains("• family: Linux"),
+        "observed facts are bullets: {}",
+        verbose.stdout
+    );
+}
+
+#[test]
+fn marks_are_ascii_without_a_utf8_locale_or_on_a_dumb_terminal() {
+    let dir = TempDir::new().unwrap();
+    let with = |env: &[(&str, &str)]| {
+        let mut command = preflight(dir.path());
+        command.args(["--only", "system.os", "--color", "auto"]);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        run(&mut command).stdout
+    };
+    assert!(with(&[("LANG", "en_US.UTF-8")]).contains("[✓] System"));
+    assert!(with(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")]).contains("[ok] System"));
+    assert!(with(&[]).contains("[ok] System"));
+    let dumb = with(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")]);
+    assert!(dumb.contains("[ok] System"), "{dumb}");
+    assert!(dumb.is_ascii(), "{dumb}");
+}
+
+#[test]
+fn columns_sets_the_wrap_width() {
+    let dir = TempDir::new().unwrap();
+    for columns in [50usize, 100] {
+        let out = run(preflight(dir.path())
+            .env("COLUMNS", columns.to_string())
+            .args([
+                "-v",
+                "--only",
+                "system.os,system.memory",
+                "--color",
+                "never",
+            ]))
+        .stdout;
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= columns,
+                "over {columns}: {line}\n{out}"
+            );
+        }
+        assert!(out.lines().count() > 3, "{out}");
+    }
+}
+
+#[test]
+fn json_names_the_host_the_time_and_the_duration() {
+    let dir = TempDir::new().unwrap();
+    let report = json(&run(
+        preflight(dir.path()).args(["--json", "--only", STEADY])
+    ));
+    let generated_at = report["generated_at"].as_str().expect("generated_at");
+    assert!(
+        humantime::parse_rfc3339(generated_at).is_ok(),
+        "RFC 3339: {generated_at}"
+    );
+    assert!(report["duration_ms"].is_u64());
+    assert!(report["host"]["name"].is_string() || report["host"]["name"].is_null());
+    assert!(report["checks"][0]["caused_by"].is_null());
+}
+
+#[test]
+fn markdown_is_a_report_for_a_ticket() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args(["--format", "markdown", "--only", STEADY]));
+    assert!(
+        run.stdout.starts_with("## preflight report: "),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\n### Findings\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("(`system.os`)"), "{}", run.stdout);
 }
 
 #[test]
@@ -346,6 +447,18 @@ fn completions_are_printed_for_each_shell() {
         let run = run(preflight(dir.path()).args(["completions", shell]));
         assert_eq!(run.code, 0, "{shell}");
         assert!(run.stdout.contains("preflight"), "{shell}");
+        // Completions know the built-in profiles, the check ids and the categories, where
+        // the shell's static script offers values at all (PowerShell's and Elvish's do not).
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            for known in [
+                "tf-cert-2023-01",
+                "python.version",
+                "packages.numpy",
+                "webcam",
+            ] {
+                assert!(run.stdout.contains(known), "{shell} lacks {known}");
+            }
+        }
     }
     assert_eq!(
         run(preflight(dir.path()).args(["completions", "tcsh"])).code,
@@ -522,4 +635,185 @@ fn an_unreadable_or_huge_profile_file_is_an_error() {
     assert!(run.stderr.contains("larger than"), "{}", run.stderr);
     let as_dir = common::run(preflight(dir.path()).args(["--profile", "./"]));
     assert_eq!(as_dir.code, 2);
+}
+
+#[test]
+fn strict_json_exit_code_and_last_line_agree_on_one_verdict() {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(dir.path(), "p.toml", &system_only_profile(1_000_000));
+    for strict in [false, true] {
+        let mut args = vec!["--only", STEADY];
+        if strict {
+            args.push("--strict");
+        }
+        let json_run = run(preflight(dir.path())
+            .arg("--profile")
+            .arg(&profile)
+            .args(&args)
+            .arg("--json"));
+        let human = run(preflight(dir.path())
+            .arg("--profile")
+            .arg(&profile)
+            .args(&args));
+        let report = json(&json_run);
+        let summary = &report["summary"];
+        assert_eq!(summary["strict"], strict);
+        assert_eq!(summary["ready"], !strict, "{summary:#}");
+        assert_eq!(
+            summary["verdict"],
+            if strict {
+                "not_ready"
+            } else {
+                "ready_with_warnings"
+            }
+        );
+        assert_eq!(json_run.code, if strict { 1 } else { 0 });
+        assert_eq!(human.code, json_run.code);
+        let last = human.stdout.trim_end().lines().last().unwrap().to_string();
+        assert_eq!(last.contains("not ready"), strict, "{last}");
+    }
+}
+
+#[test]
+fn duplicate_and_malformed_ids_are_profile_errors_at_their_line() {
+    let network = |id: &str| {
+        format!(
+            "\n[[check]]\nkind = \"network\"\nid = \"{id}\"\ntitle = \"t\"\nurl = \"https://127.0.0.1/\"\nwhy = \"w\"\n"
+        )
+    };
+    // Two system tables report the same ids.
+    let err = profile_error(&format!(
+        "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\n\n[[check]]\nkind = \"system\"\n"
+    ));
+    assert!(err.contains("bad.toml:10:"), "{err}");
+    assert!(err.contains("`system.os` is already reported"), "{err}");
+    // Two endpoints with one id: the second `id` line is named.
+    let err = profile_error(&format!(
+        "{PROFILE_HEADER}{}{}",
+        network("network.a"),
+        network("network.a")
+    ));
+    assert!(err.contains("bad.toml:16:"), "{err}");
+    assert!(err.contains("`network.a`"), "{err}");
+    // A pin called `compat` collides with the breakage finding.
+    let err = profile_error(&format!(
+        "{PROFILE_HEADER}\n[[check]]\nkind = \"packages\"\npins = [\"compat==1.0\"]\n"
+    ));
+    assert!(err.contains("bad.toml:9:"), "{err}");
+    assert!(err.contains("`packages.compat`"), "{err}");
+    // Ids the report's schema would not accept.
+    for bad in [
+        "network.with space",
+        "network.quote\\\"d",
+        "network.caf\u{e9}",
+    ] {
+        let err = profile_error(&format!("{PROFILE_HEADER}{}", network(bad)));
+        assert!(err.contains("not a valid check id"), "{bad}: {err}");
+        assert!(err.contains("bad.toml:9:"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_custom_profile_needs_only_its_checks() {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(
+        dir.path(),
+        "week1.toml",
+        "[[check]]\nkind = \"system\"\nmin_memory_gb = 0\nmin_disk_gb = 0\n",
+    );
+    let run = run(preflight(dir.path())
+        .arg("--profile")
+        .arg(&profile)
+        .args(["--only", STEADY, "--json"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = json(&run);
+    assert_eq!(report["profile"]["name"], "week1");
+    assert_eq!(report["profile"]["title"], "week1");
+    assert_eq!(report["profile"]["verified"], true);
+}
+
+#[test]
+fn the_unverified_profile_says_why_its_pins_only_warn() {
+    let dir = TempDir::new().unwrap();
+    let run = run(preflight(dir.path()).args([
+        "--profile",
+        "tf-cert-2.13",
+        "--only",
+        STEADY,
+        "--offline",
+    ]));
+    // The header is wrapped to the width: its first paragraph, read as one text.
+    let header = run.stdout.split("\n\n").next().unwrap();
+    assert!(
+        header.lines().next().unwrap().contains("(unverified)"),
+        "{}",
+        run.stdout
+    );
+    let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(header.contains("only warn"), "{}", run.stdout);
+    // `list` shows what can soften: the pins warn, the breakage check still fails.
+    let list = common::run(preflight(dir.path()).args(["list", "--profile", "tf-cert-2.13"]));
+    let severity_of = |id: &str| {
+        list.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .unwrap_or_else(|| panic!("{id}: {}", list.stdout))
+            .to_string()
+    };
+    assert_eq!(severity_of("packages.tensorflow"), "warn");
+    assert_eq!(severity_of("packages.compat"), "fail");
+    assert_eq!(severity_of("python.deep"), "fail");
+}
+
+/// The report's ids are exactly the ids `list` plans, for every built-in profile, and each
+/// matches the schema: renderers, `--only` and dashboards can rely on them.
+#[test]
+fn every_built_in_profile_reports_exactly_its_planned_ids() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    for name in [
+        "tf-cert-2020-07",
+        "tf-cert-2020-12",
+        "tf-cert-2021-01",
+        "tf-cert-2021-06",
+        "tf-cert-2021-12",
+        "tf-cert-2022-07",
+        "tf-cert-2023-01",
+        "tf-cert-2.13",
+    ] {
+        let dir = TempDir::new().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let list = run(preflight(dir.path())
+            .env("HOME", &home)
+            .args(["list", "--profile", name]));
+        assert_eq!(list.code, 0, "{name}: {}", list.stderr);
+        let planned: Vec<&str> = list
+            .stdout
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let report_run = run(preflight(dir.path()).env("HOME", &home).args([
+            "--json",
+            "--offline",
+            "--profile",
+            name,
+        ]));
+        assert!(
+            report_run.code == 0 || report_run.code == 1,
+            "{name}: {}",
+            report_run.stderr
+        );
+        let report = json(&report_run);
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        let reported: Vec<String> = statuses(&report).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(reported, planned, "{name}");
+    }
 }

@@ -1,7 +1,9 @@
 //! `preflight fix` against a loopback package index: a small HTTP server in this process
 //! serves PEP 503 `simple/` pages and tiny wheels built here; pip finds it through
 //! `PIP_INDEX_URL`, with every pip configuration file switched off. Real pyenv Pythons, real
-//! `python -m venv`, real pip. Nothing leaves 127.0.0.1.
+//! `python -m venv`, real pip. Nothing leaves 127.0.0.1. Unix only: they need pyenv's Unix
+//! Pythons.
+#![cfg(unix)]
 
 mod common;
 #[path = "support/loopback_index.rs"]
@@ -172,9 +174,14 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
     ));
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let venv = work.path().join("exam-venv");
-    assert!(run.stdout.contains("examlib: 1.0"), "{}", run.stdout);
-    assert!(run.stdout.contains("examdep: 2.0"), "{}", run.stdout);
-    assert!(run.stdout.contains("imported 2 packages"), "{}", run.stdout);
+    // The re-check: every python finding passed, --deep's import included, and both pins
+    // plus the known-breakages finding.
+    assert!(run.stdout.contains("Python: 5 passed\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Packages: 3 passed\n"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("ready."), "{}", run.stdout);
     assert!(
         run.stdout.contains(&format!(
@@ -185,6 +192,37 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
         run.stdout
     );
     assert!(!venv.join(".preflight-fix-incomplete").exists());
+    // What the re-check saw, finding by finding.
+    let mut check = preflight(work.path());
+    check.env("HOME", work.path().join("home")).args([
+        "--json",
+        "--deep",
+        "--only",
+        "python,packages",
+        "--profile",
+        profile,
+        "--venv",
+        "exam-venv",
+    ]);
+    let report = json(&common::run(&mut check));
+    let finding = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {report}"))
+            .clone()
+    };
+    assert_eq!(finding("packages.examlib")["summary"], "1.0");
+    assert_eq!(finding("packages.examdep")["summary"], "2.0");
+    assert_eq!(finding("python.deep")["status"], "pass");
+    assert!(
+        finding("python.deep")["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("imported 2 packages")
+    );
     let log = std::fs::read_to_string(venv.join("preflight-fix.log")).unwrap();
     assert!(log.contains("Collecting examlib==1.0"), "{log}");
     assert!(log.contains("Successfully installed"), "{log}");

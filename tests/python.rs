@@ -3,15 +3,22 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
+#[cfg(unix)]
 use std::process::Command;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// A pyenv-installed interpreter of `minor` (e.g. "3.8"), if this machine has one.
+/// A pyenv-installed interpreter of `minor` (e.g. "3.8"), if this machine has one. pyenv's
+/// Pythons are Unix programs that make Unix virtualenvs (`bin/`, `lib/pythonX.Y/`), so the
+/// tests that need one are `cfg(unix)`.
+#[cfg(unix)]
 fn pyenv_python(minor: &str) -> Option<PathBuf> {
     let root = Command::new("pyenv").arg("root").output().ok()?;
     let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
@@ -33,6 +40,7 @@ fn pyenv_python(minor: &str) -> Option<PathBuf> {
         .filter(|p| p.exists())
 }
 
+#[cfg(unix)]
 macro_rules! require_python {
     ($minor:expr) => {
         match pyenv_python($minor) {
@@ -56,6 +64,7 @@ macro_rules! require_python {
 }
 
 /// A real virtualenv; with `pip`, ensurepip installs pip into it (slower).
+#[cfg(unix)]
 fn make_venv(python: &Path, dir: &Path, pip: bool) -> PathBuf {
     let mut command = Command::new(python);
     command.args(["-m", "venv"]);
@@ -67,6 +76,7 @@ fn make_venv(python: &Path, dir: &Path, pip: bool) -> PathBuf {
     dir.to_path_buf()
 }
 
+#[cfg(unix)]
 fn site_packages(venv: &Path) -> PathBuf {
     let lib = venv.join("lib");
     let entry = std::fs::read_dir(&lib).unwrap().flatten().next().unwrap();
@@ -74,6 +84,7 @@ fn site_packages(venv: &Path) -> PathBuf {
 }
 
 /// Lay down a distribution's metadata as pip would.
+#[cfg(unix)]
 fn install_metadata(venv: &Path, name: &str, version: &str) {
     let dir = site_packages(venv).join(format!("{}-{version}.dist-info", name.replace('-', "_")));
     std::fs::create_dir_all(&dir).unwrap();
@@ -85,6 +96,7 @@ fn install_metadata(venv: &Path, name: &str, version: &str) {
 }
 
 /// A module next to its metadata, for `--deep` to import.
+#[cfg(unix)]
 fn install_module(venv: &Path, name: &str, version: &str, body: &str) {
     install_metadata(venv, name, version);
     let dir = site_packages(venv).join(name.replace('-', "_"));
@@ -92,6 +104,7 @@ fn install_module(venv: &Path, name: &str, version: &str, body: &str) {
     std::fs::write(dir.join("__init__.py"), body).unwrap();
 }
 
+#[cfg(unix)]
 fn profile(dir: &Path, python: &str, tensorflow: Option<&str>, pins: &[&str]) -> PathBuf {
     let tf = tensorflow
         .map(|v| format!("tensorflow = \"{v}\"\n"))
@@ -117,6 +130,7 @@ fn status(report: &Value, id: &str) -> String {
     check(report, id)["status"].as_str().unwrap().to_string()
 }
 
+#[cfg(unix)]
 fn summary(report: &Value, id: &str) -> String {
     check(report, id)["summary"].as_str().unwrap().to_string()
 }
@@ -126,8 +140,10 @@ fn run_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
     (run.code, json(&run))
 }
 
+#[cfg(unix)]
 const PINS_2_9: &[&str] = &["tensorflow==2.9.0", "numpy==1.22.4", "Pillow==9.1.1"];
 
+#[cfg(unix)]
 #[test]
 fn a_venv_holding_exactly_the_pins_is_ready() {
     let python = require_python!("3.8");
@@ -167,6 +183,7 @@ fn a_venv_holding_exactly_the_pins_is_ready() {
     assert_eq!(status(&report, "python.deep"), "skip");
 }
 
+#[cfg(unix)]
 #[test]
 fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
     let python = require_python!("3.8");
@@ -211,6 +228,7 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
     let python = require_python!("3.8");
@@ -236,6 +254,7 @@ fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
     assert_eq!(status(&report, "packages.tensorflow-datasets"), "pass");
 }
 
+#[cfg(unix)]
 #[test]
 fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
     let python = require_python!("3.8");
@@ -271,6 +290,7 @@ fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
     let python = require_python!("3.11");
@@ -300,6 +320,7 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
     let python = require_python!("3.8");
@@ -350,6 +371,7 @@ fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
     assert_eq!(status(&report, "packages.numpy"), "pass");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_hanging_interpreter_fails_at_the_deadline() {
     let dir = TempDir::new().unwrap();
@@ -401,6 +423,7 @@ fn bad_venv_arguments_are_clear_findings() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn virtual_env_variable_is_used_and_path_python_warns() {
     let python = require_python!("3.8");
@@ -436,6 +459,7 @@ fn virtual_env_variable_is_used_and_path_python_warns() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
     let python = require_python!("3.8");
@@ -470,6 +494,7 @@ fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
     let python = require_python!("3.8");
@@ -507,6 +532,7 @@ fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
     assert!(summary(&report, "packages.tensorflow").contains("larger than"));
 }
 
+#[cfg(unix)]
 #[test]
 fn the_interpreter_starts_once_and_twice_with_deep() {
     let python = require_python!("3.8");
@@ -555,6 +581,7 @@ fn the_interpreter_starts_once_and_twice_with_deep() {
     assert_eq!(summary(&report, "python.deep"), "imported 1 package");
 }
 
+#[cfg(unix)]
 #[test]
 fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     let python = require_python!("3.8");
@@ -651,6 +678,7 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     );
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
     run_json(
         dir,
@@ -664,6 +692,7 @@ fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
     )
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_fails_when_pinned_tensorflow_is_missing() {
     let python = require_python!("3.8");
@@ -686,6 +715,7 @@ fn deep_fails_when_pinned_tensorflow_is_missing() {
     );
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_names_the_real_exception_and_its_cause() {
     let python = require_python!("3.8");
@@ -733,6 +763,7 @@ fn deep_names_the_real_exception_and_its_cause() {
     assert!(details.iter().any(|d| d.contains("numpy 2.x")), "{deep:#}");
 }
 
+#[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_names_a_segmentation_fault() {
     let python = require_python!("3.8");

@@ -147,6 +147,63 @@ fn a_laptop_on_battery_warns_and_plugged_in_passes() {
     assert_eq!(get(&f, "system.power").summary, "on mains power");
 }
 
+/// A wireless mouse as the kernel shows it: a `Battery` whose scope is `Device`.
+fn wireless_mouse(root: &Path, status: &str) {
+    let dir = "sys/class/power_supply/hidpp_battery_0";
+    write(root, &format!("{dir}/type"), "Battery\n");
+    write(root, &format!("{dir}/scope"), "Device\n");
+    write(root, &format!("{dir}/status"), &format!("{status}\n"));
+    write(root, &format!("{dir}/model_name"), "MX Master 3\n");
+}
+
+#[test]
+fn a_desktop_with_a_wireless_mouse_is_on_mains() {
+    let dir = TempDir::new().unwrap();
+    wireless_mouse(dir.path(), "Discharging");
+    let f = findings(linux(dir.path()));
+    let power = get(&f, "system.power");
+    assert_eq!(power.status, Status::Pass, "{power:?}");
+    assert_eq!(power.summary, "no battery of its own (mains power)");
+    assert_eq!(power.observed["batteries"], 0);
+    assert_eq!(power.observed["device_batteries"], 1);
+    assert_eq!(
+        power.details,
+        ["MX Master 3 (hidpp_battery_0): a device's own battery (scope Device), not the machine's"]
+    );
+}
+
+#[test]
+fn a_wireless_mouse_does_not_hide_or_fake_a_laptop_on_battery() {
+    let dir = TempDir::new().unwrap();
+    // On battery: the laptop's own battery decides, whatever the mouse says.
+    wireless_mouse(dir.path(), "Full");
+    write(dir.path(), "sys/class/power_supply/BAT0/type", "Battery\n");
+    write(dir.path(), "sys/class/power_supply/BAT0/scope", "System\n");
+    write(
+        dir.path(),
+        "sys/class/power_supply/BAT0/status",
+        "Discharging\n",
+    );
+    write(dir.path(), "sys/class/power_supply/AC/type", "Mains\n");
+    write(dir.path(), "sys/class/power_supply/AC/online", "0\n");
+    let f = findings(linux(dir.path()));
+    let power = get(&f, "system.power");
+    assert_eq!(power.status, Status::Warn, "{power:?}");
+    assert_eq!(power.observed["batteries"], 1);
+    // Plugged in: a mouse running down is no reason to warn.
+    wireless_mouse(dir.path(), "Discharging");
+    write(
+        dir.path(),
+        "sys/class/power_supply/BAT0/status",
+        "Charging\n",
+    );
+    write(dir.path(), "sys/class/power_supply/AC/online", "1\n");
+    let f = findings(linux(dir.path()));
+    let power = get(&f, "system.power");
+    assert_eq!(power.status, Status::Pass, "{power:?}");
+    assert_eq!(power.summary, "on mains power");
+}
+
 #[test]
 fn disk_reports_free_space_for_the_venv_and_home() {
     let dir = TempDir::new().unwrap();
@@ -160,7 +217,8 @@ fn disk_reports_free_space_for_the_venv_and_home() {
 #[test]
 fn disk_measures_the_virtualenv_the_python_checks_judge() {
     let dir = TempDir::new().unwrap();
-    let venv = dir.path().join("exam/.venv");
+    // Joined part by part: `exam/.venv` would keep its `/` in a Windows path's display.
+    let venv = dir.path().join("exam").join(".venv");
     write(&venv, "pyvenv.cfg", "home = /usr/bin\n");
     let mut host = linux(dir.path());
     host.cwd = dir.path().join("exam");

@@ -5,11 +5,13 @@
 mod common;
 
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
+#[cfg(unix)]
 use base64::Engine;
 use common::*;
 use preflight::check::{Context, ProfileFacts, RunOptions};
@@ -167,7 +169,9 @@ fn a_node_that_is_not_v4l2_is_not_a_camera() {
 
 /// `/etc/group` naming the group that owns the temporary `/dev/video0` `video`, whatever
 /// group the test runs in (the node cannot be given to another group without privileges).
+#[cfg(unix)]
 fn video_group(root: &Path, node: &Path, members: &str) {
+    use std::os::unix::fs::MetadataExt;
     let gid = std::fs::metadata(node).unwrap().gid();
     let other = gid + 1;
     write(
@@ -177,6 +181,7 @@ fn video_group(root: &Path, node: &Path, members: &str) {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn permission_denied_names_the_group_and_the_command() {
     let dir = TempDir::new().unwrap();
@@ -198,6 +203,7 @@ fn permission_denied_names_the_group_and_the_command() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_member_of_the_group_is_told_to_log_in_again() {
     let dir = TempDir::new().unwrap();
@@ -210,6 +216,7 @@ fn a_member_of_the_group_is_told_to_log_in_again() {
     assert!(fix.contains("newgrp video"), "{fix}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_busy_camera_names_the_program_holding_it() {
     let dir = TempDir::new().unwrap();
@@ -387,6 +394,7 @@ fn this_machines_real_devices_end_in_a_finding() {
 // ---------------------------------------------------------------------------------------
 // macOS: `system_profiler SPCameraDataType -json`, as macOS 14 prints it.
 
+#[cfg(unix)]
 const MAC_BUILT_IN: &str = r#"{
   "SPCameraDataType" : [
     {
@@ -398,6 +406,7 @@ const MAC_BUILT_IN: &str = r#"{
 }
 "#;
 
+#[cfg(unix)]
 const MAC_WITH_CONTINUITY: &str = r#"{
   "SPCameraDataType" : [
     {
@@ -415,9 +424,11 @@ const MAC_WITH_CONTINUITY: &str = r#"{
 "#;
 
 /// What an Intel Mac with its lid closed (or a Mac mini with nothing plugged in) prints.
+#[cfg(unix)]
 const MAC_NONE: &str = "{\n  \"SPCameraDataType\" : [\n\n  ]\n}\n";
 
 /// A script at `path` that prints `output` and exits with `code`.
+#[cfg(unix)]
 fn recorded_tool(path: &Path, output: &str, code: i32) {
     let recording = path.with_extension("recording");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -431,6 +442,7 @@ fn recorded_tool(path: &Path, output: &str, code: i32) {
     );
 }
 
+#[cfg(unix)]
 fn mac(root: &Path) -> Host {
     Host::simulated(
         root,
@@ -439,6 +451,7 @@ fn mac(root: &Path) -> Host {
     )
 }
 
+#[cfg(unix)]
 #[test]
 fn macos_lists_the_built_in_camera() {
     let dir = TempDir::new().unwrap();
@@ -453,6 +466,7 @@ fn macos_lists_the_built_in_camera() {
     assert_eq!(f.observed["camera"], "FaceTime HD Camera");
 }
 
+#[cfg(unix)]
 #[test]
 fn macos_lists_every_camera() {
     let dir = TempDir::new().unwrap();
@@ -470,6 +484,7 @@ fn macos_lists_every_camera() {
     assert_eq!(f.observed["cameras"][1]["model"], "iPhone15,2");
 }
 
+#[cfg(unix)]
 #[test]
 fn macos_with_no_camera_fails_and_names_a_virtual_machine() {
     let dir = TempDir::new().unwrap();
@@ -487,6 +502,7 @@ fn macos_with_no_camera_fails_and_names_a_virtual_machine() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_missing_failing_hanging_or_garbled_system_profiler_is_a_clear_warning() {
     let missing = TempDir::new().unwrap();
@@ -542,20 +558,27 @@ fn a_missing_failing_hanging_or_garbled_system_profiler_is_a_clear_warning() {
 // ---------------------------------------------------------------------------------------
 // Windows: the probe's JSON as Windows PowerShell 5.1 prints it (`ConvertTo-Json -Compress`).
 
+#[cfg(unix)]
 const WIN_ONE_CAMERA: &str = r#"{"devices":[{"FriendlyName":"Integrated Webcam","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_0BDA\u0026PID_5520\u0026MI_00\\6\u00261A2B3C4D\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","manufacturer":"Dell Inc.","model":"Latitude 7420"}"#;
 
 /// A laptop whose docked USB webcam is unplugged: Windows keeps it, status Unknown.
+#[cfg(unix)]
 const WIN_WITH_DISCONNECTED: &str = r#"{"devices":[{"FriendlyName":"Logitech BRIO","Status":"Unknown","Class":"Image","InstanceId":"USB\\VID_046D\u0026PID_085E\u0026MI_00\\7\u00262F3A1B\u00260\u00260000"},{"FriendlyName":"HP HD Camera","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_04F2\u0026PID_B6AB\u0026MI_00\\6\u0026D3E1\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":null,"manufacturer":"HP","model":"HP EliteBook 840 G8 Notebook PC"}"#;
 
+#[cfg(unix)]
 const WIN_ONLY_DISCONNECTED: &str = r#"{"devices":{"value":[{"FriendlyName":"Logitech BRIO","Status":"Unknown","Class":"Image","InstanceId":"USB\\VID_046D\u0026PID_085E\u0026MI_00\\7\u00262F3A1B\u00260\u00260000"}],"Count":1},"machine_consent":null,"user_consent":null,"desktop_consent":null,"manufacturer":"LENOVO","model":"20XW0055GE"}"#;
 
+#[cfg(unix)]
 const WIN_DRIVER_ERROR: &str = r#"{"devices":{"FriendlyName":"Integrated Camera","Status":"Error","Class":"Camera","InstanceId":"USB\\VID_5986\u0026PID_2115\u0026MI_00\\6\u00265C1B\u00260\u00260000"},"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","manufacturer":"LENOVO","model":"20XW0055GE"}"#;
 
+#[cfg(unix)]
 const WIN_HYPER_V: &str = r#"{"devices":[],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","manufacturer":"Microsoft Corporation","model":"Virtual Machine"}"#;
 
+#[cfg(unix)]
 const WIN_DESKTOP_DENIED: &str = r#"{"devices":[{"FriendlyName":"Integrated Webcam","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_0BDA\u0026PID_5520\u0026MI_00\\6\u00261A2B3C4D\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Deny","manufacturer":"Dell Inc.","model":"Latitude 7420"}"#;
 
 /// A Windows host whose `powershell` on PATH plays back `output` and records its arguments.
+#[cfg(unix)]
 fn windows(dir: &TempDir, output: &str) -> Host {
     let bin = dir.path().join("bin");
     let recording = bin.join("answer.json");
@@ -579,6 +602,7 @@ fn windows(dir: &TempDir, output: &str) -> Host {
     )
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_passes_a_working_camera_and_sends_the_probe_encoded() {
     let dir = TempDir::new().unwrap();
@@ -606,6 +630,7 @@ fn windows_passes_a_working_camera_and_sends_the_probe_encoded() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_prefers_the_connected_camera_and_mentions_the_disconnected_one() {
     let dir = TempDir::new().unwrap();
@@ -619,6 +644,7 @@ fn windows_prefers_the_connected_camera_and_mentions_the_disconnected_one() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_with_only_a_disconnected_camera_fails() {
     let dir = TempDir::new().unwrap();
@@ -632,6 +658,7 @@ fn windows_with_only_a_disconnected_camera_fails() {
     assert!(f.fix.unwrap().starts_with("Reconnect the camera"));
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_names_a_driver_problem() {
     let dir = TempDir::new().unwrap();
@@ -643,6 +670,7 @@ fn windows_names_a_driver_problem() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_with_no_camera_in_hyper_v_says_so() {
     let dir = TempDir::new().unwrap();
@@ -654,6 +682,7 @@ fn windows_with_no_camera_in_hyper_v_says_so() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_privacy_switch_blocking_desktop_apps_fails_with_where_to_turn_it_on() {
     let dir = TempDir::new().unwrap();
@@ -670,6 +699,7 @@ fn windows_privacy_switch_blocking_desktop_apps_fails_with_where_to_turn_it_on()
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn windows_without_powershell_or_with_a_garbled_answer_warns() {
     let dir = TempDir::new().unwrap();
@@ -693,10 +723,12 @@ fn windows_without_powershell_or_with_a_garbled_answer_warns() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_node_owned_by_root_alone_gets_the_general_advice() {
     let dir = TempDir::new().unwrap();
     let node = video_node(dir.path(), "video0", "HD Webcam");
+    use std::os::unix::fs::MetadataExt;
     let gid = std::fs::metadata(&node).unwrap().gid();
     write(dir.path(), "etc/group", &format!("root:x:{gid}:\n"));
     let mut host = linux(dir.path());

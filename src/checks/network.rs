@@ -1,7 +1,9 @@
 //! `network`: one HTTPS endpoint the exam needs, reached under its own deadline. Every
 //! endpoint is its own check, so the runner requests them all at once.
 
-use serde::Deserialize;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::net::{self, Cause, Outcome};
@@ -12,6 +14,9 @@ pub const KIND: Kind = Kind {
     name: "network",
     build,
 };
+
+/// An answer slower than this is a warning, unless a check sets its own `slow_ms`.
+pub const DEFAULT_SLOW: Duration = Duration::from_secs(2);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +31,19 @@ struct Config {
     download_bytes: Option<u64>,
     /// With `download_bytes`: how long a download of this size would take at that rate.
     estimate_mb: Option<f64>,
+    /// An answer slower than this many milliseconds is a warning (default [`DEFAULT_SLOW`]).
+    #[serde(default, deserialize_with = "positive_millis")]
+    slow_ms: Option<u64>,
+}
+
+/// A positive whole number of milliseconds, or one message for anything else.
+fn positive_millis<'de, D: Deserializer<'de>>(value: D) -> Result<Option<u64>, D::Error> {
+    match toml::Value::deserialize(value)? {
+        toml::Value::Integer(ms) if ms > 0 => Ok(Some(ms as u64)),
+        _ => Err(serde::de::Error::custom(
+            "must be a positive whole number of milliseconds, such as 2000",
+        )),
+    }
 }
 
 fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
@@ -80,6 +98,9 @@ impl Check for Endpoint {
             &self.config.url,
             self.config.download_bytes,
             self.config.estimate_mb,
+            self.config
+                .slow_ms
+                .map_or(DEFAULT_SLOW, Duration::from_millis),
         )]
     }
 }
@@ -92,6 +113,7 @@ pub fn reach(
     url: &str,
     download: Option<u64>,
     estimate_mb: Option<f64>,
+    slow: Duration,
 ) -> Finding {
     let shown = net::redact(url);
     if ctx.options.offline {
@@ -113,7 +135,7 @@ pub fn reach(
                 net::redact(&proxy.url)
             ));
     }
-    match net::get(&ctx.host, url, deadline.step(), download) {
+    match net::get(&ctx.host, url, deadline, download) {
         Outcome::Answered {
             status,
             latency,
@@ -132,7 +154,21 @@ pub fn reach(
                     .fail(format!("{shown} answered HTTP {status}"))
                     .fix("The server is there but refused the request: try again later, or check that nothing on this network rewrites requests.");
             }
-            let mut summary = format!("HTTP {status} in {ms} ms");
+            let slow_ms = slow.as_millis() as u64;
+            finding = finding.observe("slow_ms", slow_ms);
+            let too_slow = latency > slow;
+            let mut summary = if too_slow {
+                let (took, expected) = (latency.as_secs_f64(), slow.as_secs_f64());
+                // Enough decimals that the two numbers differ (2.04 against 2.00, not 2.0 and 2.0).
+                let places = (1..=3)
+                    .find(|&p| format!("{took:.p$}") != format!("{expected:.p$}"))
+                    .unwrap_or(3);
+                format!(
+                    "answered in {took:.places$} s, slower than the {expected:.places$} s expected"
+                )
+            } else {
+                format!("HTTP {status} in {ms} ms")
+            };
             if let Some(rate) = rate {
                 let mb_s = rate / 1e6;
                 finding = finding
@@ -147,6 +183,11 @@ pub fn reach(
                     finding = finding.observe("estimate_seconds", seconds);
                     summary.push_str(&format!(": {mb} MB would take {}", human_duration(seconds)));
                 }
+            }
+            if too_slow {
+                return finding
+                    .warn(summary)
+                    .fix("The server answers, but slowly, and the exam downloads its datasets over this network: use a faster or less busy network (wired if you can), or check whether a VPN or proxy adds the delay.");
             }
             finding.pass(summary)
         }
@@ -189,6 +230,9 @@ fn fix_for(cause: Cause) -> &'static str {
         }
         Cause::ProxyAuth => {
             "Put the proxy's user and password in the proxy variable (http://USER:PASSWORD@HOST:PORT) or ask the network's administrator."
+        }
+        Cause::NoTimeLeft => {
+            "Run again with a longer deadline (`--timeout SECS`): the check spent its time before the request could be sent."
         }
         Cause::Other => "Try again; if it persists, check firewall, VPN and proxy settings.",
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::checks::network::reach;
+use crate::checks::network::{DEFAULT_SLOW, reach};
 use crate::host::{OsFamily, read_small};
 use crate::net::redact;
 use crate::python_env::PythonEnv;
@@ -75,7 +75,7 @@ impl Check for PackageIndex {
             }
         };
         let url = format!("{}/{}/", index.trim_end_matches('/'), self.project);
-        let finding = reach(ctx, deadline, spec, &url, None, None)
+        let finding = reach(ctx, deadline, spec, &url, None, None, DEFAULT_SLOW)
             .observe("index", redact(&index))
             .observe("index_source", source.clone());
         let finding = finding.detail(format!("index {} (from {source})", redact(&index)));
@@ -135,6 +135,8 @@ fn config_files(ctx: &Context, venv: Option<&Path>) -> Vec<PathBuf> {
             if let Some(data) = host.env("ProgramData") {
                 files.push(Path::new(data).join("pip").join(name));
             }
+            // pip's legacy user file, still read before the one under %APPDATA%.
+            files.push(home.join("pip").join(name));
             if let Some(appdata) = host.env("APPDATA") {
                 files.push(Path::new(appdata).join("pip").join(name));
             }

@@ -78,6 +78,9 @@ impl Pin {
                 format!("Install the pin into the exam virtualenv: `python -m pip install \"{}\"`.", self.requirement),
             ],
         )
+        // A pin cannot install while the interpreter does not start or the pinned
+        // TensorFlow does not support its Python.
+        .caused_by(&["python.interpreter", "python.version"])
     }
 }
 
@@ -115,7 +118,8 @@ pub static COMPAT: FindingSpec = FindingSpec::fixed(
         "TensorFlow before 2.16 was built against numpy 1.x: with numpy 2, `import tensorflow` fails (\"Unable to convert function return value to a Python type\").",
         "Install a numpy 1.x release (the profile's pin, or `numpy<2`).",
     ],
-);
+)
+.caused_by(&["python.interpreter"]);
 
 pub static DEEP: FindingSpec = FindingSpec::fixed(
     "python.deep",
@@ -127,7 +131,8 @@ pub static DEEP: FindingSpec = FindingSpec::fixed(
         "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2).",
         "Follow the hint printed with the import error; a crash by SIGILL (exit code 0xC000001D on Windows) means the CPU lacks AVX.",
     ],
-);
+)
+.caused_by(&["python.interpreter"]);
 
 impl Check for Packages {
     fn specs(&self) -> Vec<&FindingSpec> {

@@ -106,7 +106,8 @@ fn specs(wanted: &str) -> Specs {
                 "Each handbook names the PyCharm versions the exam plugin worked with; e.g. the Dec 2020 plugin did not work on 2020.3.".into(),
                 format!("Install PyCharm {wanted}; several versions can live side by side."),
             ],
-        ),
+        )
+        .caused_by(&["pycharm.install"]),
         plugin: FindingSpec::configured(
             "pycharm.plugin".into(),
             Category::Pycharm,
@@ -117,7 +118,8 @@ fn specs(wanted: &str) -> Specs {
                 "The exam starts, fetches its project and submits answers only through the plugin.".into(),
                 "In PyCharm: Settings (Preferences on macOS) > Plugins > Marketplace, search \"Google Developers Certification\", Install, restart PyCharm.".into(),
             ],
-        ),
+        )
+        .caused_by(&["pycharm.install"]),
     }
 }
 

@@ -58,6 +58,9 @@ struct Python {
     tensorflow: Option<Version>,
 }
 
+/// Findings the interpreter must start for.
+const STARTED_BY_INTERPRETER: &[&str] = &["python.interpreter"];
+
 pub static INTERPRETER: FindingSpec = FindingSpec::fixed(
     "python.interpreter",
     Category::Python,
@@ -80,7 +83,8 @@ pub static VERSION: FindingSpec = FindingSpec::fixed(
         "Each exam era pins one Python; pip cannot even install a pinned TensorFlow on a Python outside its range.",
         "Install the Python the profile names (from python.org) and create the exam virtualenv with it.",
     ],
-);
+)
+.caused_by(STARTED_BY_INTERPRETER);
 
 pub static VENV: FindingSpec = FindingSpec::fixed(
     "python.venv",
@@ -92,7 +96,8 @@ pub static VENV: FindingSpec = FindingSpec::fixed(
         "The exam plugin installs its pinned requirements into a virtualenv; packages leaking in from elsewhere shadow the pinned ones.",
         "Create a clean virtualenv: `python3.8 -m venv DIR`, without --system-site-packages.",
     ],
-);
+)
+.caused_by(STARTED_BY_INTERPRETER);
 
 pub static DISTRIBUTION: FindingSpec = FindingSpec::fixed(
     "python.distribution",
@@ -104,7 +109,8 @@ pub static DISTRIBUTION: FindingSpec = FindingSpec::fixed(
         "The handbooks say: Python from python.org, no Anaconda.",
         "Install Python from python.org and create the exam virtualenv with it.",
     ],
-);
+)
+.caused_by(STARTED_BY_INTERPRETER);
 
 impl Check for Python {
     fn specs(&self) -> Vec<&FindingSpec> {

@@ -286,11 +286,26 @@ fn power(ctx: &Context, spec: &FindingSpec) -> Finding {
             .map(|s| s.trim().to_string())
     };
     let mut batteries = 0;
+    let mut device_batteries = Vec::new();
     let mut discharging = false;
     let mut mains_online = false;
     for entry in entries.flatten() {
         let dir = entry.path();
         match read(&dir, "type").as_deref() {
+            // A wireless mouse or keyboard reports its own battery with `scope` Device: it
+            // says nothing about how the machine is powered.
+            Some("Battery") if read(&dir, "scope").as_deref() == Some("Device") => {
+                // Names from the device itself: one short printable line.
+                let shown = |text: &str| -> String {
+                    text.chars().filter(|c| !c.is_control()).take(64).collect()
+                };
+                let name = shown(&entry.file_name().to_string_lossy());
+                let model = read(&dir, "model_name").map(|m| shown(&m));
+                device_batteries.push(match model.filter(|m| !m.is_empty()) {
+                    Some(model) => format!("{model} ({name})"),
+                    None => name,
+                });
+            }
             Some("Battery") => {
                 batteries += 1;
                 discharging |= read(&dir, "status").as_deref() == Some("Discharging");
@@ -299,8 +314,19 @@ fn power(ctx: &Context, spec: &FindingSpec) -> Finding {
             _ => {}
         }
     }
-    let finding = spec.finding().observe("batteries", batteries);
-    if batteries == 0 {
+    device_batteries.sort();
+    let mut finding = spec
+        .finding()
+        .observe("batteries", batteries)
+        .observe("device_batteries", device_batteries.len());
+    for device in &device_batteries {
+        finding = finding.detail(format!(
+            "{device}: a device's own battery (scope Device), not the machine's"
+        ));
+    }
+    if batteries == 0 && !device_batteries.is_empty() {
+        finding.pass("no battery of its own (mains power)")
+    } else if batteries == 0 {
         finding.pass("no battery found (mains power)")
     } else if discharging && !mains_online {
         finding

@@ -174,11 +174,12 @@ fn interrupted() -> &'static Arc<AtomicBool> {
 }
 
 /// `preflight fix`: print the plan, and with `--yes` carry it out; returns the exit code.
-pub fn run(
+pub(crate) fn run(
     args: &FixArgs,
     run_args: &RunArgs,
     host: Host,
     profile: Profile,
+    terminal: crate::app::Terminal,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -287,8 +288,7 @@ pub fn run(
         only: categories,
         skip: Vec::new(),
     };
-    let stdout_is_terminal = std::io::stdout().is_terminal();
-    let code = crate::app::run(&recheck, host, profile, &selection, stdout_is_terminal, out);
+    let code = crate::app::run(&recheck, host, profile, &selection, terminal, out);
     let _ = writeln!(
         out,
         "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",

@@ -201,6 +201,9 @@ pub fn describe_cause(cause: Cause) -> &'static str {
         Cause::Tls => "TLS handshake failed",
         Cause::ProxyRefused => "the proxy refused the connection",
         Cause::ProxyAuth => "the proxy demands authentication",
+        // pip has its own deadline per request; this one is preflight's own, listed for
+        // completeness.
+        Cause::NoTimeLeft => "no time was left to ask the package index",
         Cause::Other => "the package index could not be reached",
     }
 }

@@ -78,9 +78,17 @@ fn body(f: &Finding) -> String {
         text.push('\n');
         text.push_str(line);
     }
-    if let Some(fix) = &f.fix {
-        text.push_str("\nfix: ");
-        text.push_str(fix);
+    match (&f.caused_by, &f.fix) {
+        // A consequence's own fix may not work before its cause is fixed: name the cause.
+        (Some(cause), _) => {
+            text.push_str("\nfollows from: ");
+            text.push_str(cause);
+        }
+        (None, Some(fix)) => {
+            text.push_str("\nfix: ");
+            text.push_str(fix);
+        }
+        (None, None) => {}
     }
     clean(&text)
 }

@@ -3,6 +3,9 @@
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod steps;
+pub mod text;
 
 use crate::report::Report;
 
@@ -11,12 +14,35 @@ pub enum Format {
     Human,
     Json,
     Junit,
+    /// The report as Markdown, to paste into a support ticket or chat.
+    Markdown,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RenderOptions {
     pub color: bool,
     pub verbose: bool,
+    /// Columns to wrap the human report to (see [`text::width`]).
+    pub width: usize,
+    /// The terminal shows Unicode marks; ASCII ones otherwise.
+    pub unicode: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            color: false,
+            verbose: false,
+            width: text::DEFAULT_WIDTH,
+            unicode: true,
+        }
+    }
+}
+
+impl RenderOptions {
+    pub fn width(&self) -> usize {
+        self.width.max(text::MIN_WIDTH)
+    }
 }
 
 pub fn render(report: &Report, format: Format, options: RenderOptions) -> String {
@@ -24,5 +50,6 @@ pub fn render(report: &Report, format: Format, options: RenderOptions) -> String
         Format::Human => human::render(report, options),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }

@@ -8,11 +8,12 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_preflight"))
 }
 
-/// The binary with only PATH and HOME from this environment, run in `cwd`.
+/// The binary with only PATH and HOME from this environment, run in `cwd`. Windows also
+/// keeps `SystemRoot`: without it a process cannot open sockets there.
 pub fn preflight(cwd: &Path) -> Command {
     let mut command = Command::new(bin());
     command.env_clear().current_dir(cwd);
-    for key in ["PATH", "HOME", "PYENV_ROOT"] {
+    for key in ["PATH", "HOME", "PYENV_ROOT", "SystemRoot"] {
         if let Ok(value) = std::env::var(key) {
             command.env(key, value);
         }
@@ -79,7 +80,10 @@ pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Write an executable script (a fake interpreter, a launcher).
+/// Write an executable script (a fake interpreter, a launcher). Unix only: Windows has no
+/// executable bit and runs no `#!` script, so tests that stand a script in for a program are
+/// `cfg(unix)`.
+#[cfg(unix)]
 pub fn write_executable(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
