@@ -585,6 +585,7 @@ fn build(
 ) -> Result<(), Stop> {
     let dir = &plan.dir;
     let failed = |line: String| Stop::Failed(vec![format!("error: {line}")]);
+    let _ = writeln!(out);
     if let DirAction::MoveAsideAndCreate { to, .. } = &plan.action {
         fs::rename(dir, to).map_err(|e| {
             failed(format!(
@@ -593,7 +594,7 @@ fn build(
                 to.display()
             ))
         })?;
-        let _ = writeln!(out, "\nMoved {} aside to {}.", dir.display(), to.display());
+        let _ = writeln!(out, "Moved {} aside to {}.", dir.display(), to.display());
     }
     if !matches!(plan.action, DirAction::Reuse { .. }) {
         // Only the directory itself: its parent must exist (checked when planning).
@@ -621,7 +622,7 @@ fn build(
             .executable
             .clone()
             .unwrap_or_else(|| plan.python.program.clone());
-        let _ = writeln!(out, "\nCreating the virtualenv {} ...", dir.display());
+        let _ = writeln!(out, "Creating the virtualenv {} ...", dir.display());
         let progress = Progress::new();
         progress.say("creating the virtualenv");
         let dir_arg = dir.display().to_string();
