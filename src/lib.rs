@@ -7,6 +7,7 @@ pub mod app;
 pub mod check;
 pub mod checks;
 pub mod cli;
+pub mod fix;
 pub mod host;
 pub mod net;
 pub mod pip_config;
