@@ -77,6 +77,19 @@ def cargo_package() -> dict:
         return tomllib.load(f)["package"]
 
 
+def cargo_target_dir() -> Path:
+    """Where cargo builds (target/ unless CARGO_TARGET_DIR or a config says otherwise)."""
+    out = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--locked"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_DEADLINE_S,
+        check=True,
+    ).stdout
+    return Path(json.loads(out)["target_directory"])
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -139,7 +152,7 @@ def make_archive(target: str, dist: Path) -> Path:
         raise SystemExit(f"error: unknown target {target!r}; known: {', '.join(TARGETS)}")
     plat = TARGETS[target]
     version = cargo_package()["version"]
-    binary = ROOT / "target" / target / "release" / plat.binary
+    binary = cargo_target_dir() / target / "release" / plat.binary
     if not binary.is_file():
         raise SystemExit(f"error: {binary} is missing: build {target} first (.ci/build-dist)")
     top = f"{BINARY}-{version}-{target}"
@@ -157,12 +170,15 @@ def make_archive(target: str, dist: Path) -> Path:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 z.writestr(info, data)
     else:
-        with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for name, data, mode in members:
-                    info = tarfile.TarInfo(f"{top}/{name}")
-                    info.size, info.mode, info.mtime = len(data), mode, ARCHIVE_MTIME
-                    tar.addfile(info, io.BytesIO(data))
+        with (
+            open(out, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            for name, data, mode in members:
+                info = tarfile.TarInfo(f"{top}/{name}")
+                info.size, info.mode, info.mtime = len(data), mode, ARCHIVE_MTIME
+                tar.addfile(info, io.BytesIO(data))
     return out
 
 
@@ -185,7 +201,7 @@ def write_checksums(dist: Path) -> Path:
 def check_crate() -> str:
     """What crates.io would get: the sources and built-in profiles, never the tests or CI."""
     version = cargo_package()["version"]
-    path = ROOT / "target" / "package" / f"{cargo_package()['name']}-{version}.crate"
+    path = cargo_target_dir() / "package" / f"{cargo_package()['name']}-{version}.crate"
     if not path.is_file():
         raise CheckFailed(f"{path} is missing: run `cargo package` first")
     with tarfile.open(path, "r:gz") as tar:
@@ -369,12 +385,12 @@ def tool(name: str) -> str:
 
 def run(argv: list, **kwargs) -> subprocess.CompletedProcess:
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=PROCESS_DEADLINE_S, **kwargs
+        return subprocess.run(
+            argv, check=False, capture_output=True, text=True, timeout=PROCESS_DEADLINE_S, **kwargs
         )
     except subprocess.TimeoutExpired:
-        raise CheckFailed(f"`{' '.join(map(str, argv))}` did not finish in {PROCESS_DEADLINE_S} s")
-    return done
+        command = " ".join(map(str, argv))
+        raise CheckFailed(f"`{command}` did not finish in {PROCESS_DEADLINE_S} s") from None
 
 
 def run_ok(argv: list, **kwargs) -> subprocess.CompletedProcess:
@@ -394,7 +410,9 @@ def test_pythons() -> list[Path]:
         return [Path(p) for p in given.split(os.pathsep) if p]
     pyenv = shutil.which("pyenv")
     if not pyenv:
-        raise CheckFailed("no Python to install the wheel with: set DIST_TEST_PYTHONS or install pyenv")
+        raise CheckFailed(
+            "no Python to install the wheel with: set DIST_TEST_PYTHONS or install pyenv"
+        )
     root = Path(run_ok([pyenv, "root"]).stdout.strip())
     found = []
     for d in (root / "versions").iterdir():
@@ -493,7 +511,9 @@ def run_installed_on_this_machine(binary: Path, scratch: Path, version: str) -> 
     try:
         jsonschema.validate(report, schema)
     except jsonschema.ValidationError as e:
-        raise CheckFailed(f"the report does not match schema/report.schema.json: {e.message}") from e
+        raise CheckFailed(
+            f"the report does not match schema/report.schema.json: {e.message}"
+        ) from e
     if report["tool"]["version"] != version:
         raise CheckFailed(f"the report says version {report['tool']['version']}, not {version}")
     if not report["checks"]:
@@ -599,11 +619,13 @@ def check(dist: Path, targets: list[str]) -> int:
             scratch = Path(tmp)
             installed = None
             for python in pythons:
-                label = f"pip install {wheel.path.name} into a venv of {python}; preflight --version"
+                label = (
+                    f"pip install {wheel.path.name} into a venv of {python}; preflight --version"
+                )
                 installed = step(label, pip_install, wheel, python, scratch, version) or installed
             if installed:
                 step(
-                    "installed preflight --offline --json on this machine (reads /proc, /dev, /opt)",
+                    "installed preflight --offline --json (reads this machine's /proc, /dev, /opt)",
                     run_installed_on_this_machine,
                     installed,
                     scratch,
