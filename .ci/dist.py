@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
+import pefile
 import trove_classifiers
+from macholib.MachO import MachO
 from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -129,6 +131,43 @@ def platform_of_binary(data: bytes) -> Platform:
             return Platform("macos", arch)
         raise CheckFailed(f"Mach-O binary for CPU type {cputype:#x}")
     raise CheckFailed(f"not an executable this project builds (starts {data[:4]!r})")
+
+
+# Runtimes a Windows machine need not have: MinGW's (libgcc_s_seh-1.dll, libwinpthread-1.dll,
+# libstdc++-6.dll) and Visual C++'s (vcruntime140.dll, msvcp140.dll).
+NOT_PART_OF_WINDOWS = re.compile(r"(lib.*|vcruntime.*|msvcp.*)\.dll", re.IGNORECASE)
+# Where macOS keeps its own libraries; anything else (e.g. Homebrew's) is not on every Mac.
+PART_OF_MACOS = ("/usr/lib/", "/System/Library/")
+
+
+def libraries_not_in_the_os(plat: Platform, binary: bytes) -> list[str]:
+    """Shared libraries the binary loads that a plain Windows or macOS install lacks
+    (Linux binaries are judged by auditwheel instead)."""
+    if plat.os == "windows":
+        pe = pefile.PE(data=binary, fast_load=True)
+        pe.parse_data_directories(
+            directories=[
+                pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"],
+                pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_DELAY_IMPORT"],
+            ]
+        )
+        entries = [
+            *getattr(pe, "DIRECTORY_ENTRY_IMPORT", []),
+            *getattr(pe, "DIRECTORY_ENTRY_DELAY_IMPORT", []),
+        ]
+        if not entries:
+            raise CheckFailed("the binary imports no DLL at all: not a binary this build makes")
+        names = {e.dll.decode("ascii", "replace") for e in entries}
+        return sorted(n for n in names if NOT_PART_OF_WINDOWS.fullmatch(n))
+    if plat.os == "macos":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / BINARY
+            path.write_bytes(binary)
+            loads = {p for h in MachO(str(path)).headers for _i, _n, p in h.walkRelocatables()}
+        if not loads:
+            raise CheckFailed("the binary loads no library at all: not a binary this build makes")
+        return sorted(p for p in loads if not p.startswith(PART_OF_MACOS))
+    return []
 
 
 def host_platform() -> Platform | None:
@@ -283,6 +322,8 @@ def read_wheel(path: Path, version: str) -> Wheel:
     binary = files[script]
     if (built_for := platform_of_binary(binary)) != plat:
         raise CheckFailed(f"tagged {plat} but the binary is for {built_for}")
+    if foreign := libraries_not_in_the_os(plat, binary):
+        raise CheckFailed(f"the binary needs libraries the OS does not ship: {foreign}")
     return Wheel(path, plat, binary)
 
 
