@@ -3,6 +3,7 @@
 //! package versions come from `.dist-info`/`.egg-info` metadata, never from imports.
 
 use std::collections::BTreeMap;
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use pep440_rs::Version;
 
 use crate::check::{Context, Deadline, RunOptions, SharedFact};
-use crate::host::{Host, OsFamily, ProcessError, read_small};
+use crate::host::{Host, OsFamily, ProcessError, open_regular, read_small};
 
 /// Why this environment was chosen, in the words the report uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +140,26 @@ pub struct Located {
     pub venv: Option<PathBuf>,
     pub interpreter: PathBuf,
     pub pyvenv_cfg: Option<PyvenvCfg>,
+    /// The venv has a `pyvenv.cfg` that could not be read, and why.
+    pub pyvenv_cfg_unreadable: Option<Unreadable>,
+}
+
+/// Why a file that is there could not be read.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    /// "is a named pipe (FIFO), not a regular file", "larger than 1024 KiB, not read".
+    pub reason: String,
+    /// A FIFO, socket or device: whoever opens it may wait forever, Python too.
+    pub not_regular: bool,
+}
+
+impl Unreadable {
+    fn of(error: &io::Error) -> Self {
+        Unreadable {
+            reason: error.to_string(),
+            not_regular: error.kind() == io::ErrorKind::InvalidInput,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +202,15 @@ impl PythonEnv {
     pub fn discover(host: &Host, options: &RunOptions, deadline: Deadline) -> Self {
         let discovery = locate(host, options);
         let probe = match &discovery {
+            Discovery::Found(Located {
+                pyvenv_cfg_unreadable: Some(unreadable),
+                venv: Some(venv),
+                ..
+            }) if unreadable.not_regular => Some(Err(ProbeError::Failed(format!(
+                "not started: Python reads {} at start-up, and it {}: Python would wait on it forever",
+                venv.join("pyvenv.cfg").display(),
+                unreadable.reason
+            )))),
             Discovery::Found(located) => Some(probe(host, &located.interpreter, deadline.step())),
             _ => None,
         };
@@ -239,11 +269,12 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
         });
     if let Some((origin, path)) = given {
         return match venv_at(host, &path) {
-            Ok(cfg) => Discovery::Found(Located {
+            Ok((cfg, unreadable)) => Discovery::Found(Located {
                 origin,
                 interpreter: venv_interpreter(host, &path),
                 venv: Some(path),
                 pyvenv_cfg: cfg,
+                pyvenv_cfg_unreadable: unreadable,
             }),
             Err(reason) => Discovery::Unusable {
                 origin,
@@ -254,12 +285,15 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
     }
     for name in ["venv", ".venv", "env"] {
         let path = host.cwd.join(name);
-        if let Ok(cfg @ Some(_)) = venv_at(host, &path) {
+        if let Ok((cfg, unreadable)) = venv_at(host, &path)
+            && (cfg.is_some() || unreadable.is_some())
+        {
             return Discovery::Found(Located {
                 origin: Origin::WorkingDir(name),
                 interpreter: venv_interpreter(host, &path),
                 venv: Some(path),
                 pyvenv_cfg: cfg,
+                pyvenv_cfg_unreadable: unreadable,
             });
         }
     }
@@ -270,6 +304,7 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
                 venv: None,
                 interpreter,
                 pyvenv_cfg: None,
+                pyvenv_cfg_unreadable: None,
             });
         }
     }
@@ -277,8 +312,9 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
 }
 
 /// A directory that can be judged as a virtualenv: it exists and is a directory. Its
-/// `pyvenv.cfg` is read when there; its absence is judged by the `python.venv` check.
-fn venv_at(host: &Host, path: &Path) -> Result<Option<PyvenvCfg>, String> {
+/// `pyvenv.cfg` is read when there (or why it could not be); its absence is judged by the
+/// `python.venv` check.
+fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unreadable>), String> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "does not exist".to_string(),
         _ => format!("cannot be read: {e}"),
@@ -286,12 +322,15 @@ fn venv_at(host: &Host, path: &Path) -> Result<Option<PyvenvCfg>, String> {
     if !meta.is_dir() {
         return Err("is a file, not a virtualenv directory".into());
     }
-    let cfg_path = path.join("pyvenv.cfg");
-    let cfg = read_small(&cfg_path).ok().map(|t| PyvenvCfg::parse(&t));
-    if cfg.is_none() && !venv_interpreter(host, path).exists() {
+    let (cfg, unreadable) = match read_small(&path.join("pyvenv.cfg")) {
+        Ok(text) => (Some(PyvenvCfg::parse(&text)), None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (None, None),
+        Err(e) => (None, Some(Unreadable::of(&e))),
+    };
+    if cfg.is_none() && unreadable.is_none() && !venv_interpreter(host, path).exists() {
         return Err("is not a virtualenv: it has no pyvenv.cfg and no Python interpreter".into());
     }
-    Ok(cfg)
+    Ok((cfg, unreadable))
 }
 
 /// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
@@ -427,10 +466,41 @@ pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<Strin
     found
 }
 
+/// How much of a metadata file is scanned for its `Name` and `Version` headers: they come
+/// first in every file pip writes; the long description after them can be megabytes.
+const METADATA_SCAN_LIMIT: u64 = 16 << 20;
+
+/// The `Name` and `Version` headers of a METADATA or PKG-INFO file (the first of each), read
+/// no further than the end of the headers, nor past both found.
+pub fn metadata_headers(reader: impl Read) -> io::Result<(Option<String>, Option<String>)> {
+    let mut reader = io::BufReader::new(reader.take(METADATA_SCAN_LIMIT));
+    let (mut name, mut version) = (None, None);
+    let mut line = Vec::new();
+    while name.is_none() || version.is_none() {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            break; // the end of the headers
+        }
+        let value = |key: &str| text.strip_prefix(key).map(|v| v.trim().to_string());
+        if name.is_none() {
+            name = value("Name:");
+        }
+        if version.is_none() {
+            version = value("Version:");
+        }
+    }
+    Ok((name, version))
+}
+
 fn read_metadata(path: &Path, stem: &str) -> Installed {
     let fallback_name = stem.split('-').next().unwrap_or(stem).to_string();
-    let text = match read_small(path) {
-        Ok(t) => t,
+    let headers = open_regular(path).and_then(metadata_headers);
+    let (name, version) = match headers {
+        Ok(headers) => headers,
         Err(e) => {
             return Installed {
                 name: fallback_name,
@@ -439,13 +509,8 @@ fn read_metadata(path: &Path, stem: &str) -> Installed {
             };
         }
     };
-    let header = |key: &str| {
-        text.lines()
-            .take_while(|l| !l.trim().is_empty())
-            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
-    };
-    let name = header("Name:").unwrap_or(fallback_name);
-    let version = match header("Version:") {
+    let name = name.unwrap_or(fallback_name);
+    let version = match version {
         None => Err(format!("{} has no Version header", path.display())),
         Some(v) => Version::from_str(&v).map_err(|e| {
             format!(

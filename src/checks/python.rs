@@ -331,6 +331,18 @@ impl Python {
                 ));
         };
         let finding = spec.finding().observe("path", venv.display().to_string());
+        if let Some(unreadable) = &located.pyvenv_cfg_unreadable {
+            return finding
+                .fail(format!(
+                    "{} cannot be read: it {}",
+                    venv.join("pyvenv.cfg").display(),
+                    unreadable.reason
+                ))
+                .fix(format!(
+                    "Recreate the virtualenv so that it has the pyvenv.cfg `python -m venv` writes: `{}`",
+                    create_venv_command(ctx, wanted, venv, true)
+                ));
+        }
         let Some(cfg) = &located.pyvenv_cfg else {
             return finding
                 .fail(format!(

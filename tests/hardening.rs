@@ -1,0 +1,162 @@
+//! Hostile input, faults and signals (issue 13): files that block, lost output, orphans,
+//! secrets, bad names and paths. Each test reproduces a class that once went wrong.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::venv::{make_fifo, make_venv, python_or_skip, site_packages};
+use common::*;
+use serde_json::Value;
+use tempfile::TempDir;
+use wait_timeout::ChildExt;
+
+/// Far above any run here (a few seconds), so a hang fails the test instead of stalling it.
+const HANG: Duration = Duration::from_secs(60);
+
+/// Run to the end, or kill it after `HANG` and fail: a test of "never hangs" must not hang.
+fn run_bounded(command: &mut Command) -> Run {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let Some(status) = child.wait_timeout(HANG).unwrap() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("preflight hung for {HANG:?}");
+    };
+    Run {
+        code: status.code().expect("exited, not killed"),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+fn text(report: &Value, id: &str) -> String {
+    let f = finding(report, id);
+    format!("{} {}", f["status"], f["summary"])
+}
+
+fn python_profile(dir: &Path, pins: &[&str]) -> std::path::PathBuf {
+    let pins: Vec<String> = pins.iter().map(|p| format!("\"{p}\"")).collect();
+    profile_file(
+        dir,
+        "profile.toml",
+        &format!(
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.8.*\"\n\n[[check]]\nkind = \"packages\"\npins = [{}]\n",
+            pins.join(", ")
+        ),
+    )
+}
+
+// 1. Files that block.
+
+#[test]
+fn a_profile_that_is_a_fifo_is_refused_not_waited_on() {
+    let dir = TempDir::new().unwrap();
+    let fifo = dir.path().join("profile.toml");
+    make_fifo(&fifo);
+    let run = run_bounded(preflight(dir.path()).arg("--profile").arg(&fifo));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is a named pipe (FIFO), not a regular file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_fifo_pyvenv_cfg_is_named_and_python_is_not_started_on_it() {
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"));
+    std::fs::remove_file(venv.join("pyvenv.cfg")).unwrap();
+    make_fifo(&venv.join("pyvenv.cfg"));
+    let p = python_profile(dir.path(), &["numpy==1.22.4"]);
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--only", "python", "--profile"])
+            .arg(&p),
+    );
+    let report = json(&run);
+    let venv_finding = text(&report, "python.venv");
+    assert!(
+        venv_finding.starts_with("\"fail\"") && venv_finding.contains("named pipe (FIFO)"),
+        "{report:#}"
+    );
+    // Python itself would wait on that file: not started, and said why.
+    let interpreter = text(&report, "python.interpreter");
+    assert!(
+        interpreter.starts_with("\"fail\"") && interpreter.contains("would wait on it"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_fifo_metadata_is_named_and_a_huge_valid_one_is_read() {
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"));
+    let site = site_packages(&venv);
+    let blocked = site.join("numpy-1.22.4.dist-info");
+    std::fs::create_dir_all(&blocked).unwrap();
+    make_fifo(&blocked.join("METADATA"));
+    // A valid METADATA over 1 MiB: its headers, then a long description.
+    let big = site.join("Pillow-9.1.1.dist-info");
+    std::fs::create_dir_all(&big).unwrap();
+    let description = "A long description line.\n".repeat(100_000);
+    std::fs::write(
+        big.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: Pillow\nVersion: 9.1.1\n\n{description}"),
+    )
+    .unwrap();
+    assert!(std::fs::metadata(big.join("METADATA")).unwrap().len() > 1 << 20);
+    let p = python_profile(dir.path(), &["numpy==1.22.4", "Pillow==9.1.1"]);
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--only", "packages", "--profile"])
+            .arg(&p),
+    );
+    let report = json(&run);
+    let numpy = text(&report, "packages.numpy");
+    assert!(
+        numpy.starts_with("\"fail\"") && numpy.contains("named pipe (FIFO)"),
+        "{report:#}"
+    );
+    assert_eq!(
+        finding(&report, "packages.pillow")["status"],
+        "pass",
+        "{report:#}"
+    );
+}
