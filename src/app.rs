@@ -35,12 +35,13 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
         terminal_width,
     } = io;
     if let Some(Command::Completions { shell }) = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
-        return EXIT_READY;
+        // Into memory first: clap_complete panics when its writer fails.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "preflight", &mut script);
+        return emit(out, err, &script, EXIT_READY);
     }
     if let Some(Command::Profiles) = cli.command {
-        let _ = out.write_all(list_profiles().as_bytes());
-        return EXIT_READY;
+        return emit(out, err, list_profiles().as_bytes(), EXIT_READY);
     }
     let profile = match profile::load(&cli.run.profile, &host) {
         Ok(p) => p,
@@ -64,11 +65,24 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
                 is_terminal: stdout_is_terminal,
                 width: terminal_width,
             };
-            return run(&cli.run, host, profile, &selection, terminal, out);
+            return run(&cli.run, host, profile, &selection, terminal, out, err);
         }
     };
-    let _ = out.write_all(text.as_bytes());
-    EXIT_READY
+    emit(out, err, text.as_bytes(), EXIT_READY)
+}
+
+/// Write a command's whole output, then end with `code`. Output that could not be written
+/// (a full disk) is an error on stderr and exit 2: an empty report must never look like a
+/// success. A closed pipe (`| head`) means the reader wanted no more: quietly `code`.
+fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &[u8], code: u8) -> u8 {
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the output: {e}");
+            EXIT_USAGE
+        }
+    }
 }
 
 fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
@@ -83,6 +97,7 @@ fn run(
     selection: &Selection,
     terminal: Terminal,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> u8 {
     // A dumb terminal shows neither colour nor anything but ASCII.
     let dumb = host.env("TERM") == Some("dumb");
@@ -126,8 +141,8 @@ fn run(
         args.strict,
     );
     report.duration_ms = started.elapsed().as_millis() as u64;
-    let _ = out.write_all(render::render(&report, args.format(), render_options).as_bytes());
-    report.exit_code()
+    let text = render::render(&report, args.format(), render_options);
+    emit(out, err, text.as_bytes(), report.exit_code())
 }
 
 /// What stdout is.

@@ -160,3 +160,102 @@ fn a_fifo_metadata_is_named_and_a_huge_valid_one_is_read() {
         "{report:#}"
     );
 }
+
+// 2. Lost output.
+
+/// Run with stdout going to `stdout`, no hang allowed.
+fn run_to(command: &mut Command, stdout: impl Into<Stdio>) -> (i32, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stderr = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let Some(status) = child.wait_timeout(HANG).unwrap() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("preflight hung for {HANG:?}");
+    };
+    (
+        status.code().expect("exited, not killed"),
+        err.join().unwrap(),
+    )
+}
+
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full opens")
+}
+
+/// A pipe whose reading end is already closed, as after `| head -c1` has read its byte.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+#[test]
+fn a_full_disk_on_dev_full_is_an_error_and_exit_2_for_reports_and_completions() {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(dir.path(), "p.toml", &system_only_profile(1_000_000));
+    let (code, stderr) = run_to(
+        preflight(dir.path())
+            .args(["--json", "--only", "system.os", "--profile"])
+            .arg(&profile),
+        dev_full(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot write the output") && stderr.contains("No space left"),
+        "{stderr}"
+    );
+    for args in [&["completions", "bash"][..], &["profiles"], &["list"]] {
+        let (code, stderr) = run_to(preflight(dir.path()).args(args), dev_full());
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the output"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_the_verdicts_exit_code() {
+    let dir = TempDir::new().unwrap();
+    let ready = profile_file(dir.path(), "ready.toml", &system_only_profile(0));
+    let (code, stderr) = run_to(
+        preflight(dir.path())
+            .args(["--json", "--only", "system.os", "--profile"])
+            .arg(&ready),
+        closed_pipe(),
+    );
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    // A profile this machine cannot meet: the verdict's 1, still quiet.
+    let not_ready = profile_file(
+        dir.path(),
+        "not-ready.toml",
+        &format!(
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nmin_memory_gb = 0\nmin_disk_gb = 100000000\nseverity = \"fail\"\n"
+        ),
+    );
+    let (code, stderr) = run_to(
+        preflight(dir.path())
+            .args(["--only", "system.disk", "--strict", "--profile"])
+            .arg(&not_ready),
+        closed_pipe(),
+    );
+    assert_eq!((code, stderr.as_str()), (1, ""));
+    for args in [&["completions", "zsh"][..], &["profiles"]] {
+        let (code, stderr) = run_to(preflight(dir.path()).args(args), closed_pipe());
+        assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
+    }
+}
