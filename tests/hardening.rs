@@ -195,10 +195,15 @@ fn dev_full() -> std::fs::File {
         .expect("/dev/full opens")
 }
 
-/// A pipe whose reading end is already closed, as after `| head -c1` has read its byte.
-fn closed_pipe() -> std::io::PipeWriter {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
+/// A pipe whose reading end is already closed, as after `| head -c1` has read its byte: the
+/// reader is a `true` that has exited.
+fn closed_pipe() -> std::process::ChildStdin {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("true starts");
+    let writer = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
     writer
 }
 
