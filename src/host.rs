@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -547,7 +547,7 @@ impl Host {
             // Its own group, so a timeout can also stop whatever it started.
             command.process_group(0);
         }
-        let mut child = command.spawn().map_err(|source| {
+        let spawn_error = |source: io::Error| {
             if source.kind() == io::ErrorKind::NotFound {
                 ProcessError::NotFound {
                     program: name.clone(),
@@ -558,7 +558,21 @@ impl Host {
                     source,
                 }
             }
-        })?;
+        };
+        // Spawned and registered under one lock, so a signal cannot slip in between.
+        let (mut child, group) = {
+            let mut groups = child_groups();
+            if groups.stopping {
+                return Err(spawn_error(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "preflight is stopping",
+                )));
+            }
+            let child = command.spawn().map_err(spawn_error)?;
+            groups.live.insert(child.id());
+            let group = ChildGroup(child.id());
+            (child, group)
+        };
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
 
@@ -566,19 +580,24 @@ impl Host {
         let status = match child.wait_timeout(timeout) {
             Ok(Some(status)) => status,
             Ok(None) | Err(_) => {
-                kill_tree(&mut child);
+                drop(group);
+                let _ = child.kill();
+                let _ = child.wait();
                 return Err(ProcessError::TimedOut {
                     program: name,
                     after: timeout,
                 });
             }
         };
-        // A grandchild may still hold the pipes open; do not wait on it for long.
+        // Whatever it started dies with it: nothing outlives the run, and a grandchild
+        // holding the pipes open cannot keep the answer from being read to its end.
+        drop(group);
+        // A grandchild that left the group may still hold the pipes: keep what was read.
         let grace = Duration::from_millis(200);
         Ok(ProcessOutput {
             status,
-            stdout: stdout.recv_timeout(grace).unwrap_or_default(),
-            stderr: stderr.recv_timeout(grace).unwrap_or_default(),
+            stdout: stdout.finish(grace),
+            stderr: stderr.finish(grace),
         })
     }
 }
@@ -589,28 +608,98 @@ fn same_name_ignoring_case(a: &str, b: &str) -> bool {
         .eq(b.chars().flat_map(char::to_uppercase))
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    if let Some(pipe) = pipe {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.take(PROCESS_OUTPUT_LIMIT).read_to_end(&mut bytes);
-            let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
-        });
-    }
-    rx
+/// The process groups of the children [`Host::run`] started that may still have members,
+/// so that a signal handler can stop them all before preflight exits.
+struct ChildGroups {
+    live: std::collections::BTreeSet<u32>,
+    /// Set once preflight is stopping: no new child is started after that.
+    stopping: bool,
 }
 
-fn kill_tree(child: &mut std::process::Child) {
+static CHILD_GROUPS: Mutex<ChildGroups> = Mutex::new(ChildGroups {
+    live: std::collections::BTreeSet::new(),
+    stopping: false,
+});
+
+fn child_groups() -> MutexGuard<'static, ChildGroups> {
+    CHILD_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A registered child's process group (its id is the child's pid): dropping it kills the
+/// whole group and forgets it.
+struct ChildGroup(u32);
+
+impl Drop for ChildGroup {
+    fn drop(&mut self) {
+        let mut groups = child_groups();
+        kill_group(self.0);
+        groups.live.remove(&self.0);
+    }
+}
+
+fn kill_group(id: u32) {
     #[cfg(unix)]
     {
         use rustix::process::{Pid, Signal, kill_process_group};
-        if let Some(pid) = Pid::from_raw(child.id() as i32) {
+        // The group's id stays reserved while any member lives, so this never hits a
+        // stranger; with no member left it is a harmless ESRCH.
+        if let Some(pid) = i32::try_from(id).ok().and_then(Pid::from_raw) {
             let _ = kill_process_group(pid, Signal::KILL);
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    #[cfg(not(unix))]
+    let _ = id;
+}
+
+/// Kill every child process group still alive and start no new child: for a signal
+/// handler, right before the process exits. Returns how many groups were stopped.
+pub fn stop_all_children() -> usize {
+    let mut groups = child_groups();
+    groups.stopping = true;
+    for id in &groups.live {
+        kill_group(*id);
+    }
+    groups.live.len()
+}
+
+/// A pipe read to its end on a thread of its own; what was read so far is kept even when
+/// the end never comes.
+struct Drained {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Drained {
+    fn finish(self, grace: Duration) -> String {
+        let _ = self.done.recv_timeout(grace);
+        let bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Drained {
+    let (tx, done) = mpsc::channel();
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    if let Some(pipe) = pipe {
+        let sink = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            let mut pipe = pipe.take(PROCESS_OUTPUT_LIMIT);
+            let mut chunk = [0u8; 16 * 1024];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+    }
+    Drained { bytes, done }
 }
 
 #[cfg(unix)]

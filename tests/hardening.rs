@@ -264,3 +264,141 @@ fn a_closed_pipe_ends_quietly_with_the_verdicts_exit_code() {
         assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
     }
 }
+
+// 3. Orphans.
+
+/// Whether process `pid` still runs: its /proc entry is there and it is not a zombie (a
+/// killed orphan may wait a moment for its new parent to reap it).
+fn alive_in_proc(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        // `pid (comm) S ...`: the state follows the last `)`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+fn dies_soon(pid: i32) -> bool {
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < until {
+        if !alive_in_proc(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn read_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A venv whose `python` is a shell script: `body` runs as the interpreter.
+fn fake_venv(dir: &Path, body: &str) -> std::path::PathBuf {
+    let venv = dir.join("venv");
+    std::fs::create_dir_all(&venv).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.8.18\n",
+    )
+    .unwrap();
+    write_executable(&venv.join("bin/python"), &format!("#!/bin/sh\n{body}"));
+    venv
+}
+
+#[test]
+fn a_grandchild_holding_the_pipe_neither_survives_nor_spoils_the_answer_checked_in_proc() {
+    let dir = TempDir::new().unwrap();
+    let pid_file = dir.path().join("grandchild.pid");
+    let venv = fake_venv(
+        dir.path(),
+        &format!(
+            "echo version=3.8.18\necho executable=$0\necho prefix={venv}\necho base_prefix=/usr\n\
+             sleep 300 &\necho $! > {pid}\nexit 0\n",
+            venv = dir.path().join("venv").display(),
+            pid = pid_file.display()
+        ),
+    );
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--only", "python.interpreter", "--venv"])
+            .arg(&venv),
+    );
+    let report = json(&run);
+    assert_eq!(
+        finding(&report, "python.interpreter")["status"],
+        "pass",
+        "{report:#}"
+    );
+    let grandchild = read_pid(&pid_file).expect("the fake interpreter ran");
+    assert!(
+        dies_soon(grandchild),
+        "the grandchild {grandchild} survived"
+    );
+}
+
+#[test]
+fn sigint_sigterm_and_sighup_mid_probe_leave_no_child_behind_checked_in_proc() {
+    use rustix::process::{Pid, Signal, kill_process};
+    for (signal, code) in [(Signal::INT, 130), (Signal::TERM, 143), (Signal::HUP, 129)] {
+        let dir = TempDir::new().unwrap();
+        let child_pid = dir.path().join("child.pid");
+        let grandchild_pid = dir.path().join("grandchild.pid");
+        // The interpreter starts a long-lived helper, then hangs itself: a stand-in for a
+        // `--deep` training run.
+        let venv = fake_venv(
+            dir.path(),
+            &format!(
+                "sleep 300 &\necho $! > {grandchild}\necho $$ > {child}\nexec sleep 300\n",
+                grandchild = grandchild_pid.display(),
+                child = child_pid.display()
+            ),
+        );
+        let mut preflight = preflight(dir.path())
+            .args([
+                "--json",
+                "--only",
+                "python.interpreter",
+                "--timeout",
+                "300",
+                "--venv",
+            ])
+            .arg(&venv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let until = std::time::Instant::now() + HANG;
+        let (child, grandchild) = loop {
+            if let (Some(c), Some(g)) = (read_pid(&child_pid), read_pid(&grandchild_pid)) {
+                break (c, g);
+            }
+            assert!(std::time::Instant::now() < until, "the probe never started");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        kill_process(Pid::from_raw(preflight.id() as i32).unwrap(), signal).unwrap();
+        let Some(status) = preflight.wait_timeout(HANG).unwrap() else {
+            let _ = preflight.kill();
+            panic!("preflight did not stop on {signal:?}");
+        };
+        let mut stderr = String::new();
+        preflight
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "{signal:?}: {stderr}");
+        assert!(stderr.contains("child process group"), "{stderr}");
+        assert!(
+            dies_soon(child),
+            "{signal:?}: the interpreter {child} survived"
+        );
+        assert!(
+            dies_soon(grandchild),
+            "{signal:?}: its child {grandchild} survived"
+        );
+    }
+}
