@@ -8,9 +8,10 @@ use clap::CommandFactory;
 use crate::check::{Context, FindingSpec, RunOptions, Stakes};
 use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
+use crate::net::redact;
 use crate::profile::{self, Profile};
 use crate::render::{self, RenderOptions};
-use crate::report::{HostInfo, ProfileInfo, Report};
+use crate::report::{Finding, HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
 
 pub const EXIT_READY: u8 = 0;
@@ -86,8 +87,30 @@ fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &[u8], code: u8) -> u8 {
 }
 
 fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
-    let _ = writeln!(err, "error: {message}");
+    let _ = writeln!(err, "error: {}", redact(message));
     EXIT_USAGE
+}
+
+/// The last guard before anything is printed: every text a check took from the machine (a
+/// proxy variable, an index URL, a child's error output) has its URL credentials and query
+/// strings redacted, whichever check forgot. Fixes are the checks' own words, not scrubbed:
+/// they show placeholders such as `http://USER:PASSWORD@HOST:PORT`.
+fn redact_findings(findings: &mut [Finding]) {
+    fn redact_value(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => *text = redact(text),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
+            serde_json::Value::Object(map) => map.values_mut().for_each(redact_value),
+            _ => {}
+        }
+    }
+    for finding in findings {
+        finding.summary = redact(&finding.summary);
+        for line in &mut finding.details {
+            *line = redact(line);
+        }
+        finding.observed.values_mut().for_each(redact_value);
+    }
 }
 
 fn run(
@@ -127,7 +150,8 @@ fn run(
     };
     let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
     let started = ctx.started;
-    let findings = runner::run(ctx, &profile.checks, selection);
+    let mut findings = runner::run(ctx, &profile.checks, selection);
+    redact_findings(&mut findings);
     let mut report = Report::new(
         ProfileInfo {
             name: profile.name.clone(),

@@ -402,3 +402,134 @@ fn sigint_sigterm_and_sighup_mid_probe_leave_no_child_behind_checked_in_proc() {
         );
     }
 }
+
+// 4. Secrets.
+
+/// An HTTP server on 127.0.0.1: `/start` redirects to `/landing?token=…`, which answers 200.
+/// Records every request whole (request line and headers).
+fn serve_redirect(secret: &'static str) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Write;
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request).into_owned();
+            let response = if text.starts_with("GET /start ") {
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{port}/landing?token={secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_string()
+            };
+            record.lock().unwrap().push(text);
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn a_redirect_is_reported_redacted_and_sends_no_referer() {
+    const SECRET: &str = "redirect-s3cret";
+    let dir = TempDir::new().unwrap();
+    let (port, seen) = serve_redirect(SECRET);
+    let profile = profile_file(
+        dir.path(),
+        "net.toml",
+        &format!(
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"network\"\nid = \"network.hop\"\ntitle = \"hop\"\nurl = \"http://127.0.0.1:{port}/start\"\nwhy = \"tests\"\n"
+        ),
+    );
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--profile"])
+            .arg(&profile),
+    );
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
+    let report = json(&run);
+    let hop = finding(&report, "network.hop");
+    assert_eq!(hop["status"], "pass", "{hop:#}");
+    let landed = format!("http://127.0.0.1:{port}/landing?***");
+    assert_eq!(hop["observed"]["redirected_to"], landed.as_str(), "{hop:#}");
+    assert!(
+        hop["summary"].as_str().unwrap().contains(&landed),
+        "{hop:#}"
+    );
+    let requests = seen.lock().unwrap();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.to_ascii_lowercase().contains("\nreferer:")),
+        "{requests:#?}"
+    );
+}
+
+#[test]
+fn url_secrets_are_redacted_even_when_the_url_does_not_parse_in_every_format() {
+    const SECRET: &str = "idx-s3cret";
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(
+        dir.path(),
+        "idx.toml",
+        &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"package-index\"\n"),
+    );
+    // No URL parser reads these: the port is out of range, the password holds a `#`.
+    for index in [
+        format!("https://127.0.0.1:99999/simple?token={SECRET}"),
+        format!("https://ana:{SECRET}#x@127.0.0.1:1/simple"),
+    ] {
+        for format in ["json", "human", "junit"] {
+            let run = run_bounded(
+                preflight(dir.path())
+                    .env("PIP_INDEX_URL", &index)
+                    .args(["--format", format, "--profile"])
+                    .arg(&profile),
+            );
+            assert_eq!(run.code, 1, "{index} {format}: {}", run.stderr);
+            assert!(
+                !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
+                "{index} {format} leaked:\n{}",
+                run.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn a_secret_in_an_interpreters_error_output_is_redacted() {
+    const SECRET: &str = "stderr-s3cret";
+    let dir = TempDir::new().unwrap();
+    let venv = fake_venv(
+        dir.path(),
+        &format!(
+            "echo \"Could not fetch URL https://ana:{SECRET}@mirror.invalid/simple/?key={SECRET}\" >&2\nexit 1\n"
+        ),
+    );
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--only", "python.interpreter", "--venv"])
+            .arg(&venv),
+    );
+    assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
+    let summary = finding(&json(&run), "python.interpreter")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        summary.contains("https://***@mirror.invalid/simple/?***"),
+        "{summary}"
+    );
+}

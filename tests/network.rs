@@ -486,7 +486,7 @@ fn proxies_are_honoured_reported_and_never_leak_credentials() {
     assert_eq!(finding["observed"]["proxy_variable"], "HTTP_PROXY");
     assert_eq!(
         finding["observed"]["proxy"],
-        format!("http://***@127.0.0.1:{proxy}/")
+        format!("http://***@127.0.0.1:{proxy}")
     );
     assert_eq!(
         proxy_seen.lock().unwrap().len(),
