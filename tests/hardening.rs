@@ -533,3 +533,62 @@ fn a_secret_in_an_interpreters_error_output_is_redacted() {
         "{summary}"
     );
 }
+
+// 5. Names and ids.
+
+/// Load `text` as a profile with `list`; returns the exit code and stderr.
+fn load_profile(dir: &Path, text: &[u8]) -> (i32, String) {
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, text).unwrap();
+    let run = run_bounded(preflight(dir).arg("--profile").arg(&path).arg("list"));
+    (run.code, run.stderr)
+}
+
+#[test]
+fn bad_pins_and_ids_are_profile_errors_at_their_line() {
+    let dir = TempDir::new().unwrap();
+    let pins = |pin: &str| {
+        format!(
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"packages\"\npins = [\n  \"numpy==1.22.4\",\n  {pin},\n]\n"
+        )
+    };
+    // The header is 5 lines, then a blank line: the second pin is on line 11. `NumPy` is
+    // numpy pinned twice.
+    for pin in ["\".\"", "\"-x==1\"", "\"numpy.==1\"", "\"NumPy==1.0\""] {
+        let (code, stderr) = load_profile(dir.path(), pins(pin).as_bytes());
+        assert_eq!(code, 2, "{pin}: {stderr}");
+        assert!(
+            stderr.contains("bad.toml:11: key `pins`"),
+            "{pin}: {stderr}"
+        );
+    }
+    let (_, stderr) = load_profile(dir.path(), pins("\".\"").as_bytes());
+    assert!(stderr.contains("is not a package name"), "{stderr}");
+    for id in [
+        "network.my check",
+        "network.it\\\"s",
+        "network.café",
+        "network.",
+    ] {
+        let text = format!(
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"network\"\nid = \"{id}\"\ntitle = \"t\"\nurl = \"http://127.0.0.1:1/\"\nwhy = \"w\"\n"
+        );
+        let (code, stderr) = load_profile(dir.path(), text.as_bytes());
+        assert_eq!(code, 2, "{id}: {stderr}");
+        assert!(stderr.contains("bad.toml:9"), "{id}: {stderr}");
+    }
+}
+
+#[test]
+fn a_profile_that_is_not_utf8_says_so_with_the_line() {
+    let dir = TempDir::new().unwrap();
+    let mut text = format!("{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\n").into_bytes();
+    // Latin-1 "é" in a comment on line 9.
+    text.extend_from_slice(b"# caf\xe9\nmin_memory_gb = 1\n");
+    let (code, stderr) = load_profile(dir.path(), &text);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:9: not UTF-8 text (byte 0xE9"),
+        "{stderr}"
+    );
+}
