@@ -502,8 +502,20 @@ impl Host {
         path
     }
 
-    /// A path the user gave, resolved against the working directory.
+    /// A path the user gave, resolved against the working directory; a leading `~` is the
+    /// home directory, as a shell would expand it (`--venv=~/exam` reaches us unexpanded).
     pub fn user_path(&self, given: &Path) -> PathBuf {
+        let mut parts = given.components();
+        if let (Some(Component::Normal(first)), Some(home)) = (parts.next(), &self.home)
+            && first == "~"
+        {
+            let rest = parts.as_path();
+            return if rest.as_os_str().is_empty() {
+                home.clone()
+            } else {
+                home.join(rest)
+            };
+        }
         if given.is_absolute() {
             given.to_path_buf()
         } else {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use pep440_rs::Version;
 
 use crate::check::{Context, Deadline, RunOptions, SharedFact};
-use crate::host::{Host, OsFamily, ProcessError, open_regular, read_small};
+use crate::host::{Host, OsFamily, ProcessError, file_kind, open_regular, read_small};
 
 /// Why this environment was chosen, in the words the report uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,15 +68,34 @@ impl PyvenvCfg {
 pub struct Probe {
     pub version: String,
     pub version_banner: String,
-    pub executable: String,
-    pub prefix: String,
-    pub base_prefix: String,
-    pub site_packages: Vec<String>,
-    pub user_site: Option<String>,
+    pub executable: PathBuf,
+    pub prefix: PathBuf,
+    pub base_prefix: PathBuf,
+    pub site_packages: Vec<PathBuf>,
+    pub user_site: Option<PathBuf>,
     pub user_site_enabled: bool,
-    pub sys_path: Vec<String>,
+    pub sys_path: Vec<PathBuf>,
     /// Where pip's package is, when the environment has one.
-    pub pip: Option<String>,
+    pub pip: Option<PathBuf>,
+}
+
+/// A path the probe sent as the base64 of its bytes (`os.fsencode`): a venv at a path that
+/// is not valid UTF-8 must be judged like any other, so paths are never decoded as text.
+fn path_from_probe(value: &str) -> Option<PathBuf> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        // Windows paths reach Python as UTF-16 and leave `fsencode` as UTF-8.
+        Some(PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
+    }
 }
 
 impl Probe {
@@ -87,6 +106,21 @@ impl Probe {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };
+            if let Some(key) = key.strip_suffix("_path") {
+                let Some(path) = path_from_probe(value) else {
+                    continue;
+                };
+                match key {
+                    "executable" => probe.executable = path,
+                    "prefix" => probe.prefix = path,
+                    "base_prefix" => probe.base_prefix = path,
+                    "site_packages" => probe.site_packages.push(path),
+                    "user_site" => probe.user_site = Some(path),
+                    "sys_path" => probe.sys_path.push(path),
+                    _ => {}
+                }
+                continue;
+            }
             let value = value.to_string();
             match key {
                 "version" => {
@@ -94,13 +128,7 @@ impl Probe {
                     probe.version = value;
                 }
                 "version_banner" => probe.version_banner = value,
-                "executable" => probe.executable = value,
-                "prefix" => probe.prefix = value,
-                "base_prefix" => probe.base_prefix = value,
-                "site_packages" => probe.site_packages.push(value),
-                "user_site" => probe.user_site = Some(value),
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
-                "sys_path" => probe.sys_path.push(value),
                 _ => {}
             }
         }
@@ -108,9 +136,8 @@ impl Probe {
         probe.pip = probe
             .sys_path
             .iter()
-            .map(|p| Path::new(p).join("pip").join("__init__.py"))
-            .find(|p| p.is_file())
-            .map(|p| p.display().to_string());
+            .map(|p| p.join("pip").join("__init__.py"))
+            .find(|p| p.is_file());
         saw_version.then_some(probe)
     }
 
@@ -170,6 +197,9 @@ pub enum Discovery {
         origin: Origin,
         path: PathBuf,
         reason: String,
+        /// Something is at `path` (a file, a directory that is no venv): never a place to
+        /// suggest creating a virtualenv.
+        occupied: bool,
     },
     /// No virtualenv, and no Python on PATH.
     NoPython,
@@ -231,9 +261,9 @@ impl PythonEnv {
     /// Where installed packages live: what the interpreter said, else the venv's layout.
     pub fn site_packages(&self, host: &Host) -> Vec<PathBuf> {
         if let Some(probe) = self.probe_ok() {
-            let mut dirs: Vec<PathBuf> = probe.site_packages.iter().map(PathBuf::from).collect();
+            let mut dirs: Vec<PathBuf> = probe.site_packages.clone();
             if probe.user_site_enabled {
-                dirs.extend(probe.user_site.iter().map(PathBuf::from));
+                dirs.extend(probe.user_site.iter().cloned());
             }
             return dirs.into_iter().filter(|d| d.is_dir()).collect();
         }
@@ -268,6 +298,8 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
                 .map(|v| (Origin::VirtualEnvVar, host.user_path(Path::new(v))))
         });
     if let Some((origin, path)) = given {
+        // What PyCharm shows is the interpreter (`venv/bin/python`): judge its venv.
+        let path = venv_of_interpreter(&path).unwrap_or(path);
         return match venv_at(host, &path) {
             Ok((cfg, unreadable)) => Discovery::Found(Located {
                 origin,
@@ -277,6 +309,7 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
                 pyvenv_cfg_unreadable: unreadable,
             }),
             Err(reason) => Discovery::Unusable {
+                occupied: std::fs::symlink_metadata(&path).is_ok(),
                 origin,
                 path,
                 reason,
@@ -316,11 +349,28 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
 /// `python.venv` check.
 fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unreadable>), String> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        io::ErrorKind::NotFound => "does not exist".to_string(),
+        io::ErrorKind::PermissionDenied => {
+            "cannot be reached: permission denied (on it or a folder above it)".to_string()
+        }
         _ => format!("cannot be read: {e}"),
     })?;
     if !meta.is_dir() {
-        return Err("is a file, not a virtualenv directory".into());
+        let what = file_kind(&meta.file_type());
+        let interpreter = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+        return Err(if interpreter {
+            "is a Python interpreter outside any virtualenv (no pyvenv.cfg two folders up)"
+                .to_string()
+        } else {
+            format!("is {what}, not a virtualenv directory")
+        });
+    }
+    if let Err(e) = std::fs::read_dir(path)
+        && e.kind() == io::ErrorKind::PermissionDenied
+    {
+        return Err("is a directory preflight may not read: permission denied".into());
     }
     let (cfg, unreadable) = match read_small(&path.join("pyvenv.cfg")) {
         Ok(text) => (Some(PyvenvCfg::parse(&text)), None),
@@ -333,34 +383,65 @@ fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unread
     Ok((cfg, unreadable))
 }
 
+/// The virtualenv of an interpreter inside one (`VENV/bin/python3.8`,
+/// `VENV\\Scripts\\python.exe`): the folder two levels up, when it holds a `pyvenv.cfg`. The
+/// interpreter is not followed through its symlink: that leads to the base Python.
+fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
+    // A dangling link too: a venv whose base Python is gone is judged as that.
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !(meta.is_file() || meta.is_symlink()) {
+        return None;
+    }
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let scripts = path.parent()?;
+    let scripts_name = scripts.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let venv = scripts.parent()?;
+    (name.starts_with("python")
+        && matches!(scripts_name.as_str(), "bin" | "scripts")
+        && std::fs::symlink_metadata(venv.join("pyvenv.cfg")).is_ok())
+    .then(|| venv.to_path_buf())
+}
+
 /// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
 /// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`,
 /// `site`): each extra import costs milliseconds, and the whole run is meant to cost about one
-/// interpreter start. One `key=value` line per fact; list facts repeat their key.
+/// interpreter start (`binascii` is built in). One `key=value` line per fact; list facts
+/// repeat their key. Paths go as `KEY_path=` and the base64 of their bytes, so that no path
+/// is lost to an encoding, whatever the locale.
 const PROBE_SCRIPT: &str = r#"
-import sys, site
+import sys, site, binascii
 v = sys.version_info
 def say(k, x):
     if x is not None:
         sys.stdout.write("%s=%s\n" % (k, str(x).replace("\n", " ")))
+def fsencode(p):
+    if isinstance(p, bytes):
+        return p
+    try:
+        return p.encode(sys.getfilesystemencoding(), "surrogateescape")
+    except (LookupError, UnicodeError):
+        return p.encode("utf-8", "replace")
+def path(k, p):
+    if p:
+        sys.stdout.write("%s_path=%s\n" % (k, binascii.b2a_base64(fsencode(p)).decode("ascii").strip()))
 say("version", "%d.%d.%d" % (v[0], v[1], v[2]))
 say("version_banner", sys.version)
-say("executable", sys.executable)
-say("prefix", sys.prefix)
-say("base_prefix", getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix)))
+path("executable", sys.executable)
+path("prefix", sys.prefix)
+path("base_prefix", getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix)))
 try:
     sp = site.getsitepackages()
 except Exception:
     sp = [p for p in sys.path if p.endswith("site-packages")]
 for p in sp:
-    say("site_packages", p)
+    path("site_packages", p)
 try:
-    say("user_site", site.getusersitepackages())
+    path("user_site", site.getusersitepackages())
 except Exception:
     pass
 say("user_site_enabled", bool(site.ENABLE_USER_SITE))
 for p in sys.path:
-    say("sys_path", p)
+    path("sys_path", p)
 "#;
 
 fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, ProbeError> {

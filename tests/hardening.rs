@@ -314,9 +314,7 @@ fn a_grandchild_holding_the_pipe_neither_survives_nor_spoils_the_answer_checked_
     let venv = fake_venv(
         dir.path(),
         &format!(
-            "echo version=3.8.18\necho executable=$0\necho prefix={venv}\necho base_prefix=/usr\n\
-             sleep 300 &\necho $! > {pid}\nexit 0\n",
-            venv = dir.path().join("venv").display(),
+            "echo version=3.8.18\nsleep 300 &\necho $! > {pid}\nexit 0\n",
             pid = pid_file.display()
         ),
     );
@@ -591,4 +589,178 @@ fn a_profile_that_is_not_utf8_says_so_with_the_line() {
         stderr.contains("bad.toml:9: not UTF-8 text (byte 0xE9"),
         "{stderr}"
     );
+}
+
+// 6. Paths.
+
+fn install_numpy(venv: &Path) {
+    let dir = site_packages(venv).join("numpy-1.22.4.dist-info");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("METADATA"),
+        "Metadata-Version: 2.1\nName: numpy\nVersion: 1.22.4\n\n",
+    )
+    .unwrap();
+}
+
+/// The statuses of the python and packages findings, judging `venv` given as `venv_arg`.
+fn verdict(cwd: &Path, venv_arg: &std::ffi::OsStr, env: &[(&str, &Path)]) -> Vec<(String, String)> {
+    let profile = python_profile(cwd, &["numpy==1.22.4"]);
+    let mut command = preflight(cwd);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let run = run_bounded(
+        command
+            .args(["--json", "--only", "python,packages", "--profile"])
+            .arg(&profile)
+            .arg("--venv")
+            .arg(venv_arg),
+    );
+    statuses(&json(&run))
+}
+
+#[test]
+fn venv_accepts_the_interpreter_pycharm_shows_and_a_tilde() {
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let home = dir.path().join("home");
+    let venv = make_venv(&python, &home.join("exam-venv"));
+    install_numpy(&venv);
+    let expected = verdict(dir.path(), venv.as_os_str(), &[]);
+    assert!(
+        expected
+            .iter()
+            .any(|(id, s)| id == "packages.numpy" && s == "pass"),
+        "{expected:?}"
+    );
+    for given in ["bin/python", "bin/python3"] {
+        let path = venv.join(given);
+        assert_eq!(
+            verdict(dir.path(), path.as_os_str(), &[]),
+            expected,
+            "{given}"
+        );
+    }
+    for given in ["~/exam-venv", "~/exam-venv/bin/python"] {
+        assert_eq!(
+            verdict(dir.path(), given.as_ref(), &[("HOME", &home)]),
+            expected,
+            "{given}"
+        );
+    }
+    // The Windows layout resolves the same way: `Scripts\python.exe` in a folder with a
+    // pyvenv.cfg is that folder.
+    let windows = dir.path().join("win-venv");
+    std::fs::create_dir_all(windows.join("Scripts")).unwrap();
+    std::fs::write(windows.join("pyvenv.cfg"), "home = C:\\Python38\n").unwrap();
+    std::fs::write(windows.join("Scripts/python.exe"), "MZ").unwrap();
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--only", "python.interpreter", "--venv"])
+            .arg(windows.join("Scripts/python.exe")),
+    );
+    let report = json(&run);
+    assert_eq!(
+        finding(&report, "python.interpreter")["observed"]["venv"],
+        windows.display().to_string(),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_venv_path_that_is_a_file_or_no_venv_is_named_and_never_gets_a_venv_made_on_it() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::fs::create_dir(dir.path().join("project")).unwrap();
+    make_fifo(&dir.path().join("pipe"));
+    for (given, says, may_create) in [
+        (
+            "passwd",
+            "is a regular file, not a virtualenv directory",
+            false,
+        ),
+        (
+            "pipe",
+            "is a named pipe (FIFO), not a virtualenv directory",
+            false,
+        ),
+        ("project", "is not a virtualenv", false),
+        ("nowhere", "does not exist", true),
+    ] {
+        let run = run_bounded(preflight(dir.path()).args([
+            "--json",
+            "--only",
+            "python.interpreter",
+            "--venv",
+            given,
+        ]));
+        let report = json(&run);
+        let interpreter = finding(&report, "python.interpreter");
+        assert!(
+            interpreter["summary"].as_str().unwrap().contains(says),
+            "{given}: {interpreter:#}"
+        );
+        let fix = interpreter["fix"].as_str().unwrap();
+        assert_eq!(fix.contains("-m venv"), may_create, "{given}: {fix}");
+    }
+}
+
+#[test]
+fn an_unreadable_venv_directory_says_permission_denied() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let venv = dir.path().join("venv");
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    let mut command = preflight(dir.path());
+    if rustix::process::geteuid().is_root() {
+        // Root reads everything: run as `nobody`, to whom the folder is closed.
+        std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o700)).unwrap();
+        command.uid(65534).gid(65534);
+    } else {
+        std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let run = run_bounded(
+        command
+            .args(["--json", "--only", "python.interpreter", "--venv"])
+            .arg(&venv),
+    );
+    std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let report = json(&run);
+    let summary = finding(&report, "python.interpreter")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(summary.contains("permission denied"), "{summary}");
+}
+
+#[test]
+fn a_venv_at_a_path_that_is_not_utf8_gets_the_same_verdict() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let plain = make_venv(&python, &dir.path().join("venv-plain"));
+    let latin1 = make_venv(
+        &python,
+        &dir.path()
+            .join(std::ffi::OsStr::from_bytes(b"venv-caf\xe9")),
+    );
+    install_numpy(&plain);
+    install_numpy(&latin1);
+    let expected = verdict(dir.path(), plain.as_os_str(), &[]);
+    assert!(
+        // A venv without pip fails python.venv; --deep was not asked for.
+        expected
+            .iter()
+            .all(|(id, s)| s == "pass" || id == "python.venv" || id == "python.deep"),
+        "{expected:?}"
+    );
+    assert_eq!(verdict(dir.path(), latin1.as_os_str(), &[]), expected);
 }

@@ -403,7 +403,7 @@ fn bad_venv_arguments_are_clear_findings() {
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     for (arg, expected) in [
         ("nowhere", "does not exist"),
-        ("a-file", "is a file, not a virtualenv directory"),
+        ("a-file", "is a regular file, not a virtualenv directory"),
         ("empty", "is not a virtualenv"),
     ] {
         let (code, report) = run_json(dir.path(), &["--only", "python,packages", "--venv", arg]);

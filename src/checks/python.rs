@@ -166,15 +166,26 @@ impl Python {
                 origin,
                 path,
                 reason,
+                occupied,
             } => {
-                return spec
+                let point = "Point --venv at the exam's virtualenv: the folder that holds pyvenv.cfg, or the interpreter PyCharm shows under Settings > Project > Python Interpreter";
+                let finding = spec
                     .finding()
-                    .fail(format!("{} ({}) {reason}", path.display(), origin.describe()))
-                    .observe("path", path.display().to_string())
-                    .fix(format!(
-                        "Point --venv at the exam's virtualenv (PyCharm shows it under Settings > Project > Python Interpreter), or create one: `{}`",
+                    .fail(format!(
+                        "{} ({}) {reason}",
+                        path.display(),
+                        origin.describe()
+                    ))
+                    .observe("path", path.display().to_string());
+                // Something else is there: creating a virtualenv on top of it is no fix.
+                return if *occupied {
+                    finding.fix(format!("{point}."))
+                } else {
+                    finding.fix(format!(
+                        "{point}; or create one there: `{}`",
                         create_venv_command(ctx, wanted, path, false)
-                    ));
+                    ))
+                };
             }
             Discovery::NoPython => {
                 return spec
@@ -202,7 +213,7 @@ impl Python {
                     located.interpreter.display(),
                     located.origin.describe()
                 ))
-                .observe("executable", probe.executable.clone()),
+                .observe("executable", probe.executable.display().to_string()),
             Some(Err(error)) => self.broken(ctx, finding, located, error),
             None => finding.fail("the interpreter was not probed"),
         }
@@ -371,7 +382,7 @@ impl Python {
             };
         };
         problems.extend(leaks(probe));
-        let finding = finding.observe("pip", probe.pip.clone());
+        let finding = finding.observe("pip", probe.pip.as_ref().map(|p| p.display().to_string()));
         if probe.pip.is_none() {
             let python = located.interpreter.display().to_string();
             return finding
@@ -395,17 +406,20 @@ fn leaks(probe: &Probe) -> Vec<String> {
     let mut found = Vec::new();
     if probe.user_site_enabled
         && let Some(user) = &probe.user_site
-        && Path::new(user).is_dir()
+        && user.is_dir()
     {
-        found.push(format!("the user site-packages {user} is on sys.path"));
+        found.push(format!(
+            "the user site-packages {} is on sys.path",
+            user.display()
+        ));
     }
     found.extend(
         probe
             .sys_path
             .iter()
-            .filter(|p| p.ends_with("site-packages") && !Path::new(p).starts_with(&probe.prefix))
-            .filter(|p| Some(p.as_str()) != probe.user_site.as_deref())
-            .map(|p| format!("{p} is on sys.path from outside the virtualenv")),
+            .filter(|p| p.ends_with("site-packages") && !p.starts_with(&probe.prefix))
+            .filter(|p| Some(p.as_path()) != probe.user_site.as_deref())
+            .map(|p| format!("{} is on sys.path from outside the virtualenv", p.display())),
     );
     found
 }
@@ -450,14 +464,14 @@ fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
     let Some(located) = env.located() else {
         return spec.finding().skip("not decided: no environment was found");
     };
-    let (base, banner) = match env.probe_ok() {
+    let (base_path, banner) = match env.probe_ok() {
         Some(probe) => (probe.base_prefix.clone(), probe.version_banner.clone()),
         None => match located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone()) {
-            Some(home) => (home.display().to_string(), String::new()),
+            Some(home) => (home, String::new()),
             None => return not_started(spec),
         },
     };
-    let base_path = Path::new(&base);
+    let base = base_path.display().to_string();
     let has_conda_meta = base_path.join("conda-meta").is_dir()
         || base_path
             .parent()

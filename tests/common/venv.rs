@@ -40,12 +40,18 @@ fn pyenv_python(minor: &str) -> Option<PathBuf> {
 
 /// A real virtualenv without pip (fast).
 pub fn make_venv(python: &Path, dir: &Path) -> PathBuf {
-    let status = Command::new(python)
+    // Quiet unless it fails: at a path that is not UTF-8, venv warns that it cannot copy
+    // the activate scripts, which these tests do not use.
+    let output = Command::new(python)
         .args(["-m", "venv", "--without-pip"])
         .arg(dir)
-        .status()
+        .output()
         .expect("python starts");
-    assert!(status.success(), "python -m venv failed");
+    assert!(
+        output.status.success(),
+        "python -m venv failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     dir.to_path_buf()
 }
 
