@@ -232,7 +232,7 @@ pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("larger than {} KiB, not read", limit / 1024),
+            format!("is larger than {} KiB, not read", limit / 1024),
         ));
     }
     Ok(bytes)

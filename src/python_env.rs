@@ -154,7 +154,10 @@ impl Probe {
 pub enum ProbeError {
     /// The interpreter file is not there.
     Missing(PathBuf),
-    /// It is there but could not be started, or died, or printed no answer.
+    /// The file is there but the OS would not start it (a shebang naming a missing
+    /// interpreter, no execute permission, a binary for another machine): why.
+    CannotStart(String),
+    /// It started, but died or printed no answer.
     Failed(String),
     TimedOut(Duration),
 }
@@ -174,7 +177,8 @@ pub struct Located {
 /// Why a file that is there could not be read.
 #[derive(Debug, Clone)]
 pub struct Unreadable {
-    /// "is a named pipe (FIFO), not a regular file", "larger than 1024 KiB, not read".
+    /// What follows the file's name: "is a named pipe (FIFO), not a regular file", "is larger
+    /// than 1024 KiB, not read", "cannot be read: permission denied".
     pub reason: String,
     /// A FIFO, socket or device: whoever opens it may wait forever, Python too.
     pub not_regular: bool,
@@ -182,8 +186,14 @@ pub struct Unreadable {
 
 impl Unreadable {
     fn of(error: &io::Error) -> Self {
+        let reason = match error.kind() {
+            // Already phrased as "is …" by the host's read helpers.
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => error.to_string(),
+            io::ErrorKind::PermissionDenied => "cannot be read: permission denied".to_string(),
+            _ => format!("cannot be read: {error}"),
+        };
         Unreadable {
-            reason: error.to_string(),
+            reason,
             not_regular: error.kind() == io::ErrorKind::InvalidInput,
         }
     }
@@ -453,10 +463,31 @@ fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, P
     let output = match host.run(interpreter, &["-B", "-c", PROBE_SCRIPT], deadline) {
         Ok(o) => o,
         Err(ProcessError::TimedOut { after, .. }) => return Err(ProbeError::TimedOut(after)),
-        Err(ProcessError::NotFound { .. }) => {
+        Err(ProcessError::NotFound { .. }) if !interpreter.exists() => {
             return Err(ProbeError::Missing(interpreter.to_path_buf()));
         }
-        Err(e) => return Err(ProbeError::Failed(e.to_string())),
+        // There, yet "not found": what is missing is the interpreter its `#!` line names.
+        Err(ProcessError::NotFound { .. }) => {
+            return Err(ProbeError::CannotStart(match shebang(interpreter) {
+                Some(line) => {
+                    format!("its first line `{line}` names a program that does not exist")
+                }
+                None => "the OS reports a missing file (a missing loader or library)".into(),
+            }));
+        }
+        Err(ProcessError::Spawn { source, .. }) => {
+            return Err(ProbeError::CannotStart(match source.kind() {
+                io::ErrorKind::PermissionDenied => {
+                    "permission denied: it is not executable (`chmod +x`) or on a noexec mount"
+                        .to_string()
+                }
+                _ => match source.raw_os_error() {
+                    // ENOEXEC: neither a binary for this machine nor a script with `#!`.
+                    Some(8) => format!("not a program this machine can run ({source})"),
+                    _ => source.to_string(),
+                },
+            }));
+        }
     };
     if !output.status.success() {
         let how = match output.signal() {
@@ -474,6 +505,19 @@ fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, P
             last_line(&output.stderr)
         ))
     })
+}
+
+/// The `#!` line of a script, when the file starts with one.
+fn shebang(path: &Path) -> Option<String> {
+    let mut head = Vec::new();
+    open_regular(path)
+        .ok()?
+        .take(256)
+        .read_to_end(&mut head)
+        .ok()?;
+    let line = head.split(|b| *b == b'\n').next()?;
+    line.starts_with(b"#!")
+        .then(|| String::from_utf8_lossy(line).trim_end().to_string())
 }
 
 /// The last non-empty line of a program's error output: usually the exception.

@@ -764,3 +764,77 @@ fn a_venv_at_a_path_that_is_not_utf8_gets_the_same_verdict() {
     );
     assert_eq!(verdict(dir.path(), latin1.as_os_str(), &[]), expected);
 }
+
+// 7. Misleading messages.
+
+#[test]
+fn an_oversized_pyvenv_cfg_is_not_a_missing_one() {
+    let dir = TempDir::new().unwrap();
+    let venv = fake_venv(dir.path(), "echo version=3.8.18\n");
+    let padding = "# padding\n".repeat(120_000);
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        format!("home = /usr/bin\n{padding}"),
+    )
+    .unwrap();
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--json", "--only", "python.venv", "--venv"])
+            .arg(&venv),
+    );
+    let summary = finding(&json(&run), "python.venv")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        summary.contains("pyvenv.cfg is larger than 1024 KiB") && !summary.contains("has no"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn an_interpreter_that_is_there_but_cannot_start_says_so_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    /// Lays down an interpreter that cannot start.
+    type Make = fn(&Path);
+    let cases: [(&str, Make, &str); 3] = [
+        (
+            "shebang",
+            |python| write_executable(python, "#!/nonexistent/bin/python3\nprint('x')\n"),
+            "its first line `#!/nonexistent/bin/python3` names a program that does not exist",
+        ),
+        (
+            "not-executable",
+            |python| {
+                write_executable(python, "#!/bin/sh\necho version=3.8.18\n");
+                std::fs::set_permissions(python, std::fs::Permissions::from_mode(0o644)).unwrap();
+            },
+            "permission denied: it is not executable",
+        ),
+        (
+            "garbage",
+            |python| write_executable(python, "\x7fELF but not really\n"),
+            "not a program this machine can run",
+        ),
+    ];
+    for (name, make, says) in cases {
+        let venv = dir.path().join(name);
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        make(&venv.join("bin/python"));
+        let run = run_bounded(
+            preflight(dir.path())
+                .args(["--json", "--only", "python.interpreter", "--venv"])
+                .arg(&venv),
+        );
+        let summary = finding(&json(&run), "python.interpreter")["summary"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            summary.contains("exists but cannot be started: ") && summary.contains(says),
+            "{name}: {summary}"
+        );
+    }
+}

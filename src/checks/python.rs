@@ -264,6 +264,16 @@ impl Python {
                     Some(venv) => recreate(venv),
                     None => "Check that `python3 -c pass` returns; reinstall Python if it hangs.".into(),
                 }),
+            ProbeError::CannotStart(reason) => {
+                let finding = finding.fail(format!(
+                    "{} exists but cannot be started: {reason}",
+                    located.interpreter.display()
+                ));
+                match &located.venv {
+                    Some(venv) => finding.fix(recreate(venv)),
+                    None => finding.fix("Reinstall Python from python.org."),
+                }
+            }
             ProbeError::Failed(message) => {
                 let finding = finding.fail(format!("{} does not start: {message}", located.interpreter.display()));
                 match &located.venv {
@@ -345,7 +355,7 @@ impl Python {
         if let Some(unreadable) = &located.pyvenv_cfg_unreadable {
             return finding
                 .fail(format!(
-                    "{} cannot be read: it {}",
+                    "{} {}",
                     venv.join("pyvenv.cfg").display(),
                     unreadable.reason
                 ))
