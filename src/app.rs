@@ -10,7 +10,7 @@ use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
 use crate::net::redact;
 use crate::profile::{self, Profile};
-use crate::render::{self, RenderOptions};
+use crate::render::{self, Format, RenderOptions};
 use crate::report::{Finding, HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
 
@@ -41,21 +41,36 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
         clap_complete::generate(shell, &mut Cli::command(), "preflight", &mut script);
         return emit(out, err, &script, EXIT_READY);
     }
+    let json = cli.run.format() == Format::Json;
     if let Some(Command::Profiles) = cli.command {
-        return emit(out, err, list_profiles().as_bytes(), EXIT_READY);
+        let text = if json {
+            list_profiles_json()
+        } else {
+            list_profiles()
+        };
+        return emit(out, err, text.as_bytes(), EXIT_READY);
     }
     let profile = match profile::load(&cli.run.profile, &host) {
         Ok(p) => p,
         Err(e) => return usage_error(err, &e.to_string()),
     };
+    // `--only "python, system"`: the spaces around commas are not part of the names.
+    let names = |given: &[String]| -> Vec<String> {
+        given
+            .iter()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect()
+    };
     let selection = Selection {
-        only: cli.run.only.clone(),
-        skip: cli.run.skip.clone(),
+        only: names(&cli.run.only),
+        skip: names(&cli.run.skip),
     };
     if let Err(message) = selection.validate(&profile.checks) {
         return usage_error(err, &message);
     }
     let text = match &cli.command {
+        Some(Command::List) if json => list_checks_json(&profile, &selection),
         Some(Command::List) => list_checks(&profile, &selection),
         Some(Command::Explain { id }) => match explain(&profile, id) {
             Ok(text) => text,
@@ -198,6 +213,65 @@ fn list_profiles() -> String {
         };
         text.push_str(&format!("{:width$}  {title}\n", built_in.name));
     }
+    text
+}
+
+/// `--json profiles`: one object per name `--profile` accepts.
+fn list_profiles_json() -> String {
+    let mut entries: Vec<serde_json::Value> = profile::ALIASES
+        .iter()
+        .map(|(alias, target)| {
+            serde_json::json!({
+                "name": alias,
+                "alias_of": target,
+                "default": *alias == profile::DEFAULT_PROFILE,
+            })
+        })
+        .collect();
+    for built_in in profile::BUILT_IN {
+        let mut entry = serde_json::json!({
+            "name": built_in.name,
+            "default": built_in.name == profile::DEFAULT_PROFILE,
+        });
+        match profile::parse(built_in.text, built_in.name, "built-in") {
+            Ok(p) => {
+                entry["title"] = p.title.into();
+                entry["verified"] = p.verified.into();
+            }
+            Err(e) => entry["error"] = e.to_string().into(),
+        }
+        entries.push(entry);
+    }
+    to_json_text(&entries)
+}
+
+/// `--json list`: the checks a run would do, as `list` shows them.
+fn list_checks_json(profile: &Profile, selection: &Selection) -> String {
+    let checks: Vec<serde_json::Value> = profile
+        .checks
+        .iter()
+        .flat_map(|c| {
+            c.check
+                .specs()
+                .into_iter()
+                .filter(|s| selection.wants(&s.id, s.category))
+                .map(move |s| {
+                    serde_json::json!({
+                        "id": s.id,
+                        "category": s.category,
+                        "kind": c.kind,
+                        "severity": s.stakes.effective_severity(c.severity),
+                        "title": s.title,
+                    })
+                })
+        })
+        .collect();
+    to_json_text(&serde_json::json!({ "profile": profile.name, "checks": checks }))
+}
+
+fn to_json_text(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    text.push('\n');
     text
 }
 

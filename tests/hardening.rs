@@ -838,3 +838,66 @@ fn an_interpreter_that_is_there_but_cannot_start_says_so_with_the_reason() {
         );
     }
 }
+
+// 8. Selections.
+
+#[test]
+fn spaces_around_commas_in_only_and_skip_are_allowed() {
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(dir.path(), "p.toml", &system_only_profile(0));
+    let run = run_bounded(
+        preflight(dir.path())
+            .args([
+                "--json",
+                "--only",
+                " system.os , system.memory,",
+                "--skip",
+                "system.memory ,",
+            ])
+            .arg("--profile")
+            .arg(&profile),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ids: Vec<String> = statuses(&json(&run))
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["system.os"]);
+}
+
+#[test]
+fn json_list_and_json_profiles_print_json() {
+    let dir = TempDir::new().unwrap();
+    let list = run_bounded(preflight(dir.path()).args(["--json", "--only", "python", "list"]));
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let listed = json(&list);
+    assert_eq!(listed["profile"], "tf-cert-2023-01");
+    let checks = listed["checks"].as_array().unwrap();
+    assert!(!checks.is_empty());
+    assert!(
+        checks.iter().all(|c| c["category"] == "python"),
+        "{listed:#}"
+    );
+    assert!(
+        checks.iter().any(|c| c["id"] == "python.version"
+            && c["kind"] == "python"
+            && c["severity"] == "fail"),
+        "{listed:#}"
+    );
+    let profiles = run_bounded(preflight(dir.path()).args(["--json", "profiles"]));
+    assert_eq!(profiles.code, 0, "{}", profiles.stderr);
+    let profiles = json(&profiles);
+    let entries = profiles.as_array().unwrap();
+    assert!(entries.iter().any(|p| p["name"] == "tf-cert"
+        && p["alias_of"] == "tf-cert-2023-01"
+        && p["default"] == true));
+    assert!(
+        entries
+            .iter()
+            .any(|p| p["name"] == "tf-cert-2.13" && p["verified"] == false)
+    );
+    assert!(
+        entries.iter().all(|p| p.get("error").is_none()),
+        "{profiles:#}"
+    );
+}
