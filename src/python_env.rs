@@ -99,7 +99,7 @@ fn path_from_probe(value: &str) -> Option<PathBuf> {
 }
 
 impl Probe {
-    fn parse(stdout: &str) -> Option<Probe> {
+    pub fn parse(stdout: &str) -> Option<Probe> {
         let mut probe = Probe::default();
         let mut saw_version = false;
         for line in stdout.lines() {
