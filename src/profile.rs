@@ -11,7 +11,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::check::{Check, ProfileFacts};
-use crate::host::{Host, SMALL_FILE_LIMIT, read_bounded};
+use crate::host::{Host, SMALL_FILE_LIMIT, is_file, read_bounded};
 use crate::registry::{self, ConfigError, KindConfig};
 
 pub struct BuiltIn {
@@ -159,7 +159,7 @@ pub fn load(name_or_path: &str, host: &Host) -> Result<Profile, ProfileError> {
     }
     let looks_like_path = name_or_path.contains(['/', '\\']) || name_or_path.ends_with(".toml");
     let path = host.user_path(Path::new(name_or_path));
-    if !looks_like_path && !path.is_file() {
+    if !looks_like_path && !is_file(&path) {
         return Err(ProfileError::UnknownName {
             name: name_or_path.to_string(),
         });

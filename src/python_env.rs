@@ -11,7 +11,10 @@ use std::time::Duration;
 use pep440_rs::Version;
 
 use crate::check::{Context, Deadline, RunOptions, SharedFact};
-use crate::host::{Host, OsFamily, ProcessError, file_kind, open_regular, read_small};
+use crate::host::{
+    Host, OsFamily, ProcessError, exists, file_kind, is_dir, is_file, metadata, open_regular,
+    read_dir, read_small, symlink_metadata,
+};
 
 /// Why this environment was chosen, in the words the report uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +140,7 @@ impl Probe {
             .sys_path
             .iter()
             .map(|p| p.join("pip").join("__init__.py"))
-            .find(|p| p.is_file());
+            .find(|p| is_file(p));
         saw_version.then_some(probe)
     }
 
@@ -275,7 +278,7 @@ impl PythonEnv {
             if probe.user_site_enabled {
                 dirs.extend(probe.user_site.iter().cloned());
             }
-            return dirs.into_iter().filter(|d| d.is_dir()).collect();
+            return dirs.into_iter().filter(|d| is_dir(d)).collect();
         }
         let Some(venv) = self.located().and_then(|l| l.venv.as_ref()) else {
             return Vec::new();
@@ -283,13 +286,13 @@ impl PythonEnv {
         if host.os == OsFamily::Windows {
             return vec![venv.join("Lib").join("site-packages")];
         }
-        let Ok(entries) = std::fs::read_dir(venv.join("lib")) else {
+        let Ok(entries) = read_dir(venv.join("lib")) else {
             return Vec::new();
         };
         let mut dirs: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path().join("site-packages"))
-            .filter(|p| p.is_dir())
+            .filter(|p| is_dir(p))
             .collect();
         dirs.sort();
         dirs
@@ -319,7 +322,7 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
                 pyvenv_cfg_unreadable: unreadable,
             }),
             Err(reason) => Discovery::Unusable {
-                occupied: std::fs::symlink_metadata(&path).is_ok(),
+                occupied: symlink_metadata(&path).is_ok(),
                 origin,
                 path,
                 reason,
@@ -358,7 +361,7 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
 /// `pyvenv.cfg` is read when there (or why it could not be); its absence is judged by the
 /// `python.venv` check.
 fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unreadable>), String> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+    let meta = metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => "does not exist".to_string(),
         io::ErrorKind::PermissionDenied => {
             "cannot be reached: permission denied (on it or a folder above it)".to_string()
@@ -377,7 +380,7 @@ fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unread
             format!("is {what}, not a virtualenv directory")
         });
     }
-    if let Err(e) = std::fs::read_dir(path)
+    if let Err(e) = read_dir(path)
         && e.kind() == io::ErrorKind::PermissionDenied
     {
         return Err("is a directory preflight may not read: permission denied".into());
@@ -387,7 +390,7 @@ fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unread
         Err(e) if e.kind() == io::ErrorKind::NotFound => (None, None),
         Err(e) => (None, Some(Unreadable::of(&e))),
     };
-    if cfg.is_none() && unreadable.is_none() && !venv_interpreter(host, path).exists() {
+    if cfg.is_none() && unreadable.is_none() && !exists(venv_interpreter(host, path)) {
         return Err("is not a virtualenv: it has no pyvenv.cfg and no Python interpreter".into());
     }
     Ok((cfg, unreadable))
@@ -398,7 +401,7 @@ fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unread
 /// interpreter is not followed through its symlink: that leads to the base Python.
 fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
     // A dangling link too: a venv whose base Python is gone is judged as that.
-    let meta = std::fs::symlink_metadata(path).ok()?;
+    let meta = symlink_metadata(path).ok()?;
     if !(meta.is_file() || meta.is_symlink()) {
         return None;
     }
@@ -408,7 +411,7 @@ fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
     let venv = scripts.parent()?;
     (name.starts_with("python")
         && matches!(scripts_name.as_str(), "bin" | "scripts")
-        && std::fs::symlink_metadata(venv.join("pyvenv.cfg")).is_ok())
+        && symlink_metadata(venv.join("pyvenv.cfg")).is_ok())
     .then(|| venv.to_path_buf())
 }
 
@@ -456,14 +459,14 @@ for p in sys.path:
 
 fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, ProbeError> {
     // `exists` follows symlinks: a venv whose base interpreter vanished has a dangling link.
-    if !interpreter.exists() {
+    if !exists(interpreter) {
         return Err(ProbeError::Missing(interpreter.to_path_buf()));
     }
     // -B: the probe must not write bytecode into the user's environment.
     let output = match host.run(interpreter, &["-B", "-c", PROBE_SCRIPT], deadline) {
         Ok(o) => o,
         Err(ProcessError::TimedOut { after, .. }) => return Err(ProbeError::TimedOut(after)),
-        Err(ProcessError::NotFound { .. }) if !interpreter.exists() => {
+        Err(ProcessError::NotFound { .. }) if !exists(interpreter) => {
             return Err(ProbeError::Missing(interpreter.to_path_buf()));
         }
         // There, yet "not found": what is missing is the interpreter its `#!` line names.
@@ -561,7 +564,7 @@ pub struct Installed {
 pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<String, Installed> {
     let mut found = BTreeMap::new();
     for dir in site_packages {
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(entries) = read_dir(dir) else {
             continue;
         };
         for entry in entries.flatten() {
@@ -579,7 +582,7 @@ pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<Strin
             let path = entry.path();
             let metadata = if file_name.ends_with(".dist-info") {
                 path.join("METADATA")
-            } else if path.is_dir() {
+            } else if is_dir(&path) {
                 path.join("PKG-INFO")
             } else {
                 path.clone()

@@ -7,7 +7,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::OsFamily;
+use crate::host::{OsFamily, exists, is_dir};
 use crate::python_env::{
     Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
 };
@@ -236,7 +236,7 @@ impl Python {
         let base_home = located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone());
         match error {
             ProbeError::Missing(path) => match (&located.venv, base_home) {
-                (Some(venv), Some(home)) if !home.exists() => finding
+                (Some(venv), Some(home)) if !exists(&home) => finding
                     .fail(format!(
                         "the virtualenv's base interpreter is gone: {} no longer exists",
                         home.display()
@@ -416,7 +416,7 @@ fn leaks(probe: &Probe) -> Vec<String> {
     let mut found = Vec::new();
     if probe.user_site_enabled
         && let Some(user) = &probe.user_site
-        && user.is_dir()
+        && is_dir(user)
     {
         found.push(format!(
             "the user site-packages {} is on sys.path",
@@ -482,10 +482,10 @@ fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
         },
     };
     let base = base_path.display().to_string();
-    let has_conda_meta = base_path.join("conda-meta").is_dir()
+    let has_conda_meta = is_dir(base_path.join("conda-meta"))
         || base_path
             .parent()
-            .is_some_and(|p| p.join("conda-meta").is_dir());
+            .is_some_and(|p| is_dir(p.join("conda-meta")));
     let (origin, allowed) = identify(&base, &banner, has_conda_meta);
     let finding = spec
         .finding()
