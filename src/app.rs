@@ -106,26 +106,53 @@ fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
     EXIT_USAGE
 }
 
+/// What one line of a finding may hold: far more than any judgement needs, far less than a
+/// runaway child's output.
+const LINE_LIMIT: usize = 2_000;
+/// What one observed value may hold (a path list, a banner).
+const VALUE_LIMIT: usize = 8_000;
+
 /// The last guard before anything is printed: every text a check took from the machine (a
-/// proxy variable, an index URL, a child's error output) has its URL credentials and query
-/// strings redacted, whichever check forgot. Fixes are the checks' own words, not scrubbed:
-/// they show placeholders such as `http://USER:PASSWORD@HOST:PORT`.
-fn redact_findings(findings: &mut [Finding]) {
-    fn redact_value(value: &mut serde_json::Value) {
+/// proxy variable, an index URL, a child's error output, package metadata) has its URL
+/// credentials and query strings redacted, its control characters and terminal escape
+/// sequences made visible and harmless (`\x1b`), and its length bounded, whichever check
+/// forgot. Fixes are the checks' own words, not scrubbed: they show placeholders such as
+/// `http://USER:PASSWORD@HOST:PORT` and may span lines.
+fn guard_findings(findings: &mut [Finding]) {
+    fn guard_value(value: &mut serde_json::Value) {
         match value {
-            serde_json::Value::String(text) => *text = redact(text),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
-            serde_json::Value::Object(map) => map.values_mut().for_each(redact_value),
+            serde_json::Value::String(text) => *text = clean(&redact(text), VALUE_LIMIT),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(guard_value),
+            serde_json::Value::Object(map) => map.values_mut().for_each(guard_value),
             _ => {}
         }
     }
     for finding in findings {
-        finding.summary = redact(&finding.summary);
+        finding.summary = clean(&redact(&finding.summary), LINE_LIMIT);
         for line in &mut finding.details {
-            *line = redact(line);
+            *line = clean(&redact(line), LINE_LIMIT);
         }
-        finding.observed.values_mut().for_each(redact_value);
+        finding.observed.values_mut().for_each(guard_value);
     }
+}
+
+/// One line of text fit for a terminal: tabs and line breaks become spaces, other control
+/// characters (ESC, BEL, DEL, C1) their escapes, and past `limit` characters it is cut with an
+/// ellipsis.
+fn clean(text: &str, limit: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(limit * 4));
+    for (count, c) in text.chars().enumerate() {
+        if count == limit {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn run(
@@ -166,7 +193,7 @@ fn run(
     let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
     let started = ctx.started;
     let mut findings = runner::run(ctx, &profile.checks, selection);
-    redact_findings(&mut findings);
+    guard_findings(&mut findings);
     let mut report = Report::new(
         ProfileInfo {
             name: profile.name.clone(),

@@ -904,3 +904,56 @@ fn json_list_and_json_profiles_print_json() {
         "{profiles:#}"
     );
 }
+
+// Bounded, clean text.
+
+#[test]
+fn a_childs_escape_sequences_and_endless_output_reach_the_report_harmless_and_bounded() {
+    let dir = TempDir::new().unwrap();
+    // Red text, a window-title change and a bell, then a 100 KB line: its last line.
+    let venv = fake_venv(
+        dir.path(),
+        "printf 'boom \\033[31mred\\033]0;owned\\007\\n' >&2\nprintf '%0100000d\\n' 0 >&2\nexit 1\n",
+    );
+    for format in ["human", "json"] {
+        let run = run_bounded(
+            preflight(dir.path())
+                .args([
+                    "--format",
+                    format,
+                    "--color",
+                    "never",
+                    "--only",
+                    "python.interpreter",
+                    "--venv",
+                ])
+                .arg(&venv),
+        );
+        assert!(
+            !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'),
+            "{format}"
+        );
+        assert!(
+            run.stdout.len() < 20_000,
+            "{format}: {} bytes",
+            run.stdout.len()
+        );
+        assert!(run.stdout.contains("0000…"), "{format}");
+    }
+    // Not the last line this time: the escapes themselves, shown, not obeyed.
+    let venv = fake_venv(
+        dir.path(),
+        "printf 'boom \\033[31mred\\033]0;owned\\007\\n' >&2\nexit 1\n",
+    );
+    let run = run_bounded(
+        preflight(dir.path())
+            .args(["--color", "never", "--only", "python.interpreter", "--venv"])
+            .arg(&venv),
+    );
+    assert!(
+        run.stdout
+            .contains("boom \\u{1b}[31mred\\u{1b}]0;owned\\u{7}"),
+        "{}",
+        run.stdout
+    );
+}
