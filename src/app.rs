@@ -10,6 +10,7 @@ use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
 use crate::net::redact;
 use crate::profile::{self, Profile};
+use crate::render::text::clean;
 use crate::render::{self, Format, RenderOptions};
 use crate::report::{Finding, HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
@@ -112,47 +113,28 @@ const LINE_LIMIT: usize = 2_000;
 /// What one observed value may hold (a path list, a banner).
 const VALUE_LIMIT: usize = 8_000;
 
-/// The last guard before anything is printed: every text a check took from the machine (a
-/// proxy variable, an index URL, a child's error output, package metadata) has its URL
-/// credentials and query strings redacted, its control characters and terminal escape
-/// sequences made visible and harmless (`\x1b`), and its length bounded, whichever check
-/// forgot. Fixes are the checks' own words, not scrubbed: they show placeholders such as
-/// `http://USER:PASSWORD@HOST:PORT` and may span lines.
+/// The last guard before anything is printed, in every format: every text a check took from
+/// the machine (a proxy variable, an index URL, a child's error output, package metadata) has
+/// its URL credentials and query strings redacted, its terminal escape sequences and control
+/// characters removed and its length bounded, whichever check forgot. Fixes are the checks'
+/// own words, not scrubbed: they show placeholders such as `http://USER:PASSWORD@HOST:PORT`
+/// and may span lines.
 fn guard_findings(findings: &mut [Finding]) {
     fn guard_value(value: &mut serde_json::Value) {
         match value {
-            serde_json::Value::String(text) => *text = clean(&redact(text), VALUE_LIMIT),
+            serde_json::Value::String(text) => *text = clean(&redact(text), VALUE_LIMIT, "…"),
             serde_json::Value::Array(items) => items.iter_mut().for_each(guard_value),
             serde_json::Value::Object(map) => map.values_mut().for_each(guard_value),
             _ => {}
         }
     }
     for finding in findings {
-        finding.summary = clean(&redact(&finding.summary), LINE_LIMIT);
+        finding.summary = clean(&redact(&finding.summary), LINE_LIMIT, "…");
         for line in &mut finding.details {
-            *line = clean(&redact(line), LINE_LIMIT);
+            *line = clean(&redact(line), LINE_LIMIT, "…");
         }
         finding.observed.values_mut().for_each(guard_value);
     }
-}
-
-/// One line of text fit for a terminal: tabs and line breaks become spaces, other control
-/// characters (ESC, BEL, DEL, C1) their escapes, and past `limit` characters it is cut with an
-/// ellipsis.
-fn clean(text: &str, limit: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(limit * 4));
-    for (count, c) in text.chars().enumerate() {
-        if count == limit {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\t' | '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn run(

@@ -908,14 +908,41 @@ fn json_list_and_json_profiles_print_json() {
 // Bounded, clean text.
 
 #[test]
-fn a_childs_escape_sequences_and_endless_output_reach_the_report_harmless_and_bounded() {
+fn a_childs_escape_sequences_and_endless_output_reach_every_format_harmless_and_bounded() {
     let dir = TempDir::new().unwrap();
-    // Red text, a window-title change and a bell, then a 100 KB line: its last line.
+    // A 100 KB line of output is the last line a failing interpreter leaves.
+    let long = fake_venv(
+        dir.path(),
+        "printf 'boom\\n' >&2\nprintf '%0100000d\\n' 0 >&2\nexit 1\n",
+    );
+    for format in ["human", "json", "junit", "markdown"] {
+        let run = run_bounded(
+            preflight(dir.path())
+                .args([
+                    "--format",
+                    format,
+                    "--color",
+                    "never",
+                    "--only",
+                    "python.interpreter",
+                    "--venv",
+                ])
+                .arg(&long),
+        );
+        assert!(
+            run.stdout.len() < 20_000,
+            "{format}: {} bytes",
+            run.stdout.len()
+        );
+        assert!(run.stdout.contains("0000"), "{format}: {}", run.stdout);
+    }
+    // Red text, a window-title change and a bell: removed, never obeyed.
+    std::fs::remove_dir_all(&long).unwrap();
     let venv = fake_venv(
         dir.path(),
-        "printf 'boom \\033[31mred\\033]0;owned\\007\\n' >&2\nprintf '%0100000d\\n' 0 >&2\nexit 1\n",
+        "printf 'boom \\033[31mred\\033]0;owned\\007 end\\n' >&2\nexit 1\n",
     );
-    for format in ["human", "json"] {
+    for format in ["human", "json", "junit", "markdown"] {
         let run = run_bounded(
             preflight(dir.path())
                 .args([
@@ -931,29 +958,11 @@ fn a_childs_escape_sequences_and_endless_output_reach_the_report_harmless_and_bo
         );
         assert!(
             !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'),
-            "{format}"
+            "{format}: {}",
+            run.stdout
         );
-        assert!(
-            run.stdout.len() < 20_000,
-            "{format}: {} bytes",
-            run.stdout.len()
-        );
-        assert!(run.stdout.contains("0000…"), "{format}");
+        // JSON would escape them as \u001b: gone there too.
+        assert!(!run.stdout.contains("u001b"), "{format}: {}", run.stdout);
+        assert!(run.stdout.contains("boom red"), "{format}: {}", run.stdout);
     }
-    // Not the last line this time: the escapes themselves, shown, not obeyed.
-    let venv = fake_venv(
-        dir.path(),
-        "printf 'boom \\033[31mred\\033]0;owned\\007\\n' >&2\nexit 1\n",
-    );
-    let run = run_bounded(
-        preflight(dir.path())
-            .args(["--color", "never", "--only", "python.interpreter", "--venv"])
-            .arg(&venv),
-    );
-    assert!(
-        run.stdout
-            .contains("boom \\u{1b}[31mred\\u{1b}]0;owned\\u{7}"),
-        "{}",
-        run.stdout
-    );
 }
