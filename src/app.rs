@@ -91,7 +91,7 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
 /// Write a command's whole output, then end with `code`. Output that could not be written
 /// (a full disk) is an error on stderr and exit 2: an empty report must never look like a
 /// success. A closed pipe (`| head`) means the reader wanted no more: quietly `code`.
-fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &[u8], code: u8) -> u8 {
+pub fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &[u8], code: u8) -> u8 {
     match out.write_all(text).and_then(|()| out.flush()) {
         Ok(()) => code,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,

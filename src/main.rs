@@ -13,9 +13,29 @@ fn main() -> ExitCode {
         eprintln!("error: internal error in preflight (please report it): {info}");
     }));
     stop_children_on_signals();
-    let cli = Cli::parse();
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error: clap says it on stderr and exits 2.
+        Err(e) if e.use_stderr() => e.exit(),
+        // --help and --version: output like any other, so a write error is one too.
+        Err(e) => {
+            let text = e.render();
+            let text = if stdout_is_terminal {
+                text.ansi().to_string()
+            } else {
+                text.to_string()
+            };
+            let code = app::emit(
+                &mut stdout.lock(),
+                &mut std::io::stderr(),
+                text.as_bytes(),
+                app::EXIT_READY,
+            );
+            return ExitCode::from(code);
+        }
+    };
     let terminal_width = stdout_is_terminal
         .then(|| terminal_size::terminal_size_of(&stdout))
         .flatten()

@@ -225,7 +225,13 @@ fn a_full_disk_on_dev_full_is_an_error_and_exit_2_for_reports_and_completions() 
         stderr.contains("cannot write the output") && stderr.contains("No space left"),
         "{stderr}"
     );
-    for args in [&["completions", "bash"][..], &["profiles"], &["list"]] {
+    for args in [
+        &["completions", "bash"][..],
+        &["profiles"],
+        &["list"],
+        &["--help"],
+        &["--version"],
+    ] {
         let (code, stderr) = run_to(preflight(dir.path()).args(args), dev_full());
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
