@@ -46,7 +46,11 @@ fn main() -> ExitCode {
         out: &mut stdout.lock(),
         err: &mut std::io::stderr(),
     };
-    ExitCode::from(app::execute(cli, Host::from_machine(), io))
+    let code = app::execute(cli, Host::from_machine(), io);
+    // A check the runner gave up on (it overran its deadline) may still wait on a child:
+    // that child must not outlive the run either.
+    preflight::host::stop_all_children();
+    ExitCode::from(code)
 }
 
 /// On SIGINT, SIGTERM or SIGHUP, kill every child process group (the interpreter probe, a
