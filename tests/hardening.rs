@@ -728,8 +728,17 @@ fn an_unreadable_venv_directory_says_permission_denied() {
     std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
     let mut command = preflight(dir.path());
     if rustix::process::geteuid().is_root() {
-        // Root reads everything: run as `nobody`, to whom the folder is closed.
+        // Root reads everything: run as `nobody`, to whom the folder is closed. A copy of the
+        // binary, since the build folder may be closed to `nobody` too.
         std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let copy = dir.path().join("preflight");
+        std::fs::copy(bin(), &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        command = Command::new(&copy);
+        command
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(dir.path());
         command.uid(65534).gid(65534);
     } else {
         std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o000)).unwrap();
