@@ -1,6 +1,8 @@
 //! Hostile input, faults and signals (issue 13): files that block, lost output, orphans,
 //! secrets, bad names and paths. Each test reproduces a class that once went wrong.
 
+// FIFOs, signals, /proc, /dev/full, Unix permissions and shell scripts: Unix only.
+#![cfg(unix)]
 // Tests build the machines they judge, with the file calls clippy.toml keeps out of src/.
 #![allow(clippy::disallowed_methods)]
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::{Host, OsFamily, exists, metadata, read_dir, read_link, read_small};
+use crate::host::{Host, OsFamily, exists, read_dir, read_link, read_small};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 use crate::video::{Capability, Probe};
@@ -398,7 +398,7 @@ fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let gid = metadata(node).ok()?.gid().to_string();
+        let gid = crate::host::metadata(node).ok()?.gid().to_string();
         let groups = read_small(&host.system_path("/etc/group")).ok()?;
         groups.lines().find_map(|line| {
             let fields: Vec<&str> = line.split(':').collect();
