@@ -8,9 +8,11 @@ use clap::CommandFactory;
 use crate::check::{Context, FindingSpec, RunOptions, Stakes};
 use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
+use crate::net::redact;
 use crate::profile::{self, Profile};
-use crate::render::{self, RenderOptions};
-use crate::report::{HostInfo, ProfileInfo, Report};
+use crate::render::text::clean;
+use crate::render::{self, Format, RenderOptions};
+use crate::report::{Finding, HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
 
 pub const EXIT_READY: u8 = 0;
@@ -35,25 +37,41 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
         terminal_width,
     } = io;
     if let Some(Command::Completions { shell }) = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
-        return EXIT_READY;
+        // Into memory first: clap_complete panics when its writer fails.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "preflight", &mut script);
+        return emit(out, err, &script, EXIT_READY);
     }
+    let json = cli.run.format() == Format::Json;
     if let Some(Command::Profiles) = cli.command {
-        let _ = out.write_all(list_profiles().as_bytes());
-        return EXIT_READY;
+        let text = if json {
+            list_profiles_json()
+        } else {
+            list_profiles()
+        };
+        return emit(out, err, text.as_bytes(), EXIT_READY);
     }
     let profile = match profile::load(&cli.run.profile, &host) {
         Ok(p) => p,
         Err(e) => return usage_error(err, &e.to_string()),
     };
+    // `--only "python, system"`: the spaces around commas are not part of the names.
+    let names = |given: &[String]| -> Vec<String> {
+        given
+            .iter()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect()
+    };
     let selection = Selection {
-        only: cli.run.only.clone(),
-        skip: cli.run.skip.clone(),
+        only: names(&cli.run.only),
+        skip: names(&cli.run.skip),
     };
     if let Err(message) = selection.validate(&profile.checks) {
         return usage_error(err, &message);
     }
     let text = match &cli.command {
+        Some(Command::List) if json => list_checks_json(&profile, &selection),
         Some(Command::List) => list_checks(&profile, &selection),
         Some(Command::Explain { id }) => match explain(&profile, id) {
             Ok(text) => text,
@@ -71,16 +89,59 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
                 is_terminal: stdout_is_terminal,
                 width: terminal_width,
             };
-            return run(&cli.run, host, profile, &selection, terminal, out);
+            return run(&cli.run, host, profile, &selection, terminal, out, err);
         }
     };
-    let _ = out.write_all(text.as_bytes());
-    EXIT_READY
+    emit(out, err, text.as_bytes(), EXIT_READY)
+}
+
+/// Write a command's whole output, then end with `code`. Output that could not be written
+/// (a full disk) is an error on stderr and exit 2: an empty report must never look like a
+/// success. A closed pipe (`| head`) means the reader wanted no more: quietly `code`.
+pub fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &[u8], code: u8) -> u8 {
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the output: {e}");
+            EXIT_USAGE
+        }
+    }
 }
 
 fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
-    let _ = writeln!(err, "error: {message}");
+    let _ = writeln!(err, "error: {}", redact(message));
     EXIT_USAGE
+}
+
+/// What one line of a finding may hold: far more than any judgement needs, far less than a
+/// runaway child's output.
+const LINE_LIMIT: usize = 2_000;
+/// What one observed value may hold (a path list, a banner).
+const VALUE_LIMIT: usize = 8_000;
+
+/// The last guard before anything is printed, in every format: every text a check took from
+/// the machine (a proxy variable, an index URL, a child's error output, package metadata) has
+/// its URL credentials and query strings redacted, its terminal escape sequences and control
+/// characters removed and its length bounded, whichever check forgot. Fixes are the checks'
+/// own words, not scrubbed: they show placeholders such as `http://USER:PASSWORD@HOST:PORT`
+/// and may span lines.
+fn guard_findings(findings: &mut [Finding]) {
+    fn guard_value(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => *text = clean(&redact(text), VALUE_LIMIT, "…"),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(guard_value),
+            serde_json::Value::Object(map) => map.values_mut().for_each(guard_value),
+            _ => {}
+        }
+    }
+    for finding in findings {
+        finding.summary = clean(&redact(&finding.summary), LINE_LIMIT, "…");
+        for line in &mut finding.details {
+            *line = clean(&redact(line), LINE_LIMIT, "…");
+        }
+        finding.observed.values_mut().for_each(guard_value);
+    }
 }
 
 pub(crate) fn run(
@@ -90,6 +151,7 @@ pub(crate) fn run(
     selection: &Selection,
     terminal: Terminal,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> u8 {
     // A dumb terminal shows neither colour nor anything but ASCII.
     let dumb = host.env("TERM") == Some("dumb");
@@ -119,7 +181,8 @@ pub(crate) fn run(
     };
     let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
     let started = ctx.started;
-    let findings = runner::run(ctx, &profile.checks, selection);
+    let mut findings = runner::run(ctx, &profile.checks, selection);
+    guard_findings(&mut findings);
     let mut report = Report::new(
         ProfileInfo {
             name: profile.name.clone(),
@@ -133,8 +196,8 @@ pub(crate) fn run(
         args.strict,
     );
     report.duration_ms = started.elapsed().as_millis() as u64;
-    let _ = out.write_all(render::render(&report, args.format(), render_options).as_bytes());
-    report.exit_code()
+    let text = render::render(&report, args.format(), render_options);
+    emit(out, err, text.as_bytes(), report.exit_code())
 }
 
 /// What stdout is.
@@ -166,6 +229,65 @@ fn list_profiles() -> String {
         };
         text.push_str(&format!("{:width$}  {title}\n", built_in.name));
     }
+    text
+}
+
+/// `--json profiles`: one object per name `--profile` accepts.
+fn list_profiles_json() -> String {
+    let mut entries: Vec<serde_json::Value> = profile::ALIASES
+        .iter()
+        .map(|(alias, target)| {
+            serde_json::json!({
+                "name": alias,
+                "alias_of": target,
+                "default": *alias == profile::DEFAULT_PROFILE,
+            })
+        })
+        .collect();
+    for built_in in profile::BUILT_IN {
+        let mut entry = serde_json::json!({
+            "name": built_in.name,
+            "default": built_in.name == profile::DEFAULT_PROFILE,
+        });
+        match profile::parse(built_in.text, built_in.name, "built-in") {
+            Ok(p) => {
+                entry["title"] = p.title.into();
+                entry["verified"] = p.verified.into();
+            }
+            Err(e) => entry["error"] = e.to_string().into(),
+        }
+        entries.push(entry);
+    }
+    to_json_text(&entries)
+}
+
+/// `--json list`: the checks a run would do, as `list` shows them.
+fn list_checks_json(profile: &Profile, selection: &Selection) -> String {
+    let checks: Vec<serde_json::Value> = profile
+        .checks
+        .iter()
+        .flat_map(|c| {
+            c.check
+                .specs()
+                .into_iter()
+                .filter(|s| selection.wants(&s.id, s.category))
+                .map(move |s| {
+                    serde_json::json!({
+                        "id": s.id,
+                        "category": s.category,
+                        "kind": c.kind,
+                        "severity": s.stakes.effective_severity(c.severity),
+                        "title": s.title,
+                    })
+                })
+        })
+        .collect();
+    to_json_text(&serde_json::json!({ "profile": profile.name, "checks": checks }))
+}
+
+fn to_json_text(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    text.push('\n');
     text
 }
 

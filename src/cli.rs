@@ -15,7 +15,7 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  ready (warnings allowed)
   1  at least one check failed (with --strict: or warned)
-  2  usage or profile error
+  2  usage or profile error, or the output could not be written
 
 Examples:
   preflight                         check this machine against the default profile

@@ -1,5 +1,10 @@
 //! The only door to the machine. Checks ask the `Host` for files, variables, processes and
 //! system facts; tests build a `Host` over a temporary directory with chosen variables.
+//!
+//! `clippy.toml` forbids the standard library's file, path and environment calls everywhere
+//! else, so that every read goes through the helpers here (a file is type-checked before it
+//! is opened) and nothing is written.
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -7,7 +12,7 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -229,18 +234,117 @@ pub fn read_small(path: &Path) -> io::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Read at most `limit` bytes; a file with more is refused with `InvalidData`.
+/// Read at most `limit` bytes of a regular file; a file with more is refused with
+/// `InvalidData`, anything else (a FIFO, a device) as [`open_regular`] says.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let file = std::fs::File::open(path)?;
+    let file = open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("larger than {} KiB, not read", limit / 1024),
+            format!("is larger than {} KiB, not read", limit / 1024),
         ));
     }
     Ok(bytes)
+}
+
+/// Open a file for reading only when it is a regular file. Opening a FIFO waits for a writer
+/// and reading a device may never end, before any deadline: those are refused, saying what
+/// they are (`is a named pipe (FIFO), not a regular file`), with `InvalidInput`.
+pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    refuse_unless_regular(&std::fs::metadata(path)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Should the file be swapped for a FIFO after the check, the open still returns at
+        // once, and the second check below refuses it. No effect on regular files.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path)?;
+    refuse_unless_regular(&file.metadata()?)?;
+    Ok(file)
+}
+
+fn refuse_unless_regular(meta: &std::fs::Metadata) -> io::Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {}, not a regular file", file_kind(&meta.file_type())),
+    ))
+}
+
+/// What a file is, in words: "a directory", "a named pipe (FIFO)", "a character device".
+pub fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The entries of a directory.
+pub fn read_dir(path: impl AsRef<Path>) -> io::Result<std::fs::ReadDir> {
+    std::fs::read_dir(path)
+}
+
+/// What `path` is, following symbolic links.
+pub fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+    std::fs::metadata(path)
+}
+
+/// What `path` is itself: a symbolic link is not followed (a dangling one is there too).
+pub fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+    std::fs::symlink_metadata(path)
+}
+
+/// Where a symbolic link points.
+pub fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    std::fs::read_link(path)
+}
+
+/// The path with every symbolic link and `..` resolved.
+pub fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    std::fs::canonicalize(path)
+}
+
+/// Something is at `path`, following symbolic links (a dangling link is not).
+pub fn exists(path: impl AsRef<Path>) -> bool {
+    path.as_ref().exists()
+}
+
+/// `path` is a regular file, following symbolic links.
+pub fn is_file(path: impl AsRef<Path>) -> bool {
+    path.as_ref().is_file()
+}
+
+/// `path` is a directory, following symbolic links.
+pub fn is_dir(path: impl AsRef<Path>) -> bool {
+    path.as_ref().is_dir()
 }
 
 #[derive(Debug, Clone)]
@@ -457,8 +561,20 @@ impl Host {
         path
     }
 
-    /// A path the user gave, resolved against the working directory.
+    /// A path the user gave, resolved against the working directory; a leading `~` is the
+    /// home directory, as a shell would expand it (`--venv=~/exam` reaches us unexpanded).
     pub fn user_path(&self, given: &Path) -> PathBuf {
+        let mut parts = given.components();
+        if let (Some(Component::Normal(first)), Some(home)) = (parts.next(), &self.home)
+            && first == "~"
+        {
+            let rest = parts.as_path();
+            return if rest.as_os_str().is_empty() {
+                home.clone()
+            } else {
+                home.join(rest)
+            };
+        }
         if given.is_absolute() {
             given.to_path_buf()
         } else {
@@ -502,7 +618,7 @@ impl Host {
             // Its own group, so a timeout can also stop whatever it started.
             command.process_group(0);
         }
-        let mut child = command.spawn().map_err(|source| {
+        let spawn_error = |source: io::Error| {
             if source.kind() == io::ErrorKind::NotFound {
                 ProcessError::NotFound {
                     program: name.clone(),
@@ -513,7 +629,21 @@ impl Host {
                     source,
                 }
             }
-        })?;
+        };
+        // Spawned and registered under one lock, so a signal cannot slip in between.
+        let (mut child, group) = {
+            let mut groups = child_groups();
+            if groups.stopping {
+                return Err(spawn_error(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "preflight is stopping",
+                )));
+            }
+            let child = command.spawn().map_err(spawn_error)?;
+            groups.live.insert(child.id());
+            let group = ChildGroup(child.id());
+            (child, group)
+        };
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
 
@@ -521,19 +651,24 @@ impl Host {
         let status = match child.wait_timeout(timeout) {
             Ok(Some(status)) => status,
             Ok(None) | Err(_) => {
-                kill_tree(&mut child);
+                drop(group);
+                let _ = child.kill();
+                let _ = child.wait();
                 return Err(ProcessError::TimedOut {
                     program: name,
                     after: timeout,
                 });
             }
         };
-        // A grandchild may still hold the pipes open; do not wait on it for long.
+        // Whatever it started dies with it: nothing outlives the run, and a grandchild
+        // holding the pipes open cannot keep the answer from being read to its end.
+        drop(group);
+        // A grandchild that left the group may still hold the pipes: keep what was read.
         let grace = Duration::from_millis(200);
         Ok(ProcessOutput {
             status,
-            stdout: stdout.recv_timeout(grace).unwrap_or_default(),
-            stderr: stderr.recv_timeout(grace).unwrap_or_default(),
+            stdout: stdout.finish(grace),
+            stderr: stderr.finish(grace),
         })
     }
 
@@ -668,7 +803,8 @@ fn stop_tree(child: &mut std::process::Child) {
             }
         }
     }
-    kill_tree(child);
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn same_name_ignoring_case(a: &str, b: &str) -> bool {
@@ -677,28 +813,98 @@ fn same_name_ignoring_case(a: &str, b: &str) -> bool {
         .eq(b.chars().flat_map(char::to_uppercase))
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    if let Some(pipe) = pipe {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.take(PROCESS_OUTPUT_LIMIT).read_to_end(&mut bytes);
-            let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
-        });
-    }
-    rx
+/// The process groups of the children [`Host::run`] started that may still have members,
+/// so that a signal handler can stop them all before preflight exits.
+struct ChildGroups {
+    live: std::collections::BTreeSet<u32>,
+    /// Set once preflight is stopping: no new child is started after that.
+    stopping: bool,
 }
 
-fn kill_tree(child: &mut std::process::Child) {
+static CHILD_GROUPS: Mutex<ChildGroups> = Mutex::new(ChildGroups {
+    live: std::collections::BTreeSet::new(),
+    stopping: false,
+});
+
+fn child_groups() -> MutexGuard<'static, ChildGroups> {
+    CHILD_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A registered child's process group (its id is the child's pid): dropping it kills the
+/// whole group and forgets it.
+struct ChildGroup(u32);
+
+impl Drop for ChildGroup {
+    fn drop(&mut self) {
+        let mut groups = child_groups();
+        kill_group(self.0);
+        groups.live.remove(&self.0);
+    }
+}
+
+fn kill_group(id: u32) {
     #[cfg(unix)]
     {
         use rustix::process::{Pid, Signal, kill_process_group};
-        if let Some(pid) = Pid::from_raw(child.id() as i32) {
+        // The group's id stays reserved while any member lives, so this never hits a
+        // stranger; with no member left it is a harmless ESRCH.
+        if let Some(pid) = i32::try_from(id).ok().and_then(Pid::from_raw) {
             let _ = kill_process_group(pid, Signal::KILL);
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    #[cfg(not(unix))]
+    let _ = id;
+}
+
+/// Kill every child process group still alive and start no new child: for a signal
+/// handler, right before the process exits. Returns how many groups were stopped.
+pub fn stop_all_children() -> usize {
+    let mut groups = child_groups();
+    groups.stopping = true;
+    for id in &groups.live {
+        kill_group(*id);
+    }
+    groups.live.len()
+}
+
+/// A pipe read to its end on a thread of its own; what was read so far is kept even when
+/// the end never comes.
+struct Drained {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Drained {
+    fn finish(self, grace: Duration) -> String {
+        let _ = self.done.recv_timeout(grace);
+        let bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Drained {
+    let (tx, done) = mpsc::channel();
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    if let Some(pipe) = pipe {
+        let sink = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            let mut pipe = pipe.take(PROCESS_OUTPUT_LIMIT);
+            let mut chunk = [0u8; 16 * 1024];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+    }
+    Drained { bytes, done }
 }
 
 #[cfg(unix)]

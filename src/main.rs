@@ -12,9 +12,30 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in preflight (please report it): {info}");
     }));
-    let cli = Cli::parse();
+    stop_children_on_signals();
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error: clap says it on stderr and exits 2.
+        Err(e) if e.use_stderr() => e.exit(),
+        // --help and --version: output like any other, so a write error is one too.
+        Err(e) => {
+            let text = e.render();
+            let text = if stdout_is_terminal {
+                text.ansi().to_string()
+            } else {
+                text.to_string()
+            };
+            let code = app::emit(
+                &mut stdout.lock(),
+                &mut std::io::stderr(),
+                text.as_bytes(),
+                app::EXIT_READY,
+            );
+            return ExitCode::from(code);
+        }
+    };
     let terminal_width = stdout_is_terminal
         .then(|| terminal_size::terminal_size_of(&stdout))
         .flatten()
@@ -25,5 +46,41 @@ fn main() -> ExitCode {
         out: &mut stdout.lock(),
         err: &mut std::io::stderr(),
     };
-    ExitCode::from(app::execute(cli, Host::from_machine(), io))
+    let code = app::execute(cli, Host::from_machine(), io);
+    // A check the runner gave up on (it overran its deadline) may still wait on a child:
+    // that child must not outlive the run either.
+    preflight::host::stop_all_children();
+    ExitCode::from(code)
 }
+
+/// On SIGINT, SIGTERM or SIGHUP, kill every child process group (the interpreter probe, a
+/// `--deep` training run: each in a group of its own, so the terminal's Ctrl-C does not reach
+/// them), then exit as shells expect of a process a signal stopped: 128 + the signal.
+#[cfg(unix)]
+fn stop_children_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use std::io::Write;
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return; // then the default actions apply, as before
+    };
+    std::thread::spawn(move || {
+        let Some(signal) = signals.forever().next() else {
+            return;
+        };
+        let stopped = preflight::host::stop_all_children();
+        let name = match signal {
+            SIGINT => "SIGINT",
+            SIGTERM => "SIGTERM",
+            _ => "SIGHUP",
+        };
+        // stderr may be gone too (a closed terminal): never let that stop the exit.
+        let _ = writeln!(
+            std::io::stderr(),
+            "preflight: stopped by {name}; {stopped} child process group(s) killed"
+        );
+        std::process::exit(128 + signal);
+    });
+}
+
+#[cfg(not(unix))]
+fn stop_children_on_signals() {}

@@ -27,6 +27,8 @@ pub struct ProxySetting {
 pub enum Outcome {
     Answered {
         status: u16,
+        /// Where the request ended after following redirects (redacted), when not at `url`.
+        redirected_to: Option<String>,
         latency: Duration,
         /// Bytes per second of a timed download, when one was asked for.
         rate: Option<f64>,
@@ -94,26 +96,79 @@ fn bypasses(no_proxy: &str, host_name: &str) -> bool {
         || no_proxy.trim() == "*"
 }
 
-/// A URL fit to print: credentials and query strings replaced.
-pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url).ok().filter(|u| u.has_host()) {
-        Some(mut parsed) => {
-            let had_credentials = !parsed.username().is_empty() || parsed.password().is_some();
-            if had_credentials {
-                let _ = parsed.set_username("***");
-                let _ = parsed.set_password(None);
-            }
-            if parsed.query().is_some() {
-                parsed.set_query(Some("***"));
-            }
-            parsed.to_string()
-        }
-        // Not a URL with a host (`user:pw@proxy:3128`): say nothing of what stands before `@`.
-        None => match url.rsplit_once('@') {
-            Some((_, rest)) => format!("***@{rest}"),
-            None => url.to_string(),
-        },
+/// Text fit to print: in every URL-like word (one with `://`, or `user:password@host`),
+/// the user info and the query string are replaced by `***`, whether or not the word parses
+/// as a URL. The one redaction for everything that may quote a URL: a variable's value, a
+/// config file's line, a library's error message.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(word_end);
+        out.push_str(&redact_word(word));
+        let space_end = tail
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(tail.len());
+        out.push_str(&tail[..space_end]);
+        rest = &tail[space_end..];
     }
+    out
+}
+
+/// One whitespace-free word; quotes, brackets and punctuation around it are kept as they are.
+fn redact_word(word: &str) -> String {
+    const AROUND: &[char] = &['"', '\'', '`', '(', ')', '<', '>', ',', ';', '.'];
+    let inner_start = word.len() - word.trim_start_matches(AROUND).len();
+    let inner_end = word.trim_end_matches(AROUND).len().max(inner_start);
+    let (before, inner, after) = (
+        &word[..inner_start],
+        &word[inner_start..inner_end],
+        &word[inner_end..],
+    );
+    // Where the authority starts: after `scheme://`, or, for `user:pw@proxy:3128`, after
+    // any `NAME=` in front of it.
+    let authority_start = match inner.find("://") {
+        Some(at) => at + 3,
+        None => {
+            let Some(at) = inner.rfind('@') else {
+                return word.to_string();
+            };
+            let user = &inner[..at];
+            // A path (`/home/ana@corp/venv`, `C:\\Users\\a@b`) is not a URL.
+            if user.is_empty() || user.contains(['/', '\\']) {
+                return word.to_string();
+            }
+            user.rfind('=').map_or(0, |eq| eq + 1)
+        }
+    };
+    let (head, authority_and_rest) = inner.split_at(authority_start);
+    // User info is whatever stands before the last `@` ahead of the path: a password may
+    // hold `?`, `#` or `@` unencoded.
+    let path_start = authority_and_rest
+        .find('/')
+        .unwrap_or(authority_and_rest.len());
+    let (user_info, host_and_rest) = match authority_and_rest[..path_start].rfind('@') {
+        Some(at) => (Some("***@"), &authority_and_rest[at + 1..]),
+        None => (None, authority_and_rest),
+    };
+    let host_and_rest = match host_and_rest.split_once('?') {
+        Some((before_query, query)) => {
+            let fragment = query.find('#').map_or("", |at| &query[at..]);
+            format!("{before_query}?***{fragment}")
+        }
+        None => host_and_rest.to_string(),
+    };
+    format!(
+        "{before}{head}{}{host_and_rest}{after}",
+        user_info.unwrap_or("")
+    )
+}
+
+/// Where a followed redirect led, redacted; `None` when the answer came from `requested`.
+fn redirect_target(requested: &str, landed: &reqwest::Url) -> Option<String> {
+    let requested = reqwest::Url::parse(requested).ok()?;
+    (requested != *landed).then(|| redact(landed.as_str()))
 }
 
 /// The TLS settings every request shares. Loading the system's root certificates takes
@@ -374,6 +429,8 @@ pub fn get_via(
         .no_proxy()
         .tls_backend_preconfigured(tls)
         .connector_layer(connected.clone())
+        // A redirect must not tell the next host where the request came from.
+        .referer(false)
         .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")));
     if let Some(setting) = &proxy {
         match reqwest::Proxy::all(setting.url.as_str()) {
@@ -417,9 +474,11 @@ pub fn get_via(
     };
     let latency = started.elapsed();
     let status = response.status().as_u16();
+    let redirected_to = redirect_target(url, response.url());
     let Some(limit) = download.filter(|_| response.status().is_success()) else {
         return Outcome::Answered {
             status,
+            redirected_to,
             latency,
             rate: None,
             bytes: 0,
@@ -444,6 +503,7 @@ pub fn get_via(
     let seconds = body_started.elapsed().as_secs_f64().max(1e-6);
     Outcome::Answered {
         status,
+        redirected_to,
         latency,
         rate: Some(bytes as f64 / seconds),
         bytes,
@@ -545,7 +605,7 @@ fn classify(
             Cause::TlsUntrusted => format!("TLS: the server's certificate is not trusted (unknown issuer): a TLS-inspecting proxy or firewall may be in the way.{mac}"),
             Cause::TlsExpired => format!("TLS: the server's certificate has expired (or this machine's clock is wrong).{mac}"),
             Cause::TlsWrongHost => "TLS: the certificate is for another host name: something between you and the server answers in its place.".into(),
-            _ => format!("TLS handshake failed: {}.{mac}", redact_text(&chain)),
+            _ => format!("TLS handshake failed: {}.{mac}", redact(&chain)),
         };
         return (cause, message);
     }
@@ -604,24 +664,10 @@ fn classify(
         Cause::Other,
         format!(
             "request failed: {}{}",
-            redact_text(&chain),
+            redact(&chain),
             via.unwrap_or_default()
         ),
     )
-}
-
-/// Error texts can quote URLs; strip anything that looks like credentials.
-fn redact_text(text: &str) -> String {
-    text.split_whitespace()
-        .map(|word| {
-            if word.contains("://") {
-                redact(word.trim_matches(|c| c == '(' || c == ')'))
-            } else {
-                word.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn chain_text(error: &reqwest::Error) -> String {
@@ -699,17 +745,56 @@ mod tests {
     fn redacts_credentials_and_queries() {
         assert_eq!(
             redact("http://user:secret@proxy.example.com:3128"),
-            "http://***@proxy.example.com:3128/"
+            "http://***@proxy.example.com:3128"
         );
         assert_eq!(
             redact("https://index.example.com/simple/?token=abc"),
             "https://index.example.com/simple/?***"
         );
         assert_eq!(redact("user:secret@proxy:3128"), "***@proxy:3128");
-        assert!(
-            !redact_text("error sending request for url (https://u:pw@h.example.com/)")
-                .contains("pw")
+        assert_eq!(
+            redact("error sending request for url (https://u:pw@h.example.com/)"),
+            "error sending request for url (https://***@h.example.com/)"
         );
+    }
+
+    #[test]
+    fn redacts_what_does_not_parse_as_a_url() {
+        for (text, shown) in [
+            // A password with unencoded `#`, `?` or `@`: no URL parser reads these.
+            ("http://ana:pa#ss@proxy:3128", "http://***@proxy:3128"),
+            (
+                "http://ana:p?w@d@proxy:bad-port/x",
+                "http://***@proxy:bad-port/x",
+            ),
+            (
+                "HTTPS_PROXY=ana:pw@proxy:3128 is set",
+                "HTTPS_PROXY=***@proxy:3128 is set",
+            ),
+            ("'https://h/?t=1&u=2#top'.", "'https://h/?***#top'."),
+            ("http://[::1]:99999/?key=v", "http://[::1]:99999/?***"),
+            (
+                "url=https://h.example/simple?token=x",
+                "url=https://h.example/simple?***",
+            ),
+        ] {
+            assert_eq!(redact(text), shown, "{text}");
+        }
+    }
+
+    #[test]
+    fn leaves_paths_and_plain_text_alone() {
+        for text in [
+            "/home/ana@corp/venv has no pyvenv.cfg",
+            "C:\\Users\\ana@corp\\venv",
+            "@property\n  line two\ttabbed",
+            "https://index.example.com/simple/",
+            "https://host/@scope/pkg",
+            "",
+            "  spaces  around  ",
+        ] {
+            assert_eq!(redact(text), text);
+        }
     }
 
     #[test]

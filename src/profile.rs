@@ -11,7 +11,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::check::{Check, ProfileFacts};
-use crate::host::{Host, read_small};
+use crate::host::{Host, SMALL_FILE_LIMIT, is_file, read_bounded};
 use crate::registry::{self, ConfigError, KindConfig};
 
 pub struct BuiltIn {
@@ -159,17 +159,30 @@ pub fn load(name_or_path: &str, host: &Host) -> Result<Profile, ProfileError> {
     }
     let looks_like_path = name_or_path.contains(['/', '\\']) || name_or_path.ends_with(".toml");
     let path = host.user_path(Path::new(name_or_path));
-    if !looks_like_path && !path.is_file() {
+    if !looks_like_path && !is_file(&path) {
         return Err(ProfileError::UnknownName {
             name: name_or_path.to_string(),
         });
     }
-    let text = read_small(&path).map_err(|error| ProfileError::Unreadable {
-        file: path.clone(),
-        error,
-    })?;
+    let bytes =
+        read_bounded(&path, SMALL_FILE_LIMIT).map_err(|error| ProfileError::Unreadable {
+            file: path.clone(),
+            error,
+        })?;
     let label = path.display().to_string();
-    parse(&text, &label, &label)
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        ProfileError::Invalid {
+            file: label.clone(),
+            line: Some(bytes[..at].iter().filter(|b| **b == b'\n').count() + 1),
+            key: None,
+            message: format!(
+                "not UTF-8 text (byte 0x{:02X} at offset {at}): TOML files are UTF-8; save it as UTF-8",
+                bytes[at]
+            ),
+        }
+    })?;
+    parse(text, &label, &label)
 }
 
 /// `[profile]`: every key optional, so a custom profile can be only its checks.

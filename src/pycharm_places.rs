@@ -10,7 +10,7 @@ use configparser::ini::{Ini, IniDefault};
 use quick_xml::events::Event;
 use serde::Deserialize;
 
-use crate::host::{Host, OsFamily, read_small};
+use crate::host::{Host, OsFamily, read_dir, read_small};
 
 /// The Flatpak application ids PyCharm is published under.
 pub const FLATPAK_IDS: [&str; 2] = [
@@ -34,7 +34,7 @@ pub fn linux_install_roots(host: &Host) -> Vec<PathBuf> {
     }
     roots.extend(children_named(&host.system_path("/usr/share"), "pycharm"));
     for dir in application_dirs(host) {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = read_dir(&dir) else {
             continue;
         };
         let mut files: Vec<PathBuf> = entries
@@ -70,7 +70,7 @@ fn application_dirs(host: &Host) -> Vec<PathBuf> {
 }
 
 fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = read_dir(dir) else {
         return Vec::new();
     };
     let mut found: Vec<PathBuf> = entries

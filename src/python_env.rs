@@ -3,6 +3,7 @@
 //! package versions come from `.dist-info`/`.egg-info` metadata, never from imports.
 
 use std::collections::BTreeMap;
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,7 +11,10 @@ use std::time::Duration;
 use pep440_rs::Version;
 
 use crate::check::{Context, Deadline, RunOptions, SharedFact};
-use crate::host::{Host, OsFamily, ProcessError, read_small};
+use crate::host::{
+    Host, OsFamily, ProcessError, exists, file_kind, is_dir, is_file, metadata, open_regular,
+    read_dir, read_small, symlink_metadata,
+};
 
 /// Why this environment was chosen, in the words the report uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,25 +71,59 @@ impl PyvenvCfg {
 pub struct Probe {
     pub version: String,
     pub version_banner: String,
-    pub executable: String,
-    pub prefix: String,
-    pub base_prefix: String,
-    pub site_packages: Vec<String>,
-    pub user_site: Option<String>,
+    pub executable: PathBuf,
+    pub prefix: PathBuf,
+    pub base_prefix: PathBuf,
+    pub site_packages: Vec<PathBuf>,
+    pub user_site: Option<PathBuf>,
     pub user_site_enabled: bool,
-    pub sys_path: Vec<String>,
+    pub sys_path: Vec<PathBuf>,
     /// Where pip's package is, when the environment has one.
-    pub pip: Option<String>,
+    pub pip: Option<PathBuf>,
+}
+
+/// A path the probe sent as the base64 of its bytes (`os.fsencode`): a venv at a path that
+/// is not valid UTF-8 must be judged like any other, so paths are never decoded as text.
+fn path_from_probe(value: &str) -> Option<PathBuf> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        // Windows paths reach Python as UTF-16 and leave `fsencode` as UTF-8.
+        Some(PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
+    }
 }
 
 impl Probe {
-    fn parse(stdout: &str) -> Option<Probe> {
+    pub fn parse(stdout: &str) -> Option<Probe> {
         let mut probe = Probe::default();
         let mut saw_version = false;
         for line in stdout.lines() {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };
+            if let Some(key) = key.strip_suffix("_path") {
+                let Some(path) = path_from_probe(value) else {
+                    continue;
+                };
+                match key {
+                    "executable" => probe.executable = path,
+                    "prefix" => probe.prefix = path,
+                    "base_prefix" => probe.base_prefix = path,
+                    "site_packages" => probe.site_packages.push(path),
+                    "user_site" => probe.user_site = Some(path),
+                    "sys_path" => probe.sys_path.push(path),
+                    _ => {}
+                }
+                continue;
+            }
             let value = value.to_string();
             match key {
                 "version" => {
@@ -93,13 +131,7 @@ impl Probe {
                     probe.version = value;
                 }
                 "version_banner" => probe.version_banner = value,
-                "executable" => probe.executable = value,
-                "prefix" => probe.prefix = value,
-                "base_prefix" => probe.base_prefix = value,
-                "site_packages" => probe.site_packages.push(value),
-                "user_site" => probe.user_site = Some(value),
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
-                "sys_path" => probe.sys_path.push(value),
                 _ => {}
             }
         }
@@ -107,9 +139,8 @@ impl Probe {
         probe.pip = probe
             .sys_path
             .iter()
-            .map(|p| Path::new(p).join("pip").join("__init__.py"))
-            .find(|p| p.is_file())
-            .map(|p| p.display().to_string());
+            .map(|p| p.join("pip").join("__init__.py"))
+            .find(|p| is_file(p));
         saw_version.then_some(probe)
     }
 
@@ -126,7 +157,10 @@ impl Probe {
 pub enum ProbeError {
     /// The interpreter file is not there.
     Missing(PathBuf),
-    /// It is there but could not be started, or died, or printed no answer.
+    /// The file is there but the OS would not start it (a shebang naming a missing
+    /// interpreter, no execute permission, a binary for another machine): why.
+    CannotStart(String),
+    /// It started, but died or printed no answer.
     Failed(String),
     TimedOut(Duration),
 }
@@ -139,6 +173,33 @@ pub struct Located {
     pub venv: Option<PathBuf>,
     pub interpreter: PathBuf,
     pub pyvenv_cfg: Option<PyvenvCfg>,
+    /// The venv has a `pyvenv.cfg` that could not be read, and why.
+    pub pyvenv_cfg_unreadable: Option<Unreadable>,
+}
+
+/// Why a file that is there could not be read.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    /// What follows the file's name: "is a named pipe (FIFO), not a regular file", "is larger
+    /// than 1024 KiB, not read", "cannot be read: permission denied".
+    pub reason: String,
+    /// A FIFO, socket or device: whoever opens it may wait forever, Python too.
+    pub not_regular: bool,
+}
+
+impl Unreadable {
+    fn of(error: &io::Error) -> Self {
+        let reason = match error.kind() {
+            // Already phrased as "is …" by the host's read helpers.
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => error.to_string(),
+            io::ErrorKind::PermissionDenied => "cannot be read: permission denied".to_string(),
+            _ => format!("cannot be read: {error}"),
+        };
+        Unreadable {
+            reason,
+            not_regular: error.kind() == io::ErrorKind::InvalidInput,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +210,9 @@ pub enum Discovery {
         origin: Origin,
         path: PathBuf,
         reason: String,
+        /// Something is at `path` (a file, a directory that is no venv): never a place to
+        /// suggest creating a virtualenv.
+        occupied: bool,
     },
     /// No virtualenv, and no Python on PATH.
     NoPython,
@@ -181,6 +245,15 @@ impl PythonEnv {
     pub fn discover(host: &Host, options: &RunOptions, deadline: Deadline) -> Self {
         let discovery = locate(host, options);
         let probe = match &discovery {
+            Discovery::Found(Located {
+                pyvenv_cfg_unreadable: Some(unreadable),
+                venv: Some(venv),
+                ..
+            }) if unreadable.not_regular => Some(Err(ProbeError::Failed(format!(
+                "not started: Python reads {} at start-up, and it {}: Python would wait on it forever",
+                venv.join("pyvenv.cfg").display(),
+                unreadable.reason
+            )))),
             Discovery::Found(located) => Some(probe(host, &located.interpreter, deadline.step())),
             _ => None,
         };
@@ -201,11 +274,11 @@ impl PythonEnv {
     /// Where installed packages live: what the interpreter said, else the venv's layout.
     pub fn site_packages(&self, host: &Host) -> Vec<PathBuf> {
         if let Some(probe) = self.probe_ok() {
-            let mut dirs: Vec<PathBuf> = probe.site_packages.iter().map(PathBuf::from).collect();
+            let mut dirs: Vec<PathBuf> = probe.site_packages.clone();
             if probe.user_site_enabled {
-                dirs.extend(probe.user_site.iter().map(PathBuf::from));
+                dirs.extend(probe.user_site.iter().cloned());
             }
-            return dirs.into_iter().filter(|d| d.is_dir()).collect();
+            return dirs.into_iter().filter(|d| is_dir(d)).collect();
         }
         let Some(venv) = self.located().and_then(|l| l.venv.as_ref()) else {
             return Vec::new();
@@ -213,13 +286,13 @@ impl PythonEnv {
         if host.os == OsFamily::Windows {
             return vec![venv.join("Lib").join("site-packages")];
         }
-        let Ok(entries) = std::fs::read_dir(venv.join("lib")) else {
+        let Ok(entries) = read_dir(venv.join("lib")) else {
             return Vec::new();
         };
         let mut dirs: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path().join("site-packages"))
-            .filter(|p| p.is_dir())
+            .filter(|p| is_dir(p))
             .collect();
         dirs.sort();
         dirs
@@ -238,14 +311,18 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
                 .map(|v| (Origin::VirtualEnvVar, host.user_path(Path::new(v))))
         });
     if let Some((origin, path)) = given {
+        // What PyCharm shows is the interpreter (`venv/bin/python`): judge its venv.
+        let path = venv_of_interpreter(&path).unwrap_or(path);
         return match venv_at(host, &path) {
-            Ok(cfg) => Discovery::Found(Located {
+            Ok((cfg, unreadable)) => Discovery::Found(Located {
                 origin,
                 interpreter: venv_interpreter(host, &path),
                 venv: Some(path),
                 pyvenv_cfg: cfg,
+                pyvenv_cfg_unreadable: unreadable,
             }),
             Err(reason) => Discovery::Unusable {
+                occupied: symlink_metadata(&path).is_ok(),
                 origin,
                 path,
                 reason,
@@ -254,12 +331,15 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
     }
     for name in ["venv", ".venv", "env"] {
         let path = host.cwd.join(name);
-        if let Ok(cfg @ Some(_)) = venv_at(host, &path) {
+        if let Ok((cfg, unreadable)) = venv_at(host, &path)
+            && (cfg.is_some() || unreadable.is_some())
+        {
             return Discovery::Found(Located {
                 origin: Origin::WorkingDir(name),
                 interpreter: venv_interpreter(host, &path),
                 venv: Some(path),
                 pyvenv_cfg: cfg,
+                pyvenv_cfg_unreadable: unreadable,
             });
         }
     }
@@ -270,6 +350,7 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
                 venv: None,
                 interpreter,
                 pyvenv_cfg: None,
+                pyvenv_cfg_unreadable: None,
             });
         }
     }
@@ -277,66 +358,139 @@ pub fn locate(host: &Host, options: &RunOptions) -> Discovery {
 }
 
 /// A directory that can be judged as a virtualenv: it exists and is a directory. Its
-/// `pyvenv.cfg` is read when there; its absence is judged by the `python.venv` check.
-fn venv_at(host: &Host, path: &Path) -> Result<Option<PyvenvCfg>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "does not exist".to_string(),
+/// `pyvenv.cfg` is read when there (or why it could not be); its absence is judged by the
+/// `python.venv` check.
+fn venv_at(host: &Host, path: &Path) -> Result<(Option<PyvenvCfg>, Option<Unreadable>), String> {
+    let meta = metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => "does not exist".to_string(),
+        io::ErrorKind::PermissionDenied => {
+            "cannot be reached: permission denied (on it or a folder above it)".to_string()
+        }
         _ => format!("cannot be read: {e}"),
     })?;
     if !meta.is_dir() {
-        return Err("is a file, not a virtualenv directory".into());
+        let what = file_kind(&meta.file_type());
+        let interpreter = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+        return Err(if interpreter {
+            "is a Python interpreter outside any virtualenv (no pyvenv.cfg two folders up)"
+                .to_string()
+        } else {
+            format!("is {what}, not a virtualenv directory")
+        });
     }
-    let cfg_path = path.join("pyvenv.cfg");
-    let cfg = read_small(&cfg_path).ok().map(|t| PyvenvCfg::parse(&t));
-    if cfg.is_none() && !venv_interpreter(host, path).exists() {
+    if let Err(e) = read_dir(path)
+        && e.kind() == io::ErrorKind::PermissionDenied
+    {
+        return Err("is a directory preflight may not read: permission denied".into());
+    }
+    let (cfg, unreadable) = match read_small(&path.join("pyvenv.cfg")) {
+        Ok(text) => (Some(PyvenvCfg::parse(&text)), None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (None, None),
+        Err(e) => (None, Some(Unreadable::of(&e))),
+    };
+    if cfg.is_none() && unreadable.is_none() && !exists(venv_interpreter(host, path)) {
         return Err("is not a virtualenv: it has no pyvenv.cfg and no Python interpreter".into());
     }
-    Ok(cfg)
+    Ok((cfg, unreadable))
+}
+
+/// The virtualenv of an interpreter inside one (`VENV/bin/python3.8`,
+/// `VENV\\Scripts\\python.exe`): the folder two levels up, when it holds a `pyvenv.cfg`. The
+/// interpreter is not followed through its symlink: that leads to the base Python.
+fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
+    // A dangling link too: a venv whose base Python is gone is judged as that.
+    let meta = symlink_metadata(path).ok()?;
+    if !(meta.is_file() || meta.is_symlink()) {
+        return None;
+    }
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let scripts = path.parent()?;
+    let scripts_name = scripts.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let venv = scripts.parent()?;
+    (name.starts_with("python")
+        && matches!(scripts_name.as_str(), "bin" | "scripts")
+        && symlink_metadata(venv.join("pyvenv.cfg")).is_ok())
+    .then(|| venv.to_path_buf())
 }
 
 /// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
 /// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`,
 /// `site`): each extra import costs milliseconds, and the whole run is meant to cost about one
-/// interpreter start. One `key=value` line per fact; list facts repeat their key.
+/// interpreter start (`binascii` is built in). One `key=value` line per fact; list facts
+/// repeat their key. Paths go as `KEY_path=` and the base64 of their bytes, so that no path
+/// is lost to an encoding, whatever the locale.
 const PROBE_SCRIPT: &str = r#"
-import sys, site
+import sys, site, binascii
 v = sys.version_info
 def say(k, x):
     if x is not None:
         sys.stdout.write("%s=%s\n" % (k, str(x).replace("\n", " ")))
+def fsencode(p):
+    if isinstance(p, bytes):
+        return p
+    try:
+        return p.encode(sys.getfilesystemencoding(), "surrogateescape")
+    except (LookupError, UnicodeError):
+        return p.encode("utf-8", "replace")
+def path(k, p):
+    if p:
+        sys.stdout.write("%s_path=%s\n" % (k, binascii.b2a_base64(fsencode(p)).decode("ascii").strip()))
 say("version", "%d.%d.%d" % (v[0], v[1], v[2]))
 say("version_banner", sys.version)
-say("executable", sys.executable)
-say("prefix", sys.prefix)
-say("base_prefix", getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix)))
+path("executable", sys.executable)
+path("prefix", sys.prefix)
+path("base_prefix", getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix)))
 try:
     sp = site.getsitepackages()
 except Exception:
     sp = [p for p in sys.path if p.endswith("site-packages")]
 for p in sp:
-    say("site_packages", p)
+    path("site_packages", p)
 try:
-    say("user_site", site.getusersitepackages())
+    path("user_site", site.getusersitepackages())
 except Exception:
     pass
 say("user_site_enabled", bool(site.ENABLE_USER_SITE))
 for p in sys.path:
-    say("sys_path", p)
+    path("sys_path", p)
 "#;
 
 fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, ProbeError> {
     // `exists` follows symlinks: a venv whose base interpreter vanished has a dangling link.
-    if !interpreter.exists() {
+    if !exists(interpreter) {
         return Err(ProbeError::Missing(interpreter.to_path_buf()));
     }
     // -B: the probe must not write bytecode into the user's environment.
     let output = match host.run(interpreter, &["-B", "-c", PROBE_SCRIPT], deadline) {
         Ok(o) => o,
         Err(ProcessError::TimedOut { after, .. }) => return Err(ProbeError::TimedOut(after)),
-        Err(ProcessError::NotFound { .. }) => {
+        Err(ProcessError::NotFound { .. }) if !exists(interpreter) => {
             return Err(ProbeError::Missing(interpreter.to_path_buf()));
         }
-        Err(e) => return Err(ProbeError::Failed(e.to_string())),
+        // There, yet "not found": what is missing is the interpreter its `#!` line names.
+        Err(ProcessError::NotFound { .. }) => {
+            return Err(ProbeError::CannotStart(match shebang(interpreter) {
+                Some(line) => {
+                    format!("its first line `{line}` names a program that does not exist")
+                }
+                None => "the OS reports a missing file (a missing loader or library)".into(),
+            }));
+        }
+        Err(ProcessError::Spawn { source, .. }) => {
+            return Err(ProbeError::CannotStart(match source.kind() {
+                io::ErrorKind::PermissionDenied => {
+                    "permission denied: it is not executable (`chmod +x`) or on a noexec mount"
+                        .to_string()
+                }
+                _ => match source.raw_os_error() {
+                    // ENOEXEC: neither a binary for this machine nor a script with `#!`.
+                    Some(8) => format!("not a program this machine can run ({source})"),
+                    _ => source.to_string(),
+                },
+            }));
+        }
     };
     if !output.status.success() {
         let how = match output.signal() {
@@ -354,6 +508,19 @@ fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, P
             last_line(&output.stderr)
         ))
     })
+}
+
+/// The `#!` line of a script, when the file starts with one.
+fn shebang(path: &Path) -> Option<String> {
+    let mut head = Vec::new();
+    open_regular(path)
+        .ok()?
+        .take(256)
+        .read_to_end(&mut head)
+        .ok()?;
+    let line = head.split(|b| *b == b'\n').next()?;
+    line.starts_with(b"#!")
+        .then(|| String::from_utf8_lossy(line).trim_end().to_string())
 }
 
 /// The last non-empty line of a program's error output: usually the exception.
@@ -397,7 +564,7 @@ pub struct Installed {
 pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<String, Installed> {
     let mut found = BTreeMap::new();
     for dir in site_packages {
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(entries) = read_dir(dir) else {
             continue;
         };
         for entry in entries.flatten() {
@@ -415,7 +582,7 @@ pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<Strin
             let path = entry.path();
             let metadata = if file_name.ends_with(".dist-info") {
                 path.join("METADATA")
-            } else if path.is_dir() {
+            } else if is_dir(&path) {
                 path.join("PKG-INFO")
             } else {
                 path.clone()
@@ -427,10 +594,41 @@ pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<Strin
     found
 }
 
+/// How much of a metadata file is scanned for its `Name` and `Version` headers: they come
+/// first in every file pip writes; the long description after them can be megabytes.
+const METADATA_SCAN_LIMIT: u64 = 16 << 20;
+
+/// The `Name` and `Version` headers of a METADATA or PKG-INFO file (the first of each), read
+/// no further than the end of the headers, nor past both found.
+pub fn metadata_headers(reader: impl Read) -> io::Result<(Option<String>, Option<String>)> {
+    let mut reader = io::BufReader::new(reader.take(METADATA_SCAN_LIMIT));
+    let (mut name, mut version) = (None, None);
+    let mut line = Vec::new();
+    while name.is_none() || version.is_none() {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            break; // the end of the headers
+        }
+        let value = |key: &str| text.strip_prefix(key).map(|v| v.trim().to_string());
+        if name.is_none() {
+            name = value("Name:");
+        }
+        if version.is_none() {
+            version = value("Version:");
+        }
+    }
+    Ok((name, version))
+}
+
 fn read_metadata(path: &Path, stem: &str) -> Installed {
     let fallback_name = stem.split('-').next().unwrap_or(stem).to_string();
-    let text = match read_small(path) {
-        Ok(t) => t,
+    let headers = open_regular(path).and_then(metadata_headers);
+    let (name, version) = match headers {
+        Ok(headers) => headers,
         Err(e) => {
             return Installed {
                 name: fallback_name,
@@ -439,13 +637,8 @@ fn read_metadata(path: &Path, stem: &str) -> Installed {
             };
         }
     };
-    let header = |key: &str| {
-        text.lines()
-            .take_while(|l| !l.trim().is_empty())
-            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
-    };
-    let name = header("Name:").unwrap_or(fallback_name);
-    let version = match header("Version:") {
+    let name = name.unwrap_or(fallback_name);
+    let version = match version {
         None => Err(format!("{} has no Version header", path.display())),
         Some(v) => Version::from_str(&v).map_err(|e| {
             format!(

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
-use toml::de::{DeTable, Deserializer};
+use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::check::{Check, ProfileFacts};
 use crate::checks;
@@ -77,6 +77,27 @@ impl<'a> KindConfig<'a> {
             span: Some(span),
             key: Some(key.to_string()),
             message: message.into(),
+        }
+    }
+
+    /// An error about item `index` of the array `key` (one pin, say), placed at that item's
+    /// line; at the key's line when there is no such item.
+    pub fn item_error(&self, key: &str, index: usize, message: impl Into<String>) -> ConfigError {
+        let item = self
+            .table
+            .get_ref()
+            .get(key)
+            .and_then(|value| match value.get_ref() {
+                DeValue::Array(items) => items.get(index).map(|item| item.span()),
+                _ => None,
+            });
+        match item {
+            Some(span) => ConfigError {
+                span: Some(span),
+                key: Some(key.to_string()),
+                message: message.into(),
+            },
+            None => self.error(key, message),
         }
     }
 

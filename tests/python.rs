@@ -1,6 +1,9 @@
 //! The `python` and `packages` kinds against real virtualenvs made with `python -m venv`, with
 //! installed packages laid down as real `.dist-info` metadata. Nothing touches the network.
 
+// Tests build the machines they judge, with the file calls clippy.toml keeps out of src/.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::path::Path;
@@ -403,7 +406,7 @@ fn bad_venv_arguments_are_clear_findings() {
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     for (arg, expected) in [
         ("nowhere", "does not exist"),
-        ("a-file", "is a file, not a virtualenv directory"),
+        ("a-file", "is a regular file, not a virtualenv directory"),
         ("empty", "is not a virtualenv"),
     ] {
         let (code, report) = run_json(dir.path(), &["--only", "python,packages", "--venv", arg]);
@@ -510,7 +513,7 @@ fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
     .unwrap();
     // METADATA that is a directory cannot be read.
     std::fs::create_dir_all(site.join("Pillow-9.1.1.dist-info/METADATA")).unwrap();
-    // A huge METADATA is refused, not loaded.
+    // A huge METADATA whose headers never name a version is scanned, not loaded whole.
     let huge = site.join("tensorflow-2.9.0.dist-info");
     std::fs::create_dir_all(&huge).unwrap();
     std::fs::write(huge.join("METADATA"), "Name: tensorflow\n".repeat(200_000)).unwrap();
@@ -529,7 +532,7 @@ fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
         "{report:#}"
     );
     assert!(summary(&report, "packages.pillow").contains("metadata is unusable: cannot read"));
-    assert!(summary(&report, "packages.tensorflow").contains("larger than"));
+    assert!(summary(&report, "packages.tensorflow").contains("has no Version header"));
 }
 
 #[cfg(unix)]

@@ -184,12 +184,23 @@ fn reach_along(
     match net::get_via(&ctx.host, url, deadline, download, route) {
         Outcome::Answered {
             status,
+            redirected_to,
             latency,
             rate,
             bytes,
         } => {
             let ms = latency.as_millis() as u64;
             finding = finding.observe("status", status).observe("latency_ms", ms);
+            if let Some(target) = &redirected_to {
+                // A captive portal or a filtering proxy answers this way: say where it led.
+                finding = finding
+                    .observe("redirected_to", target.clone())
+                    .detail(format!("{shown} redirected to {target}"));
+            }
+            let via = redirected_to
+                .as_ref()
+                .map(|t| format!(" (redirected to {t})"))
+                .unwrap_or_default();
             if status == 407 {
                 return finding
                     .fail(format!("the proxy demands authentication (HTTP 407) for {shown}"))
@@ -197,7 +208,7 @@ fn reach_along(
             }
             if status >= 400 {
                 return finding
-                    .fail(format!("{shown} answered HTTP {status}"))
+                    .fail(format!("{shown} answered HTTP {status}{via}"))
                     .fix("The server is there but refused the request: try again later, or check that nothing on this network rewrites requests.");
             }
             let slow_ms = slow.as_millis() as u64;
@@ -210,10 +221,10 @@ fn reach_along(
                     .find(|&p| format!("{took:.p$}") != format!("{expected:.p$}"))
                     .unwrap_or(3);
                 format!(
-                    "answered in {took:.places$} s, slower than the {expected:.places$} s expected"
+                    "answered in {took:.places$} s, slower than the {expected:.places$} s expected{via}"
                 )
             } else {
-                format!("HTTP {status} in {ms} ms")
+                format!("HTTP {status} in {ms} ms{via}")
             };
             if let Some(rate) = rate {
                 let mb_s = rate / 1e6;

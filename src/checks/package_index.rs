@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::checks::network::{DEFAULT_SLOW, reach_via};
-use crate::host::read_small;
+use crate::host::{is_file, read_small};
 use crate::net::{ProxySetting, Roots, Route, proxy_for, redact};
 use crate::pip_config::{self, PipConfig};
 use crate::python_env::{PythonEnv, installed};
@@ -309,16 +309,12 @@ impl PipFacts {
         let version = installed(&site_packages, &["pip".to_string()])
             .remove("pip")
             .and_then(|i| i.version.ok());
-        let package = python
-            .probe_ok()
-            .and_then(|p| p.pip.clone())
-            .map(PathBuf::from)
-            .or_else(|| {
-                site_packages
-                    .iter()
-                    .map(|d| d.join("pip").join("__init__.py"))
-                    .find(|p| p.is_file())
-            });
+        let package = python.probe_ok().and_then(|p| p.pip.clone()).or_else(|| {
+            site_packages
+                .iter()
+                .map(|d| d.join("pip").join("__init__.py"))
+                .find(|p| is_file(p))
+        });
         let python_version = python.probe_ok().and_then(|p| p.version()).or_else(|| {
             python
                 .located()

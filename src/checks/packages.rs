@@ -56,6 +56,14 @@ impl Pin {
         if name.is_empty() {
             return Err(format!("`{line}` does not start with a package name"));
         }
+        // PEP 508: a name starts and ends with an ASCII letter or digit.
+        if !(name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric()))
+        {
+            return Err(format!(
+                "`{name}` is not a package name: names start and end with a letter or digit (PEP 508)"
+            ));
+        }
         let spec = VersionSpecifiers::from_str(spec_text.trim())
             .map_err(|e| format!("`{line}`: not a PEP 440 version specifier: {e}"))?;
         Ok(Pin {
@@ -87,10 +95,14 @@ impl Pin {
 fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
     let parsed: Config = config.parse()?;
     let mut pins: Vec<Pin> = Vec::new();
-    for line in &parsed.pins {
-        let pin = Pin::parse(line).map_err(|e| config.error("pins", e))?;
+    for (index, line) in parsed.pins.iter().enumerate() {
+        let pin = Pin::parse(line).map_err(|e| config.item_error("pins", index, e))?;
         if pins.iter().any(|p| p.key == pin.key) {
-            return Err(config.error("pins", format!("`{}` is pinned twice", pin.name)));
+            return Err(config.item_error(
+                "pins",
+                index,
+                format!("`{}` is pinned twice", pin.name),
+            ));
         }
         pins.push(pin);
     }
@@ -596,6 +608,13 @@ mod tests {
         assert!(star.spec.contains(&Version::from_str("1.22.4").unwrap()));
         assert_eq!(star.requirement, "numpy==1.22.*");
         assert!(Pin::parse("==1.0").is_err());
+        for not_a_name in [".", "-numpy", "numpy.", "_", ". ==1.0"] {
+            let error = Pin::parse(not_a_name).unwrap_err();
+            assert!(
+                error.contains("is not a package name"),
+                "{not_a_name}: {error}"
+            );
+        }
         assert!(Pin::parse("numpy=>1").is_err());
     }
 

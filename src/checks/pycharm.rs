@@ -8,7 +8,10 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::{Host, OsFamily, SMALL_FILE_LIMIT, read_bounded, read_small};
+use crate::host::{
+    Host, OsFamily, SMALL_FILE_LIMIT, canonicalize, is_dir, is_file, read_bounded, read_dir,
+    read_small,
+};
 use crate::pycharm_places::{self, Descriptor, descriptor};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -279,7 +282,7 @@ impl PyCharm {
             &install.root,
             install.data_directory.as_deref().unwrap_or_default(),
         );
-        let dirs: Vec<PathBuf> = place.dirs.iter().filter(|d| d.is_dir()).cloned().collect();
+        let dirs: Vec<PathBuf> = place.dirs.iter().filter(|d| is_dir(d)).cloned().collect();
         let mut seen = Vec::new();
         for dir in &dirs {
             for (path, descriptor) in plugins_in(dir) {
@@ -376,7 +379,7 @@ fn find_installs(host: &Host) -> Vec<Install> {
     let mut roots: Vec<PathBuf> = Vec::new();
     let home = host.home.clone();
     let children = |dir: &Path, prefix: &str| -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(entries) = read_dir(dir) else {
             return Vec::new();
         };
         let mut found: Vec<PathBuf> = entries
@@ -447,7 +450,7 @@ fn find_installs(host: &Host) -> Vec<Install> {
         "pycharm-community",
         "pycharm-professional",
     ] {
-        if let Some(found) = host.which(launcher).and_then(|p| p.canonicalize().ok()) {
+        if let Some(found) = host.which(launcher).and_then(|p| canonicalize(&p).ok()) {
             // bin/pycharm.sh -> the install root two levels up.
             roots.extend(found.parent().and_then(Path::parent).map(Path::to_path_buf));
         }
@@ -457,10 +460,10 @@ fn find_installs(host: &Host) -> Vec<Install> {
         let Some(install) = read_install(&root) else {
             continue;
         };
-        let canonical = root.canonicalize().unwrap_or(root);
+        let canonical = canonicalize(&root).unwrap_or(root);
         if installs
             .iter()
-            .any(|i| i.root.canonicalize().ok().as_ref() == Some(&canonical))
+            .any(|i| canonicalize(&i.root).ok().as_ref() == Some(&canonical))
         {
             continue;
         }
@@ -473,7 +476,7 @@ fn find_installs(host: &Host) -> Vec<Install> {
 /// `pycharm-professional/`, `pycharm/`) directly under `apps`.
 fn toolbox(apps: &Path) -> Vec<PathBuf> {
     let mut roots = Vec::new();
-    let Ok(entries) = std::fs::read_dir(apps) else {
+    let Ok(entries) = read_dir(apps) else {
         return roots;
     };
     for entry in entries.flatten() {
@@ -482,12 +485,12 @@ fn toolbox(apps: &Path) -> Vec<PathBuf> {
             continue;
         }
         let product = entry.path();
-        let channels = std::fs::read_dir(&product).into_iter().flatten().flatten();
+        let channels = read_dir(&product).into_iter().flatten().flatten();
         let mut builds: Vec<PathBuf> = channels
             .filter(|c| c.file_name().to_string_lossy().starts_with("ch-"))
-            .flat_map(|c| std::fs::read_dir(c.path()).into_iter().flatten().flatten())
+            .flat_map(|c| read_dir(c.path()).into_iter().flatten().flatten())
             .map(|b| b.path())
-            .filter(|b| b.is_dir() && !b.to_string_lossy().ends_with(".plugins"))
+            .filter(|b| is_dir(b) && !b.to_string_lossy().ends_with(".plugins"))
             .collect();
         builds.sort();
         if builds.is_empty() {
@@ -517,10 +520,10 @@ pub fn read_install(root: &Path) -> Option<Install> {
         root.join("Resources/product-info.json"),
     ]
     .into_iter()
-    .find(|p| p.is_file());
+    .find(|p| is_file(p));
     let build_path = [root.join("build.txt"), root.join("Resources/build.txt")]
         .into_iter()
-        .find(|p| p.is_file());
+        .find(|p| is_file(p));
     if info_path.is_none() && build_path.is_none() {
         return None;
     }
@@ -640,21 +643,18 @@ fn truncate(text: &str) -> String {
 /// Every plugin in a plugin directory with what its plugin.xml says. A plugin is a folder
 /// (with `META-INF/plugin.xml`, or jars under `lib/`) or a jar.
 fn plugins_in(dir: &Path) -> Vec<(PathBuf, Descriptor)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = read_dir(dir) else {
         return Vec::new();
     };
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        let descriptor = if path.is_dir() {
+        let descriptor = if is_dir(&path) {
             read_small(&path.join("META-INF/plugin.xml"))
                 .ok()
                 .and_then(|xml| descriptor(&xml).ok())
                 .or_else(|| {
-                    let jars = std::fs::read_dir(path.join("lib"))
-                        .into_iter()
-                        .flatten()
-                        .flatten();
+                    let jars = read_dir(path.join("lib")).into_iter().flatten().flatten();
                     jars.map(|j| j.path())
                         .filter(|j| j.extension().is_some_and(|e| e == "jar"))
                         .find_map(|j| plugin_xml_in_jar(&j))

@@ -7,7 +7,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::OsFamily;
+use crate::host::{OsFamily, exists, is_dir};
 use crate::python_env::{
     Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
 };
@@ -166,15 +166,26 @@ impl Python {
                 origin,
                 path,
                 reason,
+                occupied,
             } => {
-                return spec
+                let point = "Point --venv at the exam's virtualenv: the folder that holds pyvenv.cfg, or the interpreter PyCharm shows under Settings > Project > Python Interpreter";
+                let finding = spec
                     .finding()
-                    .fail(format!("{} ({}) {reason}", path.display(), origin.describe()))
-                    .observe("path", path.display().to_string())
-                    .fix(format!(
-                        "Point --venv at the exam's virtualenv (PyCharm shows it under Settings > Project > Python Interpreter), or create one: `{}`",
+                    .fail(format!(
+                        "{} ({}) {reason}",
+                        path.display(),
+                        origin.describe()
+                    ))
+                    .observe("path", path.display().to_string());
+                // Something else is there: creating a virtualenv on top of it is no fix.
+                return if *occupied {
+                    finding.fix(format!("{point}."))
+                } else {
+                    finding.fix(format!(
+                        "{point}; or create one there: `{}`",
                         create_venv_command(ctx, wanted, path, false)
-                    ));
+                    ))
+                };
             }
             Discovery::NoPython => {
                 return spec
@@ -202,7 +213,7 @@ impl Python {
                     located.interpreter.display(),
                     located.origin.describe()
                 ))
-                .observe("executable", probe.executable.clone()),
+                .observe("executable", probe.executable.display().to_string()),
             Some(Err(error)) => self.broken(ctx, finding, located, error),
             None => finding.fail("the interpreter was not probed"),
         }
@@ -225,7 +236,7 @@ impl Python {
         let base_home = located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone());
         match error {
             ProbeError::Missing(path) => match (&located.venv, base_home) {
-                (Some(venv), Some(home)) if !home.exists() => finding
+                (Some(venv), Some(home)) if !exists(&home) => finding
                     .fail(format!(
                         "the virtualenv's base interpreter is gone: {} no longer exists",
                         home.display()
@@ -253,6 +264,16 @@ impl Python {
                     Some(venv) => recreate(venv),
                     None => "Check that `python3 -c pass` returns; reinstall Python if it hangs.".into(),
                 }),
+            ProbeError::CannotStart(reason) => {
+                let finding = finding.fail(format!(
+                    "{} exists but cannot be started: {reason}",
+                    located.interpreter.display()
+                ));
+                match &located.venv {
+                    Some(venv) => finding.fix(recreate(venv)),
+                    None => finding.fix("Reinstall Python from python.org."),
+                }
+            }
             ProbeError::Failed(message) => {
                 let finding = finding.fail(format!("{} does not start: {message}", located.interpreter.display()));
                 match &located.venv {
@@ -331,6 +352,18 @@ impl Python {
                 ));
         };
         let finding = spec.finding().observe("path", venv.display().to_string());
+        if let Some(unreadable) = &located.pyvenv_cfg_unreadable {
+            return finding
+                .fail(format!(
+                    "{} {}",
+                    venv.join("pyvenv.cfg").display(),
+                    unreadable.reason
+                ))
+                .fix(format!(
+                    "Recreate the virtualenv so that it has the pyvenv.cfg `python -m venv` writes: `{}`",
+                    create_venv_command(ctx, wanted, venv, true)
+                ));
+        }
         let Some(cfg) = &located.pyvenv_cfg else {
             return finding
                 .fail(format!(
@@ -359,7 +392,7 @@ impl Python {
             };
         };
         problems.extend(leaks(probe));
-        let finding = finding.observe("pip", probe.pip.clone());
+        let finding = finding.observe("pip", probe.pip.as_ref().map(|p| p.display().to_string()));
         if probe.pip.is_none() {
             let python = located.interpreter.display().to_string();
             return finding
@@ -383,17 +416,20 @@ fn leaks(probe: &Probe) -> Vec<String> {
     let mut found = Vec::new();
     if probe.user_site_enabled
         && let Some(user) = &probe.user_site
-        && Path::new(user).is_dir()
+        && is_dir(user)
     {
-        found.push(format!("the user site-packages {user} is on sys.path"));
+        found.push(format!(
+            "the user site-packages {} is on sys.path",
+            user.display()
+        ));
     }
     found.extend(
         probe
             .sys_path
             .iter()
-            .filter(|p| p.ends_with("site-packages") && !Path::new(p).starts_with(&probe.prefix))
-            .filter(|p| Some(p.as_str()) != probe.user_site.as_deref())
-            .map(|p| format!("{p} is on sys.path from outside the virtualenv")),
+            .filter(|p| p.ends_with("site-packages") && !p.starts_with(&probe.prefix))
+            .filter(|p| Some(p.as_path()) != probe.user_site.as_deref())
+            .map(|p| format!("{} is on sys.path from outside the virtualenv", p.display())),
     );
     found
 }
@@ -438,18 +474,18 @@ fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
     let Some(located) = env.located() else {
         return spec.finding().skip("not decided: no environment was found");
     };
-    let (base, banner) = match env.probe_ok() {
+    let (base_path, banner) = match env.probe_ok() {
         Some(probe) => (probe.base_prefix.clone(), probe.version_banner.clone()),
         None => match located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone()) {
-            Some(home) => (home.display().to_string(), String::new()),
+            Some(home) => (home, String::new()),
             None => return not_started(spec),
         },
     };
-    let base_path = Path::new(&base);
-    let has_conda_meta = base_path.join("conda-meta").is_dir()
+    let base = base_path.display().to_string();
+    let has_conda_meta = is_dir(base_path.join("conda-meta"))
         || base_path
             .parent()
-            .is_some_and(|p| p.join("conda-meta").is_dir());
+            .is_some_and(|p| is_dir(p.join("conda-meta")));
     let (origin, allowed) = identify(&base, &banner, has_conda_meta);
     let finding = spec
         .finding()

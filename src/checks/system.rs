@@ -6,7 +6,7 @@ use pep440_rs::Version;
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::{OsFamily, read_small};
+use crate::host::{OsFamily, read_dir, read_small};
 use crate::python_env::{self, Discovery, Located};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -277,7 +277,7 @@ fn power(ctx: &Context, spec: &FindingSpec) -> Finding {
             .skip(format!("not checked on {}", ctx.host.os.label()));
     }
     let supplies = ctx.host.system_path("/sys/class/power_supply");
-    let Ok(entries) = std::fs::read_dir(&supplies) else {
+    let Ok(entries) = read_dir(&supplies) else {
         return spec.finding().pass("no battery found (mains power)");
     };
     let read = |dir: &Path, name: &str| {

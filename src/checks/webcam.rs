@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::{Host, OsFamily, read_small};
+use crate::host::{Host, OsFamily, exists, read_dir, read_link, read_small};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 use crate::video::{Capability, Probe};
@@ -269,7 +269,7 @@ fn video_number(name: &str) -> Option<u32> {
 /// Every `videoN` in sysfs or `/dev`, in number order.
 fn video_nodes(host: &Host) -> Vec<Node> {
     let numbered = |dir: &Path| -> BTreeSet<String> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(entries) = read_dir(dir) else {
             return BTreeSet::new();
         };
         entries
@@ -326,7 +326,7 @@ fn judge_node(host: &Host, node: &Node) -> State {
 /// The programs that have `node` open, as `/proc` tells (only this user's processes,
 /// unless preflight runs as root).
 fn holders(host: &Host, node: &Path) -> Vec<String> {
-    let Ok(processes) = std::fs::read_dir(host.system_path("/proc")) else {
+    let Ok(processes) = read_dir(host.system_path("/proc")) else {
         return Vec::new();
     };
     let mut found = Vec::new();
@@ -339,12 +339,12 @@ fn holders(host: &Host, node: &Path) -> Vec<String> {
         else {
             continue;
         };
-        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
+        let Ok(fds) = read_dir(process.path().join("fd")) else {
             continue;
         };
         let holds = fds
             .flatten()
-            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == node));
+            .any(|fd| read_link(fd.path()).is_ok_and(|target| target == node));
         if holds {
             let command = read_small(&process.path().join("comm"))
                 .map(|c| c.trim().to_string())
@@ -398,7 +398,7 @@ fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let gid = std::fs::metadata(node).ok()?.gid().to_string();
+        let gid = crate::host::metadata(node).ok()?.gid().to_string();
         let groups = read_small(&host.system_path("/etc/group")).ok()?;
         groups.lines().find_map(|line| {
             let fields: Vec<&str> = line.split(':').collect();
@@ -422,7 +422,7 @@ fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
 /// The container, WSL or virtual machine this Linux runs in, by what each leaves in the
 /// file system (macOS and Windows are told by their own probes).
 fn linux_place(host: &Host) -> Option<Place> {
-    let exists = |p: &str| host.system_path(p).exists();
+    let exists = |p: &str| crate::host::exists(host.system_path(p));
     let text = |p: &str| {
         read_small(&host.system_path(p))
             .map(|t| t.to_lowercase())
@@ -539,7 +539,7 @@ fn no_camera(host: &Host, finding: Finding, summary: &str, place: Option<Place>)
 fn macos(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
     let host = &ctx.host;
     let tool = Some(host.system_path("/usr/sbin/system_profiler"))
-        .filter(|p| p.exists())
+        .filter(|p| exists(p))
         .or_else(|| host.which("system_profiler"));
     let look = "Open Photo Booth and check that the camera shows a picture.";
     let Some(tool) = tool else {
@@ -672,7 +672,7 @@ fn windows(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
         .or_else(|| {
             let system_root = host.env_any(&["SystemRoot", "SYSTEMROOT", "windir"])?.1;
             Some(PathBuf::from(system_root).join(r"System32\WindowsPowerShell\v1.0\powershell.exe"))
-                .filter(|p| p.exists())
+                .filter(|p| exists(p))
         });
     let look = "Open the Camera app and check that it shows a picture.";
     let Some(tool) = tool else {

@@ -195,7 +195,7 @@ fn pyenv_candidates(host: &Host, wanted: &Wanted, timeout: Duration) -> Vec<(Pat
     let Some(root) = pyenv_root(host, timeout) else {
         return Vec::new();
     };
-    let Ok(entries) = std::fs::read_dir(root.join("versions")) else {
+    let Ok(entries) = crate::host::read_dir(root.join("versions")) else {
         return Vec::new();
     };
     let mut found: Vec<(Version, PathBuf)> = entries
@@ -209,7 +209,7 @@ fn pyenv_candidates(host: &Host, wanted: &Wanted, timeout: Duration) -> Vec<(Pat
             } else {
                 dir.join("bin").join("python3")
             };
-            interpreter.exists().then_some((version, interpreter))
+            crate::host::exists(&interpreter).then_some((version, interpreter))
         })
         .collect();
     found.sort_by(|a, b| b.0.cmp(&a.0));
@@ -249,7 +249,7 @@ pub fn parse_py_list(text: &str) -> Vec<PathBuf> {
 /// python.org's framework installs on macOS, newest first.
 fn framework_candidates(host: &Host, wanted: &Wanted) -> Vec<(PathBuf, String)> {
     let versions = host.system_path("/Library/Frameworks/Python.framework/Versions");
-    let Ok(entries) = std::fs::read_dir(&versions) else {
+    let Ok(entries) = crate::host::read_dir(&versions) else {
         return Vec::new();
     };
     let mut found: Vec<(Version, PathBuf)> = entries
@@ -257,7 +257,7 @@ fn framework_candidates(host: &Host, wanted: &Wanted) -> Vec<(PathBuf, String)> 
         .filter_map(|entry| {
             let version = Version::from_str(entry.file_name().to_str()?).ok()?;
             let interpreter = entry.path().join("bin").join("python3");
-            interpreter.exists().then_some((version, interpreter))
+            crate::host::exists(&interpreter).then_some((version, interpreter))
         })
         .filter(|(version, _)| {
             // The directory is named by major.minor: accept it if some release of that
@@ -307,10 +307,11 @@ pub fn find(host: &Host, wanted: &Wanted, timeout: Duration) -> Vec<Candidate> {
     lists.push(path_candidates(host, wanted));
     let mut looked_at: Vec<Candidate> = Vec::new();
     for (program, source) in lists.into_iter().flatten() {
-        let canonical = std::fs::canonicalize(&program).unwrap_or_else(|_| program.clone());
+        let canonical = crate::host::canonicalize(&program).unwrap_or_else(|_| program.clone());
         if looked_at.iter().any(|c| {
             c.executable.as_deref() == Some(canonical.as_path())
-                || std::fs::canonicalize(&c.program).ok().as_deref() == Some(canonical.as_path())
+                || crate::host::canonicalize(&c.program).ok().as_deref()
+                    == Some(canonical.as_path())
         }) {
             continue;
         }

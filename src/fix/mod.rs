@@ -23,7 +23,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use crate::app::{EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
 use crate::checks::python::quote;
 use crate::cli::RunArgs;
-use crate::host::{Host, OsFamily, ProcessError, Streamed, read_small};
+use crate::host::{self, Host, OsFamily, ProcessError, Streamed, read_small};
 use crate::profile::{self, Profile};
 use crate::python_env::venv_interpreter;
 use crate::render::Format;
@@ -165,6 +165,8 @@ fn interrupted() -> &'static Arc<AtomicBool> {
         // usual; the incomplete marker still tells the next `fix` what happened.
         let _ = ctrlc::set_handler(move || {
             if EXIT_ON_INTERRUPT.load(Ordering::SeqCst) {
+                // The re-check's children (the probe) run in groups of their own.
+                crate::host::stop_all_children();
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
             raised.store(true, Ordering::SeqCst);
@@ -288,7 +290,7 @@ pub(crate) fn run(
         only: categories,
         skip: Vec::new(),
     };
-    let code = crate::app::run(&recheck, host, profile, &selection, terminal, out);
+    let code = crate::app::run(&recheck, host, profile, &selection, terminal, out, err);
     let _ = writeln!(
         out,
         "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
@@ -299,12 +301,12 @@ pub(crate) fn run(
 
 /// Look at the virtualenv's place without changing anything.
 fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Existing {
-    let incomplete = dir.join(INCOMPLETE_MARKER).exists();
+    let incomplete = host::exists(dir.join(INCOMPLETE_MARKER));
     // A symbolic link to a directory is judged as that directory; a dangling one is not nothing.
-    let meta = match fs::metadata(dir) {
+    let meta = match host::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if fs::symlink_metadata(dir).is_ok() {
+            if host::symlink_metadata(dir).is_ok() {
                 return Existing::Other {
                     what: "is a symbolic link to nothing".into(),
                     incomplete,
@@ -325,8 +327,8 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
             incomplete,
         };
     }
-    if !dir.join("pyvenv.cfg").is_file() {
-        let empty = fs::read_dir(dir)
+    if !host::is_file(dir.join("pyvenv.cfg")) {
+        let empty = host::read_dir(dir)
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
         return Existing::Other {
@@ -366,13 +368,13 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
 
 fn site_packages_hold_pip(host: &Host, dir: &Path) -> bool {
     if host.os == OsFamily::Windows {
-        return dir.join("Lib/site-packages/pip").is_dir();
+        return host::is_dir(dir.join("Lib/site-packages/pip"));
     }
-    fs::read_dir(dir.join("lib"))
+    host::read_dir(dir.join("lib"))
         .map(|entries| {
             entries
                 .flatten()
-                .any(|e| e.path().join("site-packages/pip").is_dir())
+                .any(|e| host::is_dir(e.path().join("site-packages/pip")))
         })
         .unwrap_or(false)
 }
@@ -383,10 +385,12 @@ fn decide(dir: &Path, existing: &Existing, recreate: bool) -> Result<DirAction, 
     let shown = dir.display();
     match existing {
         Existing::Nothing => match dir.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => Err(format!(
-                "the directory {} does not exist; preflight fix creates only the virtualenv itself.\n  Create it first, or choose another directory with --venv DIR.",
-                parent.display()
-            )),
+            Some(parent) if !parent.as_os_str().is_empty() && !host::is_dir(parent) => {
+                Err(format!(
+                    "the directory {} does not exist; preflight fix creates only the virtualenv itself.\n  Create it first, or choose another directory with --venv DIR.",
+                    parent.display()
+                ))
+            }
             _ => Ok(DirAction::Create),
         },
         Existing::Venv {
@@ -441,7 +445,7 @@ fn moved_aside_name(dir: &Path) -> PathBuf {
     let base = format!("{}.bak-{stamp}", dir.display());
     let mut candidate = PathBuf::from(&base);
     let mut n = 1;
-    while fs::symlink_metadata(&candidate).is_ok() {
+    while host::symlink_metadata(&candidate).is_ok() {
         n += 1;
         candidate = PathBuf::from(format!("{base}-{n}"));
     }
@@ -576,6 +580,9 @@ enum Stop {
 }
 
 /// Carry the plan out. Writes only inside the virtualenv directory (and renames an old one).
+// The one place preflight writes: `fix --yes` creates the venv, its log and its marker, and
+// moves an old venv aside, all inside the directory it was given.
+#[allow(clippy::disallowed_methods)]
 fn build(
     host: &Host,
     plan: &Plan,

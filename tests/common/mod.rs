@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the built binary in a clean environment.
 #![allow(dead_code)]
 
+pub mod venv;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

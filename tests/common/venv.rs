@@ -1,0 +1,71 @@
+//! Real virtualenvs from pyenv's Pythons, for tests that need an interpreter.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A pyenv-installed interpreter of `minor` (e.g. "3.8"). Where there is none: under CI a
+/// failure (CI must have them), elsewhere `None` after printing why the test is skipped.
+pub fn python_or_skip(minor: &str) -> Option<PathBuf> {
+    let found = pyenv_python(minor);
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no Python {minor} under `pyenv root`, which CI must have"
+        );
+        eprintln!("skipped: no Python {minor} under `pyenv root` on this machine");
+    }
+    found
+}
+
+fn pyenv_python(minor: &str) -> Option<PathBuf> {
+    let root = Command::new("pyenv").arg("root").output().ok()?;
+    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(&format!("{minor}."))
+                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
+            })
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|v| v.join("bin/python3"))
+        .filter(|p| p.exists())
+}
+
+/// A real virtualenv without pip (fast).
+pub fn make_venv(python: &Path, dir: &Path) -> PathBuf {
+    // Quiet unless it fails: at a path that is not UTF-8, venv warns that it cannot copy
+    // the activate scripts, which these tests do not use.
+    let output = Command::new(python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(dir)
+        .output()
+        .expect("python starts");
+    assert!(
+        output.status.success(),
+        "python -m venv failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir.to_path_buf()
+}
+
+pub fn site_packages(venv: &Path) -> PathBuf {
+    let lib = venv.join("lib");
+    let entry = std::fs::read_dir(&lib).unwrap().flatten().next().unwrap();
+    entry.path().join("site-packages")
+}
+
+/// A named pipe at `path` (made with `mkfifo`, as a user would).
+pub fn make_fifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
