@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod host;
 pub mod net;
+pub mod platform;
 pub mod profile;
 pub mod python_env;
 pub mod registry;

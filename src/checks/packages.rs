@@ -11,7 +11,10 @@ use serde::Deserialize;
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
 use crate::checks::python::quote;
 use crate::host::ProcessError;
-use crate::python_env::{Installed, PythonEnv, installed, normalize, tensorflow_python_range};
+use crate::python_env::{
+    Installed, PYTHON_CHILD_ENV, PythonEnv, installed, normalize, python_script_args,
+    tensorflow_python_range,
+};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -353,9 +356,13 @@ impl Packages {
             "imports": imports.iter().map(|(dist, module, _)| [dist, module]).collect::<Vec<_>>(),
             "train": tensorflow_pinned,
         });
-        let output = match ctx.host.run(
+        // The request is JSON on one line: no newline reaches a `.bat` shim.
+        let mut args = python_script_args(DEEP_SCRIPT);
+        args.push(request.to_string());
+        let output = match ctx.host.run_with_env(
             &located.interpreter,
-            &["-B", "-c", DEEP_SCRIPT, &request.to_string()],
+            &args,
+            PYTHON_CHILD_ENV,
             deadline.step().min(ctx.options.deep_timeout),
         ) {
             Ok(output) => output,

@@ -42,7 +42,7 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
 }
 
 /// `3.8` from `==3.8.*`: what to name in commands like `python3.8 -m venv`.
-fn wanted_release(spec: &VersionSpecifiers) -> Option<String> {
+pub fn wanted_release(spec: &VersionSpecifiers) -> Option<String> {
     let first = spec.iter().next()?;
     let release = first.version().release();
     Some(match release {
@@ -174,6 +174,21 @@ impl Python {
                     .fix(format!(
                         "Point --venv at the exam's virtualenv (PyCharm shows it under Settings > Project > Python Interpreter), or create one: `{}`",
                         create_venv_command(ctx, wanted, path, false)
+                    ));
+            }
+            Discovery::StoreAlias(alias) => {
+                return spec
+                    .finding()
+                    .fail(format!(
+                        "the Microsoft Store's python alias, not a Python: {} (no virtualenv given or found, and no Python installed)",
+                        alias.display()
+                    ))
+                    .detail("Windows puts this stub on PATH; it offers to install Python from the Store and runs no code, so it was not started.")
+                    .observe("alias", alias.display().to_string())
+                    .fix(format!(
+                        "Install Python {} from python.org (its installer adds the `py` launcher), then create the exam virtualenv: `{}`",
+                        wanted.unwrap_or("3"),
+                        create_venv_command(ctx, wanted, Path::new("venv"), false)
                     ));
             }
             Discovery::NoPython => {

@@ -1,0 +1,4 @@
+//! What each operating system says, as pure parsers over its tools' and files' text; the
+//! checks keep only the judging.
+
+pub mod windows;
