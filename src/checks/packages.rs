@@ -9,8 +9,8 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
-use crate::checks::python::quote;
-use crate::host::ProcessError;
+use crate::host::{OsFamily, ProcessError};
+use crate::platform::shell::command_line;
 use crate::python_env::{
     Installed, PYTHON_CHILD_ENV, PythonEnv, installed, normalize, python_script_args,
     tensorflow_python_range,
@@ -184,9 +184,11 @@ impl Check for Packages {
             .map(|(pin, _)| pin.requirement.as_str())
             .collect();
         if !failing.is_empty() {
-            let python = quote(&located.interpreter.display().to_string());
-            let args: Vec<String> = failing.iter().map(|r| format!("\"{r}\"")).collect();
-            let command = format!("{python} -m pip install {}", args.join(" "));
+            let command = pip_install(
+                ctx.host.os,
+                &located.interpreter.display().to_string(),
+                &failing,
+            );
             for f in findings
                 .iter_mut()
                 .filter(|f| f.status == crate::report::Status::Fail && f.fix.is_none())
@@ -194,7 +196,7 @@ impl Check for Packages {
                 f.fix = Some(command.clone());
             }
         }
-        findings.push(self.compat(&COMPAT, &found, located_python(&env)));
+        findings.push(self.compat(&COMPAT, &found, &located_python(&env), ctx.host.os));
         findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
@@ -202,8 +204,15 @@ impl Check for Packages {
 
 fn located_python(env: &PythonEnv) -> String {
     env.located()
-        .map(|l| quote(&l.interpreter.display().to_string()))
+        .map(|l| l.interpreter.display().to_string())
         .unwrap_or_else(|| "python".into())
+}
+
+/// `python -m pip install REQ...`, for the shell the user pastes into.
+fn pip_install(os: OsFamily, python: &str, requirements: &[&str]) -> String {
+    let mut args = vec!["-m", "pip", "install"];
+    args.extend_from_slice(requirements);
+    command_line(os, python, &args)
 }
 
 /// The installed distribution that answers `pin`: itself, or a TensorFlow variant.
@@ -280,7 +289,8 @@ impl Packages {
         &self,
         spec: &FindingSpec,
         found: &BTreeMap<String, Installed>,
-        python: String,
+        python: &str,
+        os: OsFamily,
     ) -> Finding {
         let numpy = found.get("numpy").and_then(|i| i.version.as_ref().ok());
         let tf_installed = std::iter::once("tensorflow")
@@ -313,7 +323,7 @@ impl Packages {
                     .detail("TensorFlow before 2.16 was built against numpy 1.x; under numpy 2 it fails with \"Unable to convert function return value to a Python type\".")
                     .observe("numpy", numpy.to_string())
                     .observe("tensorflow", tf.to_string())
-                    .fix(format!("{python} -m pip install \"{numpy_pin}\""))
+                    .fix(pip_install(os, python, &[&numpy_pin]))
             }
             _ => spec.finding().pass("no known-broken combination installed"),
         }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::OsFamily;
+use crate::platform::shell::command_line;
 use crate::python_env::{
     Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
 };
@@ -130,26 +131,19 @@ impl Check for Python {
 
 /// The command that makes a fresh virtualenv with the profile's Python.
 fn create_venv_command(ctx: &Context, wanted: Option<&str>, dir: &Path, clear: bool) -> String {
-    let clear = if clear { " --clear" } else { "" };
-    let dir = quote(&dir.display().to_string());
-    match (ctx.host.os, wanted) {
-        (OsFamily::Windows, Some(v)) => format!("py -{v} -m venv{clear} {dir}"),
-        (OsFamily::Windows, None) => format!("py -m venv{clear} {dir}"),
-        (_, Some(v)) => format!("python{v} -m venv{clear} {dir}"),
-        (_, None) => format!("python3 -m venv{clear} {dir}"),
+    let os = ctx.host.os;
+    let (program, mut args) = match (os, wanted) {
+        (OsFamily::Windows, Some(v)) => ("py".to_string(), vec![format!("-{v}")]),
+        (OsFamily::Windows, None) => ("py".to_string(), vec![]),
+        (_, Some(v)) => (format!("python{v}"), vec![]),
+        (_, None) => ("python3".to_string(), vec![]),
+    };
+    args.extend(["-m".to_string(), "venv".to_string()]);
+    if clear {
+        args.push("--clear".into());
     }
-}
-
-/// Quote a path or argument for pasting into a shell, only when it needs it.
-pub fn quote(text: &str) -> String {
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-:\\~=+".contains(c))
-    {
-        text.to_string()
-    } else {
-        format!("\"{}\"", text.replace('"', "\\\""))
-    }
+    args.push(dir.display().to_string());
+    command_line(os, &program, &args)
 }
 
 fn not_started(spec: &FindingSpec) -> Finding {
@@ -380,7 +374,11 @@ impl Python {
             return finding
                 .fail("pip is missing from the virtualenv")
                 .details(problems)
-                .fix(format!("{} -m ensurepip --upgrade", quote(&python)));
+                .fix(command_line(
+                    ctx.host.os,
+                    &python,
+                    &["-m", "ensurepip", "--upgrade"],
+                ));
         }
         if problems.is_empty() {
             finding.pass(format!("{} (pip present, isolated)", venv.display()))
@@ -536,11 +534,5 @@ mod tests {
     fn names_the_wanted_release() {
         let spec = VersionSpecifiers::from_str("==3.8.*").unwrap();
         assert_eq!(wanted_release(&spec).as_deref(), Some("3.8"));
-    }
-
-    #[test]
-    fn quotes_only_when_needed() {
-        assert_eq!(quote("/home/a/venv/bin/python"), "/home/a/venv/bin/python");
-        assert_eq!(quote("C:\\Program Files\\x"), "\"C:\\Program Files\\x\"");
     }
 }

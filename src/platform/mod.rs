@@ -1,4 +1,5 @@
 //! What each operating system says, as pure parsers over its tools' and files' text; the
 //! checks keep only the judging.
 
+pub mod shell;
 pub mod windows;
