@@ -377,7 +377,7 @@ fn find_installs(host: &Host) -> Vec<Install> {
                 );
             }
             if let Some(h) = &home {
-                roots.extend(toolbox(
+                roots.extend(macos_toolbox(
                     &h.join("Library/Application Support/JetBrains/Toolbox/apps"),
                 ));
             }
@@ -468,6 +468,49 @@ fn toolbox(apps: &Path) -> Vec<PathBuf> {
         }
     }
     roots
+}
+
+/// Toolbox 1.x on macOS puts the app inside the build folder:
+/// `PyCharm-C/ch-0/<build>/PyCharm CE.app` (`PyCharm-P/.../PyCharm.app`); its install root
+/// is the app's `Contents`.
+fn macos_toolbox(apps: &Path) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for build in toolbox(apps) {
+        let mut bundles: Vec<PathBuf> = std::fs::read_dir(&build)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                let name = name.to_ascii_lowercase();
+                name.starts_with("pycharm") && name.ends_with(".app")
+            })
+            .map(|app| app.join("Contents"))
+            .collect();
+        bundles.sort();
+        if bundles.is_empty() {
+            roots.push(build);
+        } else {
+            roots.extend(bundles);
+        }
+    }
+    roots
+}
+
+/// Where Toolbox 1.x keeps an install's plugins: `<build>.plugins` beside the build folder,
+/// which on macOS holds the app (`<build>/PyCharm CE.app/Contents` is the root).
+fn toolbox_plugins(root: &Path) -> PathBuf {
+    let in_app = root.file_name().is_some_and(|n| n == "Contents")
+        && root
+            .parent()
+            .and_then(Path::extension)
+            .is_some_and(|e| e.eq_ignore_ascii_case("app"));
+    let build = match root.parent().and_then(Path::parent) {
+        Some(build) if in_app => build,
+        _ => root,
+    };
+    PathBuf::from(format!("{}.plugins", build.display()))
 }
 
 #[derive(Deserialize)]
@@ -628,8 +671,7 @@ fn plugin_dirs(host: &Host, install: &Install) -> Vec<PathBuf> {
         }
     }
     // Toolbox 1.x keeps plugins beside the build: `<build>.plugins`.
-    let toolbox = PathBuf::from(format!("{}.plugins", install.root.display()));
-    dirs.push(toolbox);
+    dirs.push(toolbox_plugins(&install.root));
     let home = host.home.clone().unwrap_or_default();
     match host.os {
         OsFamily::Macos => {
