@@ -87,6 +87,14 @@ pub struct Probe {
     pub sys_path: Vec<String>,
     /// Where pip's package is, when the environment has one.
     pub pip: Option<String>,
+    /// The interpreter's own architecture, as `platform.machine()` gives it: `arm64`, or
+    /// `x86_64` for an Intel build under Rosetta on Apple Silicon.
+    pub machine: Option<String>,
+    /// macOS only: OpenSSL's compiled-in CA file, whether it exists, and the CA file Python
+    /// will use (`SSL_CERT_FILE` or that one; absent when it does not exist).
+    pub openssl_cafile: Option<String>,
+    pub openssl_cafile_exists: Option<bool>,
+    pub cafile: Option<String>,
 }
 
 impl Probe {
@@ -111,6 +119,10 @@ impl Probe {
                 "user_site" => probe.user_site = Some(value),
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
                 "sys_path" => probe.sys_path.push(value),
+                "machine" => probe.machine = Some(value),
+                "openssl_cafile" => probe.openssl_cafile = Some(value),
+                "openssl_cafile_exists" => probe.openssl_cafile_exists = Some(value == "True"),
+                "cafile" => probe.cafile = Some(value),
                 _ => {}
             }
         }
@@ -477,8 +489,11 @@ fn venv_at(host: &Host, path: &Path) -> Result<Option<PyvenvCfg>, String> {
 
 /// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
 /// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`,
-/// `site`): each extra import costs milliseconds, and the whole run is meant to cost about one
-/// interpreter start. One `key=value` line per fact; list facts repeat their key.
+/// `site`, `os`): each extra import costs milliseconds, and the whole run is meant to cost
+/// about one interpreter start. The exception is `ssl` (about 8 ms), on macOS only, where
+/// python.org's Pythons lack CA certificates until "Install Certificates.command" runs.
+/// `os.uname()[4]` is what `platform.machine()` answers on Unix, without importing
+/// `platform`. One `key=value` line per fact; list facts repeat their key.
 const PROBE_SCRIPT: &str = r#"
 import sys, site
 v = sys.version_info
@@ -503,6 +518,17 @@ except Exception:
 say("user_site_enabled", bool(site.ENABLE_USER_SITE))
 for p in sys.path:
     say("sys_path", p)
+import os
+say("machine", os.uname()[4] if hasattr(os, "uname") else os.environ.get("PROCESSOR_ARCHITECTURE"))
+if sys.platform == "darwin":
+    try:
+        import ssl
+        paths = ssl.get_default_verify_paths()
+        say("openssl_cafile", paths.openssl_cafile)
+        say("openssl_cafile_exists", os.path.exists(paths.openssl_cafile))
+        say("cafile", paths.cafile)
+    except Exception:
+        pass
 "#;
 
 fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, ProbeError> {
@@ -844,6 +870,39 @@ mod tests {
         let args = python_script_args("import sys\nsys.stdout.write('caf\\u00e9\\n')\n");
         assert_eq!(args[..2], ["-B", "-c"]);
         assert!(args.iter().all(|a| !a.contains('\n') && !a.contains('\r')));
+    }
+
+    /// The probe's macOS lines, run by this machine's Python with their gate opened.
+    #[cfg(unix)]
+    #[test]
+    fn the_probe_reports_the_architecture_and_the_ca_file() {
+        let script = PROBE_SCRIPT.replace(r#"sys.platform == "darwin""#, "True");
+        assert_ne!(script, PROBE_SCRIPT);
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-cert.pem");
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Linux,
+            &[("SSL_CERT_FILE", missing.to_str().unwrap())],
+        );
+        let output = host
+            .run_with_env(
+                Path::new("/usr/bin/python3"),
+                &python_script_args(&script),
+                PYTHON_CHILD_ENV,
+                Duration::from_secs(20),
+            )
+            .unwrap();
+        let probe = Probe::parse(&output.stdout).expect(&output.stderr);
+        // Linux's uname names the architectures as Rust does (x86_64, aarch64).
+        assert_eq!(probe.machine.as_deref(), Some(std::env::consts::ARCH));
+        let cafile = probe.openssl_cafile.expect("openssl_cafile reported");
+        assert_eq!(
+            probe.openssl_cafile_exists,
+            Some(Path::new(&cafile).exists())
+        );
+        // SSL_CERT_FILE names a file that is not there: Python has no CA file to use.
+        assert_eq!(probe.cafile, None);
     }
 
     #[cfg(unix)]

@@ -113,9 +113,22 @@ pub static DISTRIBUTION: FindingSpec = FindingSpec::fixed(
 )
 .caused_by(STARTED_BY_INTERPRETER);
 
+pub static CERTIFICATES: FindingSpec = FindingSpec::fixed(
+    "python.certificates",
+    Category::Python,
+    "CA certificates",
+    Stakes::Fact,
+    [
+        "macOS: that the interpreter's OpenSSL has a CA file (ssl.get_default_verify_paths().openssl_cafile, or SSL_CERT_FILE).",
+        "python.org's macOS Pythons ship without CA certificates until \"Install Certificates.command\" runs; until then the exam's dataset downloads fail with CERTIFICATE_VERIFY_FAILED.",
+        "Run the Python's \"Install Certificates.command\": `open \"/Applications/Python 3.8/Install Certificates.command\"` (its own version's folder).",
+    ],
+)
+.caused_by(STARTED_BY_INTERPRETER);
+
 impl Check for Python {
     fn specs(&self) -> Vec<&FindingSpec> {
-        vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION]
+        vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION, &CERTIFICATES]
     }
 
     fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
@@ -125,6 +138,10 @@ impl Check for Python {
             self.version(ctx, &env, &VERSION),
             self.venv(ctx, &env, &VENV),
             distribution(&env, &DISTRIBUTION),
+            match env.probe_ok() {
+                Some(probe) => certificates(ctx.host.os, probe, &CERTIFICATES),
+                None => not_started(&CERTIFICATES),
+            },
         ]
     }
 }
@@ -447,6 +464,50 @@ fn identify(base: &str, banner: &str, has_conda_meta: bool) -> (&'static str, bo
     (origin, true)
 }
 
+/// Whether Python can verify TLS servers on macOS, where python.org's Pythons need their
+/// "Install Certificates.command" run first.
+fn certificates(os: OsFamily, probe: &Probe, spec: &FindingSpec) -> Finding {
+    if os != OsFamily::Macos {
+        return spec.finding().skip(format!(
+            "not checked on {}: python.org's Pythons lack CA certificates on macOS only",
+            os.label()
+        ));
+    }
+    let finding = spec
+        .finding()
+        .observe("openssl_cafile", probe.openssl_cafile.clone())
+        .observe("cafile", probe.cafile.clone());
+    if let Some(cafile) = &probe.cafile {
+        return finding.pass(format!("CA file {cafile}"));
+    }
+    let Some(openssl_cafile) = &probe.openssl_cafile else {
+        return finding.warn("the interpreter did not say where its CA certificates are");
+    };
+    let finding = finding.fail(format!(
+        "{openssl_cafile} does not exist: downloads over HTTPS (the exam's datasets) will fail with CERTIFICATE_VERIFY_FAILED"
+    ));
+    // python.org's framework build: /Library/Frameworks/Python.framework/Versions/3.8.
+    let release = probe.version().map(|v| {
+        v.release()
+            .iter()
+            .take(2)
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    });
+    let from_python_org = probe
+        .base_prefix
+        .starts_with("/Library/Frameworks/Python.framework/");
+    match release {
+        Some(release) if from_python_org => finding.fix(format!(
+            "open \"/Applications/Python {release}/Install Certificates.command\""
+        )),
+        _ => finding.fix(format!(
+            "Install CA certificates where this Python looks ({openssl_cafile}), or set SSL_CERT_FILE to a CA bundle; python.org's Pythons do it with \"Install Certificates.command\" in /Applications/Python X.Y."
+        )),
+    }
+}
+
 fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
     let Some(located) = env.located() else {
         return spec.finding().skip("not decided: no environment was found");
@@ -528,6 +589,47 @@ mod tests {
             "Homebrew"
         );
         assert_eq!(identify("/usr", "", false).0, "the OS's package");
+    }
+
+    fn macos_probe(cafile: Option<&str>) -> Probe {
+        Probe {
+            version: "3.8.10".into(),
+            base_prefix: "/Library/Frameworks/Python.framework/Versions/3.8".into(),
+            openssl_cafile: Some(
+                "/Library/Frameworks/Python.framework/Versions/3.8/etc/openssl/cert.pem".into(),
+            ),
+            openssl_cafile_exists: Some(cafile.is_some()),
+            cafile: cafile.map(str::to_string),
+            ..Probe::default()
+        }
+    }
+
+    #[test]
+    fn a_python_org_python_without_certificates_fails_with_the_command() {
+        let f = certificates(OsFamily::Macos, &macos_probe(None), &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Fail, "{f:?}");
+        assert!(
+            f.summary.contains("CERTIFICATE_VERIFY_FAILED"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("open \"/Applications/Python 3.8/Install Certificates.command\"")
+        );
+        let cafile = "/Library/Frameworks/Python.framework/Versions/3.8/etc/openssl/cert.pem";
+        let f = certificates(OsFamily::Macos, &macos_probe(Some(cafile)), &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Pass, "{f:?}");
+        // Elsewhere the check does not apply.
+        let f = certificates(OsFamily::Linux, &macos_probe(None), &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Skip, "{f:?}");
+        // Not python.org's: no Install Certificates.command to name.
+        let mut brew = macos_probe(None);
+        brew.base_prefix =
+            "/opt/homebrew/opt/python@3.8/Frameworks/Python.framework/Versions/3.8".into();
+        let f = certificates(OsFamily::Macos, &brew, &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Fail, "{f:?}");
+        assert!(f.fix.unwrap().contains("SSL_CERT_FILE"));
     }
 
     #[test]
