@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
 use crate::host::{OsFamily, ProcessError};
+use crate::platform::macos::arm64_tensorflow;
 use crate::platform::shell::command_line;
 use crate::python_env::{
     Installed, PYTHON_CHILD_ENV, PythonEnv, installed, normalize, python_script_args,
@@ -176,13 +177,41 @@ impl Check for Packages {
             .zip(&self.specs)
             .map(|(pin, spec)| judge(pin, spec, &found, python_version.as_ref()))
             .collect();
-        let failing: Vec<&str> = self
-            .pins
-            .iter()
-            .zip(&findings)
-            .filter(|(_, f)| f.status == crate::report::Status::Fail)
-            .map(|(pin, _)| pin.requirement.as_str())
-            .collect();
+        let apple_silicon = ctx.host.os == OsFamily::Macos
+            && (ctx.host.facts.arch == "aarch64"
+                || env.probe_ok().and_then(|p| p.machine.as_deref()) == Some("arm64"));
+        let mut failing: Vec<String> = Vec::new();
+        for (pin, finding) in self.pins.iter().zip(findings.iter_mut()) {
+            if finding.status != crate::report::Status::Fail {
+                continue;
+            }
+            if apple_silicon
+                && pin.key == "tensorflow"
+                && let Some(tf) = pin_version(pin)
+            {
+                let python = python_version.as_ref().and_then(|v| match v.release() {
+                    [major, minor, ..] => Some((*major, *minor)),
+                    _ => None,
+                });
+                match arm64_tensorflow(&tf, python) {
+                    Some("tensorflow") => {}
+                    Some(package) => {
+                        failing.push(format!("{package}{}", pin.spec));
+                        continue;
+                    }
+                    None => {
+                        if finding.fix.is_none() {
+                            finding.fix = Some(format!(
+                                "No build of tensorflow {tf} exists for Apple Silicon (tensorflow has arm64 wheels from 2.13, tensorflow-macos from 2.5): sit this exam era on an x86-64 machine whose CPU has AVX."
+                            ));
+                        }
+                        continue;
+                    }
+                }
+            }
+            failing.push(pin.requirement.clone());
+        }
+        let failing: Vec<&str> = failing.iter().map(String::as_str).collect();
         if !failing.is_empty() {
             let command = pip_install(
                 ctx.host.os,
