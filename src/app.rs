@@ -59,6 +59,13 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
             Ok(text) => text,
             Err(message) => return usage_error(err, &message),
         },
+        Some(Command::Fix(args)) => {
+            let terminal = Terminal {
+                is_terminal: stdout_is_terminal,
+                width: terminal_width,
+            };
+            return crate::fix::run(args, &cli.run, host, profile, terminal, out, err);
+        }
         _ => {
             let terminal = Terminal {
                 is_terminal: stdout_is_terminal,
@@ -76,7 +83,7 @@ fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
     EXIT_USAGE
 }
 
-fn run(
+pub(crate) fn run(
     args: &RunArgs,
     host: Host,
     profile: Profile,
@@ -131,9 +138,9 @@ fn run(
 }
 
 /// What stdout is.
-struct Terminal {
-    is_terminal: bool,
-    width: Option<usize>,
+pub(crate) struct Terminal {
+    pub(crate) is_terminal: bool,
+    pub(crate) width: Option<usize>,
 }
 
 fn list_profiles() -> String {

@@ -22,7 +22,8 @@ Examples:
   preflight --venv ~/exam/venv      judge that virtualenv
   preflight --json > report.json    machine-readable report for CI
   preflight --only python,packages  just the Python side
-  preflight explain packages.numpy  what a check verifies and how to fix it";
+  preflight explain packages.numpy  what a check verifies and how to fix it
+  preflight fix --venv ~/exam/venv  plan the exam virtualenv (add --yes to build it)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +51,9 @@ pub enum Command {
         #[arg(value_parser = Hinted(check_ids), hide_possible_values = true)]
         id: String,
     },
+    /// Build the virtualenv the profile describes at --venv DIR (default ./venv), then check
+    /// it; without --yes, only print the plan.
+    Fix(crate::fix::FixArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -128,7 +132,7 @@ impl RunArgs {
     }
 }
 
-fn parse_seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;

@@ -6,8 +6,9 @@ use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -17,6 +18,11 @@ use crate::video::{KernelVideoDevices, Probe, VideoDevices};
 pub const SMALL_FILE_LIMIT: u64 = 1 << 20;
 /// What a child process may print before the rest is dropped.
 const PROCESS_OUTPUT_LIMIT: u64 = 8 << 20;
+/// The longest line a streamed process may print; the rest of such a line is dropped.
+const STREAMED_LINE_LIMIT: u64 = 64 << 10;
+/// How long a stopped process group gets to clean up after SIGINT before it is killed.
+#[cfg(unix)]
+const STOP_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -318,6 +324,14 @@ pub enum ProcessError {
     TimedOut { program: String, after: Duration },
 }
 
+/// How a streamed process ended.
+#[derive(Debug)]
+pub enum Streamed {
+    Exited(ExitStatus),
+    /// `cancel` was raised (Ctrl-C); the process group was stopped.
+    Cancelled,
+}
+
 pub struct Host {
     /// Where absolute system paths (`/opt`, `/sys`, `/Applications`) are looked up: `/` in
     /// production, a temporary directory in tests.
@@ -551,6 +565,139 @@ impl Host {
             stderr: stderr.recv_timeout(grace).unwrap_or_default(),
         })
     }
+
+    /// Run a long program (pip) whose output is handed to `on_line` line by line as it comes,
+    /// stdout and stderr merged, with the host's environment plus `extra_env`. It runs in a
+    /// process group of its own; on overrun (`TimedOut`) or when `cancel` is raised
+    /// (`Cancelled`) the whole group is stopped: SIGINT first, so pip can clean up its
+    /// temporary files, then SIGKILL after a short grace.
+    pub fn run_streaming<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        extra_env: &[(&str, &str)],
+        timeout: Duration,
+        cancel: &AtomicBool,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Streamed, ProcessError> {
+        let name = program.display().to_string();
+        let deadline = Instant::now() + timeout;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(&self.env)
+            .envs(extra_env.iter().copied())
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        let mut child = command.spawn().map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                ProcessError::NotFound {
+                    program: name.clone(),
+                }
+            } else {
+                ProcessError::Spawn {
+                    program: name.clone(),
+                    source,
+                }
+            }
+        })?;
+        let (tx, lines) = mpsc::channel();
+        stream_lines(child.stdout.take(), tx.clone());
+        stream_lines(child.stderr.take(), tx);
+        let tick = Duration::from_millis(50);
+        let mut exited: Option<(ExitStatus, Instant)> = None;
+        loop {
+            match lines.recv_timeout(tick) {
+                Ok(line) => {
+                    on_line(&line);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    if let Some((status, _)) = exited {
+                        return Ok(Streamed::Exited(status));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if let Some((status, at)) = exited {
+                // A grandchild may still hold the pipes open; do not wait on it for long.
+                if at.elapsed() > Duration::from_millis(200) {
+                    return Ok(Streamed::Exited(status));
+                }
+                continue;
+            }
+            if cancel.load(Ordering::SeqCst) {
+                stop_tree(&mut child);
+                return Ok(Streamed::Cancelled);
+            }
+            if Instant::now() >= deadline {
+                stop_tree(&mut child);
+                return Err(ProcessError::TimedOut {
+                    program: name,
+                    after: timeout,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                exited = Some((status, Instant::now()));
+            }
+        }
+    }
+}
+
+/// Send each line a pipe yields, lossily decoded and without its line ending.
+fn stream_lines<R: Read + Send + 'static>(pipe: Option<R>, tx: mpsc::Sender<String>) {
+    let Some(pipe) = pipe else { return };
+    std::thread::spawn(move || {
+        let mut reader = io::BufReader::new(pipe);
+        let mut buffer = Vec::new();
+        loop {
+            buffer.clear();
+            let read = io::BufRead::read_until(
+                &mut (&mut reader).take(STREAMED_LINE_LIMIT),
+                b'\n',
+                &mut buffer,
+            );
+            match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if buffer.len() as u64 >= STREAMED_LINE_LIMIT && buffer.last() != Some(&b'\n') {
+                // Drop the rest of an overlong line.
+                let _ = io::BufRead::skip_until(&mut reader, b'\n');
+            }
+            let text = String::from_utf8_lossy(&buffer);
+            let line = text.trim_end_matches(['\n', '\r']);
+            if tx.send(line.to_string()).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Stop a process group politely (SIGINT, as Ctrl-C would), then kill what is left.
+fn stop_tree(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Pid, Signal, kill_process_group};
+        if let Some(pid) = Pid::from_raw(child.id() as i32) {
+            let _ = kill_process_group(pid, Signal::INT);
+            use wait_timeout::ChildExt;
+            if let Ok(Some(_)) = child.wait_timeout(STOP_GRACE) {
+                // The leader is gone; anything it started in its group goes too.
+                let _ = kill_process_group(pid, Signal::KILL);
+                return;
+            }
+        }
+    }
+    kill_tree(child);
 }
 
 fn same_name_ignoring_case(a: &str, b: &str) -> bool {

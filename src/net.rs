@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 use std::future::Future;
 use std::io::Read;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -48,6 +49,8 @@ pub enum Cause {
     TlsExpired,
     TlsWrongHost,
     Tls,
+    /// A CA bundle or client certificate the request was told to use is unusable.
+    TlsSetup,
     ProxyRefused,
     ProxyAuth,
     /// The check's deadline left no time to send the request.
@@ -134,11 +137,224 @@ fn tls_config() -> Result<rustls::ClientConfig, String> {
         .clone()
 }
 
+/// Which certificates a request trusts, chosen as the program it stands in for would.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Roots {
+    /// The operating system's store, as browsers use it.
+    #[default]
+    System,
+    /// The system's store with these PEM bundles added.
+    SystemAnd(Vec<PathBuf>),
+    /// Only the certificates in these PEM bundles.
+    Only(Vec<PathBuf>),
+    /// No verification at all.
+    Unverified,
+}
+
+/// How one request reaches its server: through which proxy, trusting which roots, showing
+/// which client certificate.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    pub proxy: Option<ProxySetting>,
+    pub roots: Roots,
+    /// A PEM file with the client's certificate and key.
+    pub client_cert: Option<PathBuf>,
+}
+
+impl Route {
+    /// The route a plain request takes: the environment's proxy, the system's roots.
+    pub fn from_environment(host: &Host, url: &str) -> Route {
+        Route {
+            proxy: reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| proxy_for(host, &u)),
+            ..Route::default()
+        }
+    }
+}
+
+/// The TLS settings for `route`: the shared system setup when it asks for nothing else, else
+/// its own roots and client certificate. An unusable file is an error naming it, as it is for
+/// the program whose trust is imitated.
+fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    if route.roots == Roots::System && route.client_cert.is_none() {
+        return tls_config().map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")));
+    }
+    let setup = |message: String| (Cause::TlsSetup, message);
+    let bundle = |path: &PathBuf| -> Result<Vec<CertificateDer<'static>>, (Cause, String)> {
+        let bytes = crate::host::read_bounded(path, 16 << 20).map_err(|e| {
+            setup(format!(
+                "the CA bundle {} cannot be read: {e}",
+                path.display()
+            ))
+        })?;
+        let certs = CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| setup(format!("the CA bundle {} is not PEM: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(setup(format!(
+                "the CA bundle {} holds no certificate",
+                path.display()
+            )));
+        }
+        Ok(certs)
+    };
+    let bundles = |paths: &[PathBuf]| -> Result<Vec<CertificateDer<'static>>, (Cause, String)> {
+        let mut certs = Vec::new();
+        for path in paths {
+            certs.extend(bundle(path)?);
+        }
+        Ok(certs)
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+    let builder = match &route.roots {
+        Roots::System => {
+            let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
+                .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
+        Roots::SystemAnd(paths) => {
+            let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+                bundles(paths)?,
+                Arc::clone(&provider),
+            )
+            .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
+        Roots::Only(paths) => {
+            let mut store = rustls::RootCertStore::empty();
+            let (_, ignored) = store.add_parsable_certificates(bundles(paths)?);
+            if store.is_empty() {
+                return Err(setup(format!(
+                    "no usable certificate in {} ({ignored} refused)",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            builder.with_root_certificates(store)
+        }
+        Roots::Unverified => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider))),
+    };
+    let mut config = match &route.client_cert {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let bytes = crate::host::read_bounded(path, 1 << 20).map_err(|e| {
+                setup(format!(
+                    "the client certificate {} cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            let needs = |what: &str| {
+                setup(format!(
+                    "the client certificate {} needs {what} in PEM",
+                    path.display()
+                ))
+            };
+            let chain = CertificateDer::pem_slice_iter(&bytes)
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| needs("a certificate"))?;
+            let key =
+                PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| needs("its private key"))?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                setup(format!(
+                    "the client certificate {} is unusable: {e}",
+                    path.display()
+                ))
+            })?
+        }
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Accepts any server certificate, as pip does for a `trusted-host`; the handshake's
+/// signatures are still checked, so the connection is real TLS.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// GET `url` along the environment's route; see [`get_via`].
+pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) -> Outcome {
+    get_via(
+        host,
+        url,
+        deadline,
+        download,
+        &Route::from_environment(host, url),
+    )
+}
+
 /// GET `url` and be done by the check's `deadline` less its margin ([`Deadline::step`]); with
 /// `download`, read up to that many bytes and time it. The client is set up first: latency is
 /// the time from sending the request to the response's headers, and the request's timeout is
 /// what is left once the client is ready.
-pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) -> Outcome {
+pub fn get_via(
+    host: &Host,
+    url: &str,
+    deadline: Deadline,
+    download: Option<u64>,
+    route: &Route,
+) -> Outcome {
     let not_sent = |cause, message: String| Outcome::Failed {
         cause,
         message,
@@ -148,10 +364,10 @@ pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) ->
         Ok(u) => u,
         Err(e) => return not_sent(Cause::Other, format!("not a URL: {e}")),
     };
-    let proxy = proxy_for(host, &parsed);
-    let tls = match tls_config() {
+    let proxy = route.proxy.clone();
+    let tls = match tls_config_for(route) {
         Ok(tls) => tls,
-        Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
+        Err((cause, message)) => return not_sent(cause, message),
     };
     let connected = MarkConnected::default();
     let mut builder = reqwest::blocking::Client::builder()
@@ -174,9 +390,12 @@ pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) ->
             }
         }
     }
-    let client = match builder.build() {
-        Ok(c) => c,
+    let held = match builder.build() {
+        Ok(c) => DropAside(Some(c)),
         Err(e) => return not_sent(Cause::Other, format!("could not set up HTTPS: {e}")),
+    };
+    let Some(client) = held.0.as_ref() else {
+        unreachable!("just built")
     };
     let timeout = deadline.step();
     if timeout < MIN_REQUEST_TIME {
@@ -228,6 +447,19 @@ pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) ->
         latency,
         rate: Some(bytes as f64 / seconds),
         bytes,
+    }
+}
+
+/// Dropping a blocking client joins its runtime thread, which a loaded machine may not
+/// schedule for a while: the check's answer must not wait on it, so the client is dropped on
+/// a thread of its own.
+struct DropAside(Option<reqwest::blocking::Client>);
+
+impl Drop for DropAside {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
     }
 }
 

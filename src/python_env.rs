@@ -690,7 +690,7 @@ fn read_metadata(path: &Path, stem: &str) -> Installed {
 }
 
 /// Which Python versions a TensorFlow release supports (tensorflow.org "Build from source",
-/// Linux CPU; shared/EXAM-FACTS.md). `None` for releases the table does not cover.
+/// Linux CPU; docs/exam-facts.md). `None` for releases the table does not cover.
 pub fn tensorflow_python_range(tensorflow: &Version) -> Option<(Version, Version)> {
     let release = tensorflow.release();
     let (major, minor) = (

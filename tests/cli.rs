@@ -260,7 +260,7 @@ fn verbose_shows_every_finding_with_ids_timings_and_observed_facts() {
         verbose.stdout
     );
     assert!(
-        verbose.stdout.contains("• family: Linux"),
+        verbose.stdout.contains("• family: "),
         "observed facts are bullets: {}",
         verbose.stdout
     );

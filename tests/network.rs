@@ -601,7 +601,7 @@ fn the_package_index_is_found_as_pip_finds_it() {
     let finding = by_id(&json(&run), "network.package-index");
     assert_eq!(
         finding["observed"]["index_source"],
-        conf.display().to_string(),
+        format!("{} [install]", conf.display()),
         "{finding:#}"
     );
     assert_eq!(

@@ -105,7 +105,8 @@ impl Check for Endpoint {
     }
 }
 
-/// Request `url` and judge the answer; shared with the package-index check.
+/// Request `url` the way a plain client would (the environment's proxy, the system's roots)
+/// and judge the answer.
 pub fn reach(
     ctx: &Context,
     deadline: Deadline,
@@ -115,6 +116,53 @@ pub fn reach(
     estimate_mb: Option<f64>,
     slow: Duration,
 ) -> Finding {
+    let route = net::Route::from_environment(&ctx.host, url);
+    let measure = Measure {
+        download,
+        estimate_mb,
+        slow,
+    };
+    reach_along(ctx, deadline, spec, url, measure, &route)
+}
+
+/// [`reach`] along a chosen route, without a timed download; the package-index check passes
+/// pip's own proxy and roots.
+pub fn reach_via(
+    ctx: &Context,
+    deadline: Deadline,
+    spec: &FindingSpec,
+    url: &str,
+    slow: Duration,
+    route: &net::Route,
+) -> Finding {
+    let measure = Measure {
+        download: None,
+        estimate_mb: None,
+        slow,
+    };
+    reach_along(ctx, deadline, spec, url, measure, route)
+}
+
+/// What to measure besides the answer.
+struct Measure {
+    download: Option<u64>,
+    estimate_mb: Option<f64>,
+    slow: Duration,
+}
+
+fn reach_along(
+    ctx: &Context,
+    deadline: Deadline,
+    spec: &FindingSpec,
+    url: &str,
+    measure: Measure,
+    route: &net::Route,
+) -> Finding {
+    let Measure {
+        download,
+        estimate_mb,
+        slow,
+    } = measure;
     let shown = net::redact(url);
     if ctx.options.offline {
         return spec
@@ -123,9 +171,7 @@ pub fn reach(
             .observe("url", shown);
     }
     let mut finding = spec.finding().observe("url", shown.clone());
-    if let Ok(parsed) = reqwest::Url::parse(url)
-        && let Some(proxy) = net::proxy_for(&ctx.host, &parsed)
-    {
+    if let Some(proxy) = &route.proxy {
         finding = finding
             .observe("proxy", net::redact(&proxy.url))
             .observe("proxy_variable", proxy.variable)
@@ -135,7 +181,7 @@ pub fn reach(
                 net::redact(&proxy.url)
             ));
     }
-    match net::get(&ctx.host, url, deadline, download) {
+    match net::get_via(&ctx.host, url, deadline, download, route) {
         Outcome::Answered {
             status,
             latency,
@@ -224,6 +270,9 @@ fn fix_for(cause: Cause) -> &'static str {
         }
         Cause::TlsUntrusted | Cause::TlsExpired | Cause::TlsWrongHost | Cause::Tls => {
             "Check the machine's clock, and whether an antivirus, firewall or company proxy inspects HTTPS; sit the exam on a network that does not."
+        }
+        Cause::TlsSetup => {
+            "Point the setting named above (cert, PIP_CERT, REQUESTS_CA_BUNDLE, client-cert) at an existing PEM file, or remove it."
         }
         Cause::ProxyRefused => {
             "Check the proxy variables (HTTPS_PROXY, HTTP_PROXY): the proxy named there does not accept connections."

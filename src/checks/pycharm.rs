@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{Host, OsFamily, SMALL_FILE_LIMIT, read_bounded, read_small};
+use crate::pycharm_places::{self, Descriptor, descriptor};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -91,7 +92,7 @@ fn specs(wanted: &str) -> Specs {
             "PyCharm install".into(),
             Stakes::Fact,
             [
-                "Finds every PyCharm install (standalone, snap, JetBrains Toolbox, launchers on PATH, /Applications, Program Files) and reads its product-info.json or build.txt.".into(),
+                "Finds every PyCharm install (standalone, snap, Flatpak, /usr/share packages, tarballs named by .desktop entries, JetBrains Toolbox including its recorded custom locations, launchers on PATH, /Applications, Program Files) and reads its product-info.json or build.txt.".into(),
                 "The exam runs inside PyCharm, through the exam plugin.".into(),
                 format!("Install PyCharm {wanted} from JetBrains' download page (older releases are under \"Other versions\")."),
             ],
@@ -114,7 +115,7 @@ fn specs(wanted: &str) -> Specs {
             "Exam plugin".into(),
             Stakes::Fact,
             [
-                "The exam plugin is installed for the chosen PyCharm: its META-INF/plugin.xml is found in that version's plugin directory.".into(),
+                "The exam plugin is installed for the chosen PyCharm: its META-INF/plugin.xml (read as XML) is found in the plugin directory the IDE computes (idea.plugins.path or idea.config.path from PYCHARM_PROPERTIES, the config directory's idea.properties, ~/idea.properties, then the install's bin/idea.properties; else the OS default, inside the sandbox for Flatpak).".into(),
                 "The exam starts, fetches its project and submits answers only through the plugin.".into(),
                 "In PyCharm: Settings (Preferences on macOS) > Plugins > Marketplace, search \"Google Developers Certification\", Install, restart PyCharm.".into(),
             ],
@@ -201,7 +202,7 @@ impl PyCharm {
             return spec
                 .finding()
                 .fail("no PyCharm install found")
-                .fix(download_advice(ctx.host.os, &self.wanted()));
+                .fix(download_advice(ctx.host.os, self.version.as_ref()));
         };
         let listed: Vec<String> = installs
             .iter()
@@ -273,7 +274,12 @@ impl PyCharm {
                 .finding()
                 .skip("not decided: no readable PyCharm install");
         };
-        let dirs = plugin_dirs(&ctx.host, install);
+        let place = pycharm_places::plugin_place(
+            &ctx.host,
+            &install.root,
+            install.data_directory.as_deref().unwrap_or_default(),
+        );
+        let dirs: Vec<PathBuf> = place.dirs.iter().filter(|d| d.is_dir()).cloned().collect();
         let mut seen = Vec::new();
         for dir in &dirs {
             for (path, descriptor) in plugins_in(dir) {
@@ -290,6 +296,12 @@ impl PyCharm {
                 if matches {
                     return spec
                         .finding()
+                        .details(
+                            place
+                                .moved_by
+                                .iter()
+                                .map(|m| format!("plugins directory set by {m}")),
+                        )
                         .pass(format!(
                             "{} at {}",
                             descriptor.name.clone().unwrap_or_default(),
@@ -307,10 +319,12 @@ impl PyCharm {
                 );
             }
         }
-        let looked: Vec<String> = dirs
+        let mut looked: Vec<String> = place
+            .moved_by
             .iter()
-            .map(|d| format!("looked in {}", d.display()))
+            .map(|m| format!("plugins directory set by {m}"))
             .collect();
+        looked.extend(dirs.iter().map(|d| format!("looked in {}", d.display())));
         spec.finding()
             .fail(format!(
                 "the exam plugin is not installed for {}",
@@ -333,15 +347,28 @@ impl PyCharm {
     }
 }
 
-fn download_advice(os: OsFamily, wanted: &str) -> String {
+/// How to install PyCharm on this OS. With a pinned version, only ways that install that
+/// version: the download page's "Other versions". The snap is offered only when any version
+/// will do, as no public page states which snap channel holds an older release.
+fn download_advice(os: OsFamily, version: Option<&VersionSpecifiers>) -> String {
     let package = match os {
         OsFamily::Windows => "the Windows installer (.exe)",
         OsFamily::Macos => "the macOS disk image (.dmg: Apple Silicon or Intel, as your Mac)",
-        _ => "the Linux tarball (.tar.gz), or `sudo snap install pycharm-community --classic`",
+        _ => "the Linux tarball (.tar.gz)",
     };
-    format!(
-        "Install PyCharm {wanted}: from JetBrains' PyCharm download page take {package}; older releases are under \"Other versions\"."
-    )
+    match version.filter(|v| !v.to_string().is_empty()) {
+        None => {
+            let snap = if matches!(os, OsFamily::Linux | OsFamily::Other) {
+                ", or `sudo snap install pycharm-community --classic`"
+            } else {
+                ""
+            };
+            format!("Install PyCharm: from JetBrains' PyCharm download page take {package}{snap}.")
+        }
+        Some(spec) => format!(
+            "Install PyCharm {spec}: on JetBrains' PyCharm download page open \"Other versions\", pick the newest release that matches {spec} and take {package}. The main download button, the snap and Toolbox's default give the latest release, not this one."
+        ),
+    }
 }
 
 /// Where installs live on the host's OS, as candidate install roots.
@@ -409,8 +436,10 @@ fn find_installs(host: &Host) -> Vec<Install> {
             if let Some(h) = &home {
                 roots.extend(toolbox(&h.join(".local/share/JetBrains/Toolbox/apps")));
             }
+            roots.extend(pycharm_places::linux_install_roots(host));
         }
     }
+    roots.extend(pycharm_places::toolbox_state_roots(host));
     for launcher in [
         "pycharm",
         "pycharm.sh",
@@ -496,21 +525,6 @@ fn macos_toolbox(apps: &Path) -> Vec<PathBuf> {
         }
     }
     roots
-}
-
-/// Where Toolbox 1.x keeps an install's plugins: `<build>.plugins` beside the build folder,
-/// which on macOS holds the app (`<build>/PyCharm CE.app/Contents` is the root).
-fn toolbox_plugins(root: &Path) -> PathBuf {
-    let in_app = root.file_name().is_some_and(|n| n == "Contents")
-        && root
-            .parent()
-            .and_then(Path::extension)
-            .is_some_and(|e| e.eq_ignore_ascii_case("app"));
-    let build = match root.parent().and_then(Path::parent) {
-        Some(build) if in_app => build,
-        _ => root,
-    };
-    PathBuf::from(format!("{}.plugins", build.display()))
 }
 
 #[derive(Deserialize)]
@@ -651,64 +665,6 @@ fn truncate(text: &str) -> String {
     text.chars().take(40).collect()
 }
 
-/// Plugin directories for an install, newest layout first.
-fn plugin_dirs(host: &Host, install: &Install) -> Vec<PathBuf> {
-    let Some(data) = &install.data_directory else {
-        return Vec::new();
-    };
-    let mut dirs = Vec::new();
-    // A custom idea.plugins.path wins over the defaults.
-    if let Ok(text) = read_small(&install.root.join("bin/idea.properties")) {
-        for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-            if let Some(path) = line.strip_prefix("idea.plugins.path=") {
-                let home = host
-                    .home
-                    .as_ref()
-                    .map(|h| h.display().to_string())
-                    .unwrap_or_default();
-                dirs.push(PathBuf::from(path.trim().replace("${user.home}", &home)));
-            }
-        }
-    }
-    // Toolbox 1.x keeps plugins beside the build: `<build>.plugins`.
-    dirs.push(toolbox_plugins(&install.root));
-    let home = host.home.clone().unwrap_or_default();
-    match host.os {
-        OsFamily::Macos => {
-            let support = home.join("Library/Application Support");
-            dirs.push(support.join("JetBrains").join(data).join("plugins"));
-            dirs.push(support.join(data));
-        }
-        OsFamily::Windows => {
-            if let Some(appdata) = host.env("APPDATA") {
-                dirs.push(
-                    Path::new(appdata)
-                        .join("JetBrains")
-                        .join(data)
-                        .join("plugins"),
-                );
-            }
-            dirs.push(home.join(format!(".{data}")).join("config").join("plugins"));
-        }
-        _ => {
-            let share = host
-                .env("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| home.join(".local/share"));
-            dirs.push(share.join("JetBrains").join(data));
-            dirs.push(home.join(format!(".{data}")).join("config").join("plugins"));
-        }
-    }
-    dirs.into_iter().filter(|d| d.is_dir()).collect()
-}
-
-#[derive(Debug, Default)]
-struct Descriptor {
-    id: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-}
-
 /// Every plugin in a plugin directory with what its plugin.xml says. A plugin is a folder
 /// (with `META-INF/plugin.xml`, or jars under `lib/`) or a jar.
 fn plugins_in(dir: &Path) -> Vec<(PathBuf, Descriptor)> {
@@ -721,7 +677,7 @@ fn plugins_in(dir: &Path) -> Vec<(PathBuf, Descriptor)> {
         let descriptor = if path.is_dir() {
             read_small(&path.join("META-INF/plugin.xml"))
                 .ok()
-                .map(|xml| descriptor(&xml))
+                .and_then(|xml| descriptor(&xml).ok())
                 .or_else(|| {
                     let jars = std::fs::read_dir(path.join("lib"))
                         .into_iter()
@@ -753,22 +709,7 @@ fn plugin_xml_in_jar(jar: &Path) -> Option<Descriptor> {
     let entry = archive.by_name("META-INF/plugin.xml").ok()?;
     let mut xml = String::new();
     entry.take(SMALL_FILE_LIMIT).read_to_string(&mut xml).ok()?;
-    Some(descriptor(&xml))
-}
-
-/// The first `<id>`, `<name>` and `<version>` of a plugin.xml: enough to recognise it.
-fn descriptor(xml: &str) -> Descriptor {
-    let element = |tag: &str| {
-        let open = format!("<{tag}>");
-        let start = xml.find(&open)? + open.len();
-        let end = xml[start..].find(&format!("</{tag}>"))? + start;
-        Some(xml[start..end].trim().to_string())
-    };
-    Descriptor {
-        id: element("id"),
-        name: element("name"),
-        version: element("version"),
-    }
+    descriptor(&xml).ok()
 }
 
 #[cfg(test)]
@@ -797,5 +738,18 @@ mod tests {
         assert!(spec.contains(&Version::from_str("2020.2.5").unwrap()));
         assert!(!spec.contains(&Version::from_str("2020.3").unwrap()));
         assert!(Version::from_str("2020.10").unwrap() > Version::from_str("2020.9").unwrap());
+    }
+
+    #[test]
+    fn pinned_versions_get_advice_that_installs_them() {
+        let spec = VersionSpecifiers::from_str(">=2020.2,<2020.3").unwrap();
+        for os in [OsFamily::Linux, OsFamily::Macos, OsFamily::Windows] {
+            let advice = download_advice(os, Some(&spec));
+            assert!(advice.contains("\"Other versions\""), "{advice}");
+            assert!(advice.contains(">=2020.2, <2020.3"), "{advice}");
+            assert!(!advice.contains("snap install"), "{advice}");
+        }
+        assert!(download_advice(OsFamily::Linux, None).contains("snap install"));
+        assert!(!download_advice(OsFamily::Windows, None).contains("snap"));
     }
 }

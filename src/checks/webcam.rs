@@ -42,7 +42,7 @@ pub static CAMERA: FindingSpec = FindingSpec::fixed(
     Stakes::Fact,
     [
         "A camera is present, this user may open it, and no other program holds it. Linux: each /dev/video* node's driver is asked what it is (VIDIOC_QUERYCAP); only nodes that capture video count. macOS: system_profiler SPCameraDataType. Windows: Get-PnpDevice -Class Camera,Image (an Image-class device counts only as a camera, not a scanner or printer), the camera privacy settings and the administrator's camera policies.",
-        "At the start of the exam the candidate shows a photo ID and is photographed by the computer's camera (EXAM-FACTS.md).",
+        "At the start of the exam the candidate shows a photo ID and is photographed by the computer's camera (docs/exam-facts.md).",
         "Connect or enable a camera; on Linux join the group that owns /dev/video* (usually `video`); close programs that hold the camera (video calls, OBS); in a virtual machine pass a webcam through or sit the exam on the host.",
     ],
 );

@@ -3,7 +3,7 @@
 use pep440_rs::Version;
 
 /// The distribution that has a macOS arm64 wheel of TensorFlow `tf` for CPython
-/// `python` (major, minor), or `None` when none exists (shared/EXAM-FACTS.md, checked
+/// `python` (major, minor), or `None` when none exists (docs/exam-facts.md, checked
 /// against the package index 2026-11). `python` unknown: whichever covers `tf` for some
 /// CPython.
 ///

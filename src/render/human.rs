@@ -13,7 +13,7 @@ use crate::check::Category;
 use crate::profile;
 use crate::report::{Finding, Report, Status, Verdict};
 
-/// Shown under the header of a built-in profile (facts: shared/EXAM-FACTS.md).
+/// Shown under the header of a built-in profile (facts: docs/exam-facts.md).
 pub const PROGRAM_NOTICE: &str =
     "The exam program closed in 2024; these profiles serve practice and courses.";
 

@@ -1,0 +1,876 @@
+//! `preflight fix`: build the exam virtualenv the profile describes, then prove it works by
+//! running the python and packages checks on it.
+//!
+//! Safety: without `--yes` nothing is changed. With it, only the virtualenv directory is
+//! written (and its log); an existing directory is used only when it already is a fitting
+//! virtualenv (or one an interrupted `fix` left), and otherwise moved aside, never deleted,
+//! and only with `--recreate`.
+
+mod find_python;
+mod pip_output;
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use pep440_rs::{Version, VersionSpecifiers};
+
+use crate::app::{EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
+use crate::cli::RunArgs;
+use crate::host::{Host, OsFamily, ProcessError, Streamed, read_small};
+use crate::platform::shell::command_line;
+use crate::profile::{self, Profile};
+use crate::python_env::venv_interpreter;
+use crate::render::Format;
+use crate::runner::Selection;
+
+pub use find_python::{Candidate, Wanted};
+pub use pip_output::{PipFailure, Transcript};
+
+/// Left in the virtualenv while `fix` builds it; removed once pip has installed every pin. A
+/// directory holding it was made by `fix`, so the next `fix` may finish it or move it aside.
+pub const INCOMPLETE_MARKER: &str = ".preflight-fix-incomplete";
+/// pip's full output, kept in the virtualenv.
+pub const LOG_FILE: &str = "preflight-fix.log";
+/// The exit code after Ctrl-C, as shells report a process ended by SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// How long `python -m venv` (which runs ensurepip) may take.
+const VENV_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Carry the plan out; without it, `fix` prints the plan and changes nothing.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Move an existing directory at the virtualenv's place aside (to DIR.bak-<time>) and
+    /// build a new one there. Nothing is deleted.
+    #[arg(long)]
+    pub recreate: bool,
+
+    /// Also import the pinned packages and train a tiny model when checking the result.
+    #[arg(long)]
+    pub deep: bool,
+
+    /// Deadline for `pip install`, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "1800", value_parser = crate::cli::parse_seconds)]
+    pub install_timeout: Duration,
+}
+
+/// What the profile asks for, read from its `python` and `packages` checks.
+#[derive(Debug, Clone, Default)]
+pub struct Wants {
+    pub python: Wanted,
+    /// Requirement lines, as the profile writes them.
+    pub pins: Vec<String>,
+}
+
+/// The `python` and `packages` tables of the profile's text. The profile was validated when
+/// it was loaded; this reads only the two keys `fix` acts on.
+pub fn wants(profile: &Profile, name_or_path: &str, host: &Host) -> Result<Wants, String> {
+    let text = match profile::built_in(name_or_path) {
+        Some(built_in) if profile.origin == "built-in" => built_in.text.to_string(),
+        _ => read_small(&host.user_path(Path::new(name_or_path)))
+            .map_err(|e| format!("cannot read profile {name_or_path}: {e}"))?,
+    };
+    let document: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("profile {name_or_path}: {e}"))?;
+    let mut wants = Wants {
+        python: Wanted {
+            spec: None,
+            tensorflow: profile.facts.tensorflow.clone(),
+        },
+        pins: Vec::new(),
+    };
+    let checks = document
+        .get("check")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
+    for check in checks {
+        match check.get("kind").and_then(|k| k.as_str()) {
+            Some("python") => {
+                if let Some(version) = check.get("version").and_then(|v| v.as_str()) {
+                    wants.python.spec = Some(
+                        VersionSpecifiers::from_str(version)
+                            .map_err(|e| format!("the python check's version: {e}"))?,
+                    );
+                }
+            }
+            Some("packages") => {
+                let pins = check.get("pins").and_then(|p| p.as_array());
+                wants.pins.extend(
+                    pins.into_iter()
+                        .flatten()
+                        .filter_map(|p| p.as_str())
+                        .map(|p| p.trim().to_string()),
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(wants)
+}
+
+/// What is at the virtualenv's place now.
+#[derive(Debug)]
+enum Existing {
+    Nothing,
+    /// A virtualenv whose interpreter answered.
+    Venv {
+        candidate: Candidate,
+        has_pip: bool,
+        incomplete: bool,
+    },
+    /// Something else: a file, a directory that is no virtualenv, a broken virtualenv.
+    Other {
+        what: String,
+        incomplete: bool,
+    },
+}
+
+/// What `fix` will do with the directory.
+#[derive(Debug)]
+enum DirAction {
+    Create,
+    MoveAsideAndCreate { to: PathBuf, why: String },
+    Reuse { resume: bool },
+}
+
+struct Plan {
+    dir: PathBuf,
+    action: DirAction,
+    /// The interpreter to build from (or the venv's own, when reused).
+    python: Candidate,
+    pins: Vec<String>,
+}
+
+/// Once the build is over, Ctrl-C ends the process at once, as it would without a handler.
+static EXIT_ON_INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// The flag Ctrl-C raises while `fix --yes` builds, so the build can stop pip's process
+/// group (pip runs in a group of its own and does not see the terminal's Ctrl-C).
+fn interrupted() -> &'static Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let raised = Arc::clone(&flag);
+        // When a handler cannot be set (an embedder set its own), Ctrl-C ends the process as
+        // usual; the incomplete marker still tells the next `fix` what happened.
+        let _ = ctrlc::set_handler(move || {
+            if EXIT_ON_INTERRUPT.load(Ordering::SeqCst) {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            raised.store(true, Ordering::SeqCst);
+        });
+        flag
+    })
+}
+
+/// `preflight fix`: print the plan, and with `--yes` carry it out; returns the exit code.
+pub(crate) fn run(
+    args: &FixArgs,
+    run_args: &RunArgs,
+    host: Host,
+    profile: Profile,
+    terminal: crate::app::Terminal,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let wants = match wants(&profile, &run_args.profile, &host) {
+        Ok(w) => w,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let dir = host.user_path(run_args.venv.as_deref().unwrap_or(Path::new("venv")));
+    let probe_timeout = run_args.timeout;
+    let _ = writeln!(
+        out,
+        "preflight fix · profile {}: {}",
+        profile.name, profile.title
+    );
+
+    let existing = look_at(&host, &dir, &wants.python, probe_timeout);
+    let action = match decide(&dir, &existing, args.recreate) {
+        Ok(action) => action,
+        Err(message) => {
+            let _ = writeln!(out, "\nerror: {message}");
+            return EXIT_NOT_READY;
+        }
+    };
+    let python = match (&action, existing) {
+        (DirAction::Reuse { .. }, Existing::Venv { candidate, .. }) => candidate,
+        _ => {
+            let looked_at = find_python::find(&host, &wants.python, probe_timeout);
+            match looked_at.last() {
+                Some(c) if c.verdict.is_ok() => c.clone(),
+                _ => {
+                    no_python(&host, &wants.python, &looked_at, out);
+                    return EXIT_NOT_READY;
+                }
+            }
+        }
+    };
+    let plan = Plan {
+        dir,
+        action,
+        python,
+        pins: wants.pins,
+    };
+    print_plan(&host, &plan, &wants.python, args, out);
+    if !args.yes {
+        let _ = writeln!(
+            out,
+            "\nDry run: nothing was changed. Run again with --yes to carry this out."
+        );
+        return EXIT_READY;
+    }
+
+    let cancel = Arc::clone(interrupted());
+    let built = build(&host, &plan, args, &cancel, out);
+    EXIT_ON_INTERRUPT.store(true, Ordering::SeqCst);
+    match built {
+        Ok(()) => {}
+        Err(Stop::Interrupted) => {
+            let _ = writeln!(
+                out,
+                "\nInterrupted: the build was stopped (pip too, when it was running). {} is marked incomplete ({INCOMPLETE_MARKER}); run `preflight fix --yes` again to finish it.",
+                plan.dir.display()
+            );
+            return EXIT_INTERRUPTED;
+        }
+        Err(Stop::Failed(lines)) => {
+            let _ = writeln!(out);
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+            return EXIT_NOT_READY;
+        }
+    }
+
+    let _ = writeln!(out, "\nChecking the virtualenv again:\n");
+    let interpreter = venv_interpreter(&host, &plan.dir);
+    let categories: Vec<String> = ["python", "packages"]
+        .iter()
+        .filter(|c| {
+            profile
+                .checks
+                .iter()
+                .flat_map(|check| check.check.specs())
+                .any(|s| s.category.as_str() == **c)
+        })
+        .map(|c| c.to_string())
+        .collect();
+    let recheck = RunArgs {
+        profile: run_args.profile.clone(),
+        venv: Some(plan.dir.clone()),
+        json: false,
+        format: Format::Human,
+        only: categories.clone(),
+        skip: Vec::new(),
+        offline: true,
+        deep: args.deep || run_args.deep,
+        deep_timeout: run_args.deep_timeout,
+        strict: run_args.strict,
+        timeout: run_args.timeout,
+        color: run_args.color,
+        verbose: run_args.verbose,
+    };
+    let selection = Selection {
+        only: categories,
+        skip: Vec::new(),
+    };
+    let code = crate::app::run(&recheck, host, profile, &selection, terminal, out);
+    let _ = writeln!(
+        out,
+        "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
+        interpreter.display()
+    );
+    code
+}
+
+/// Look at the virtualenv's place without changing anything.
+fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Existing {
+    let incomplete = dir.join(INCOMPLETE_MARKER).exists();
+    // A symbolic link to a directory is judged as that directory; a dangling one is not nothing.
+    let meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if fs::symlink_metadata(dir).is_ok() {
+                return Existing::Other {
+                    what: "is a symbolic link to nothing".into(),
+                    incomplete,
+                };
+            }
+            return Existing::Nothing;
+        }
+        Err(e) => {
+            return Existing::Other {
+                what: format!("cannot be read ({e})"),
+                incomplete,
+            };
+        }
+    };
+    if !meta.is_dir() {
+        return Existing::Other {
+            what: "is a file, not a directory".into(),
+            incomplete,
+        };
+    }
+    if !dir.join("pyvenv.cfg").is_file() {
+        let empty = fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        return Existing::Other {
+            what: if empty {
+                "is an empty directory, not a virtualenv".into()
+            } else {
+                "is a directory that is not a virtualenv (no pyvenv.cfg)".into()
+            },
+            incomplete,
+        };
+    }
+    let interpreter = venv_interpreter(host, dir);
+    let candidate = find_python::query(
+        host,
+        &interpreter,
+        "the virtualenv's own",
+        wanted,
+        timeout,
+        true,
+    );
+    if candidate.version.is_none() {
+        return Existing::Other {
+            what: format!(
+                "is a virtualenv whose interpreter {}",
+                candidate.verdict.clone().err().unwrap_or_default()
+            ),
+            incomplete,
+        };
+    }
+    let has_pip = site_packages_hold_pip(host, dir);
+    Existing::Venv {
+        candidate,
+        has_pip,
+        incomplete,
+    }
+}
+
+fn site_packages_hold_pip(host: &Host, dir: &Path) -> bool {
+    if host.os == OsFamily::Windows {
+        return dir.join("Lib/site-packages/pip").is_dir();
+    }
+    fs::read_dir(dir.join("lib"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().join("site-packages/pip").is_dir())
+        })
+        .unwrap_or(false)
+}
+
+/// What to do with what is there; an error says why nothing will be done.
+fn decide(dir: &Path, existing: &Existing, recreate: bool) -> Result<DirAction, String> {
+    let aside = || moved_aside_name(dir);
+    let shown = dir.display();
+    match existing {
+        Existing::Nothing => match dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => Err(format!(
+                "the directory {} does not exist; preflight fix creates only the virtualenv itself.\n  Create it first, or choose another directory with --venv DIR.",
+                parent.display()
+            )),
+            _ => Ok(DirAction::Create),
+        },
+        Existing::Venv {
+            candidate,
+            has_pip,
+            incomplete,
+        } => {
+            let fits = candidate.verdict.is_ok() && *has_pip;
+            if fits && !recreate {
+                return Ok(DirAction::Reuse {
+                    resume: *incomplete,
+                });
+            }
+            let why = match (&candidate.verdict, has_pip) {
+                (Err(reason), _) => format!("its Python does not fit: {reason}"),
+                (Ok(()), false) => "it has no pip".to_string(),
+                (Ok(()), true) => "--recreate was given".to_string(),
+            };
+            if recreate || *incomplete {
+                let why = if *incomplete && !recreate {
+                    format!("an interrupted `preflight fix` left it, and {why}")
+                } else {
+                    why
+                };
+                return Ok(DirAction::MoveAsideAndCreate { to: aside(), why });
+            }
+            Err(format!(
+                "{shown} is a virtualenv, but {why}.\n  Nothing was changed. Run again with --recreate to move it aside to {} and build a new one there, or choose another directory with --venv DIR.",
+                aside().display()
+            ))
+        }
+        Existing::Other { what, incomplete } => {
+            if recreate || *incomplete {
+                let why = if *incomplete && !recreate {
+                    format!("an interrupted `preflight fix` left it, and it {what}")
+                } else {
+                    format!("it {what}; --recreate was given")
+                };
+                return Ok(DirAction::MoveAsideAndCreate { to: aside(), why });
+            }
+            Err(format!(
+                "{shown} {what}; preflight fix never touches it.\n  Nothing was changed. Run again with --recreate to move it aside to {} (nothing is deleted), or choose another directory with --venv DIR.",
+                aside().display()
+            ))
+        }
+    }
+}
+
+/// `DIR.bak-<UTC time>`, with a counter if that is taken too.
+fn moved_aside_name(dir: &Path) -> PathBuf {
+    let stamp = utc_stamp(SystemTime::now());
+    let base = format!("{}.bak-{stamp}", dir.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while fs::symlink_metadata(&candidate).is_ok() {
+        n += 1;
+        candidate = PathBuf::from(format!("{base}-{n}"));
+    }
+    candidate
+}
+
+/// `20260125-142501`: a UTC time that sorts and is valid in file names everywhere.
+fn utc_stamp(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn no_python(host: &Host, wanted: &Wanted, looked_at: &[Candidate], out: &mut dyn Write) {
+    let _ = writeln!(
+        out,
+        "\nerror: no Python this profile accepts ({}) was found.",
+        wanted.describe()
+    );
+    if looked_at.is_empty() {
+        let _ = writeln!(out, "  No Python was found in pyenv's versions or on PATH.");
+    } else {
+        let _ = writeln!(out, "  Looked at:");
+        for c in looked_at {
+            let _ = writeln!(
+                out,
+                "    {} ({}): {}",
+                c.program.display(),
+                c.source,
+                c.verdict.clone().err().unwrap_or_default()
+            );
+        }
+    }
+    for line in find_python::how_to_get(host, wanted) {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+fn print_plan(host: &Host, plan: &Plan, wanted: &Wanted, args: &FixArgs, out: &mut dyn Write) {
+    let dir = plan.dir.display();
+    let python = plan
+        .python
+        .executable
+        .clone()
+        .unwrap_or_else(|| plan.python.program.clone());
+    let version = plan
+        .python
+        .version
+        .as_ref()
+        .map_or_else(String::new, Version::to_string);
+    let _ = writeln!(out, "\nPlan:");
+    let mut step = 0;
+    let mut say = |text: String| {
+        step += 1;
+        let _ = writeln!(out, "  {step}. {text}");
+    };
+    match &plan.action {
+        DirAction::Reuse { resume } => {
+            let how = if *resume {
+                "finish the virtualenv an interrupted `preflight fix` left"
+            } else {
+                "use the existing virtualenv"
+            };
+            say(format!(
+                "Python: {how} at {dir} (Python {version}, accepted: {})",
+                wanted.describe()
+            ));
+        }
+        DirAction::Create | DirAction::MoveAsideAndCreate { .. } => {
+            say(format!(
+                "Python: {} (Python {version}, from {}; accepted: {})",
+                python.display(),
+                plan.python.source,
+                wanted.describe()
+            ));
+            if let DirAction::MoveAsideAndCreate { to, why } = &plan.action {
+                say(format!(
+                    "Move {dir} aside to {} ({why}); nothing is deleted",
+                    to.display()
+                ));
+            }
+            say(format!(
+                "Create the virtualenv: {}",
+                command_line(
+                    host.os,
+                    &python.display().to_string(),
+                    &["-m", "venv", &dir.to_string()]
+                )
+            ));
+        }
+    }
+    if plan.pins.is_empty() {
+        say("Install packages: the profile pins none".into());
+    } else {
+        say(format!(
+            "Install {} with the virtualenv's pip, in one `pip install` (your pip configuration applies; full log in {}):\n       {}",
+            pinned(plan.pins.len()),
+            plan.dir.join(LOG_FILE).display(),
+            plan.pins.join(" ")
+        ));
+    }
+    let deep = if args.deep { " with --deep" } else { "" };
+    say(format!("Check python and packages again{deep}"));
+    say(format!(
+        "PyCharm: pick {} as the project's interpreter",
+        venv_interpreter(host, &plan.dir).display()
+    ));
+}
+
+fn pinned(count: usize) -> String {
+    match count {
+        1 => "1 pinned package".into(),
+        n => format!("{n} pinned packages"),
+    }
+}
+
+enum Stop {
+    Interrupted,
+    Failed(Vec<String>),
+}
+
+/// Carry the plan out. Writes only inside the virtualenv directory (and renames an old one).
+fn build(
+    host: &Host,
+    plan: &Plan,
+    args: &FixArgs,
+    cancel: &AtomicBool,
+    out: &mut dyn Write,
+) -> Result<(), Stop> {
+    let dir = &plan.dir;
+    let failed = |line: String| Stop::Failed(vec![format!("error: {line}")]);
+    let _ = writeln!(out);
+    if let DirAction::MoveAsideAndCreate { to, .. } = &plan.action {
+        fs::rename(dir, to).map_err(|e| {
+            failed(format!(
+                "could not move {} aside to {}: {e}; nothing was changed",
+                dir.display(),
+                to.display()
+            ))
+        })?;
+        let _ = writeln!(out, "Moved {} aside to {}.", dir.display(), to.display());
+    }
+    if !matches!(plan.action, DirAction::Reuse { .. }) {
+        // Only the directory itself: its parent must exist (checked when planning).
+        fs::create_dir(dir)
+            .map_err(|e| failed(format!("could not create {}: {e}", dir.display())))?;
+    }
+    let marker = dir.join(INCOMPLETE_MARKER);
+    fs::write(
+        &marker,
+        "preflight fix is building this virtualenv; it is not complete until this file is gone.\n",
+    )
+    .map_err(|e| failed(format!("could not write {}: {e}", marker.display())))?;
+    let log_path = dir.join(LOG_FILE);
+    // Appended to, so the log of an interrupted run survives the run that finishes it.
+    let mut log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| failed(format!("could not write {}: {e}", log_path.display())))?;
+    let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(SystemTime::now()));
+
+    if !matches!(plan.action, DirAction::Reuse { .. }) {
+        let python = plan
+            .python
+            .executable
+            .clone()
+            .unwrap_or_else(|| plan.python.program.clone());
+        let _ = writeln!(out, "Creating the virtualenv {} ...", dir.display());
+        let progress = Progress::new();
+        progress.say("creating the virtualenv");
+        let dir_arg = dir.display().to_string();
+        let venv_args = ["-m", "venv", dir_arg.as_str()];
+        let _ = writeln!(log, "$ {} {}", python.display(), venv_args.join(" "));
+        let mut transcript = Transcript::default();
+        let outcome = host.run_streaming(
+            &python,
+            &venv_args,
+            &child_env(),
+            VENV_TIMEOUT,
+            cancel,
+            &mut |line| {
+                let _ = writeln!(log, "{line}");
+                transcript.push(line);
+            },
+        );
+        progress.clear();
+        match outcome {
+            Ok(Streamed::Exited(status)) if status.success() => {}
+            Ok(Streamed::Exited(status)) => {
+                let mut lines = vec![format!(
+                    "error: `python -m venv` failed ({status}); {} is marked incomplete. Its output:",
+                    dir.display()
+                )];
+                lines.extend(tail_of(&transcript));
+                return Err(Stop::Failed(lines));
+            }
+            Ok(Streamed::Cancelled) => return Err(Stop::Interrupted),
+            Err(e) => return Err(failed(process_error(e))),
+        }
+    }
+
+    if !plan.pins.is_empty() {
+        let interpreter = venv_interpreter(host, dir);
+        let mut pip_args: Vec<String> = [
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--progress-bar",
+            "off",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        pip_args.extend(plan.pins.iter().cloned());
+        let _ = writeln!(
+            out,
+            "Installing {} with pip (log: {}) ...",
+            pinned(plan.pins.len()),
+            log_path.display()
+        );
+        let _ = writeln!(log, "$ {} {}", interpreter.display(), pip_args.join(" "));
+        let mut transcript = Transcript::default();
+        let progress = Progress::new();
+        progress.say("starting pip");
+        let outcome = host.run_streaming(
+            &interpreter,
+            &pip_args,
+            &child_env(),
+            args.install_timeout,
+            cancel,
+            &mut |line| {
+                let _ = writeln!(log, "{line}");
+                if let Some(activity) = pip_output::activity(line) {
+                    progress.say(&activity);
+                }
+                transcript.push(line);
+            },
+        );
+        progress.clear();
+        let _ = log.flush();
+        match outcome {
+            Ok(Streamed::Exited(status)) if status.success() => {}
+            Ok(Streamed::Exited(status)) => {
+                return Err(Stop::Failed(explain_pip_failure(
+                    host,
+                    plan,
+                    &transcript.failure(),
+                    &status.to_string(),
+                )));
+            }
+            Ok(Streamed::Cancelled) => return Err(Stop::Interrupted),
+            Err(ProcessError::TimedOut { after, .. }) => {
+                return Err(Stop::Failed(vec![
+                    format!(
+                        "error: pip did not finish within {:.0} s and was stopped; {} is marked incomplete.",
+                        after.as_secs_f64(),
+                        dir.display()
+                    ),
+                    "  On a slow connection, allow more time: `preflight fix --yes --install-timeout SECS`.".into(),
+                    format!("  pip's full log: {}", log_path.display()),
+                ]));
+            }
+            Err(e) => return Err(failed(process_error(e))),
+        }
+    }
+    fs::remove_file(&marker)
+        .map_err(|e| failed(format!("could not remove {}: {e}", marker.display())))?;
+    Ok(())
+}
+
+/// Python children report in UTF-8 and without buffering, so each line arrives as printed.
+fn child_env() -> [(&'static str, &'static str); 2] {
+    [("PYTHONUNBUFFERED", "1"), ("PYTHONIOENCODING", "utf-8")]
+}
+
+fn process_error(e: ProcessError) -> String {
+    e.to_string()
+}
+
+fn tail_of(transcript: &Transcript) -> Vec<String> {
+    transcript
+        .error_lines()
+        .into_iter()
+        .map(|l| format!("  {l}"))
+        .collect()
+}
+
+/// Name a pip failure, with what to do about it.
+fn explain_pip_failure(
+    host: &Host,
+    plan: &Plan,
+    failure: &PipFailure,
+    status: &str,
+) -> Vec<String> {
+    let dir = plan.dir.display();
+    let log = plan.dir.join(LOG_FILE);
+    let python = plan
+        .python
+        .version
+        .as_ref()
+        .map_or_else(|| "this Python".to_string(), |v| format!("Python {v}"));
+    let mut lines = match failure {
+        PipFailure::Network { cause, line } => vec![
+            format!(
+                "error: pip could not reach the package index: {}",
+                pip_output::describe_cause(*cause)
+            ),
+            format!("  pip said: {line}"),
+            "  Check the connection (`preflight --only network` tests the package index too); behind a proxy, set HTTPS_PROXY or pip's `proxy` option.".into(),
+        ],
+        PipFailure::NoDistribution {
+            requirements,
+            versions_offered,
+        } => {
+            let mut lines = vec![format!(
+                "error: no distribution of {} for this platform ({} {}) and {python}",
+                requirements.join(", "),
+                host.os.label(),
+                host.facts.arch
+            )];
+            match versions_offered.as_deref() {
+                Some("none") => lines.push("  pip saw no version at all: if the name is right, the index may not be reachable (`preflight --only network` tests it).".into()),
+                Some(versions) => lines.push(format!("  The index offers these versions: {versions}")),
+                None => {}
+            }
+            lines.push("  The pin cannot be installed here: use a machine (or Python) the pinned release was built for, or a profile whose pins fit this machine.".into());
+            lines
+        }
+        PipFailure::DiskFull { line } => {
+            let free = host
+                .free_space(&plan.dir)
+                .map(|b| format!(" ({:.1} GiB free now)", b as f64 / f64::from(1 << 30)))
+                .unwrap_or_default();
+            vec![
+                format!("error: the disk holding {dir} is full{free}"),
+                format!("  pip said: {line}"),
+                "  Free some space (TensorFlow alone needs about 2 GB installed) and run `preflight fix --yes` again.".into(),
+            ]
+        }
+        PipFailure::Other { lines } => {
+            let mut out = vec![format!("error: pip install failed ({status}); its last lines:")];
+            out.extend(lines.iter().map(|l| format!("  {l}")));
+            out
+        }
+    };
+    lines.push(format!(
+        "  {dir} is marked incomplete; pip's full log: {}",
+        log.display()
+    ));
+    lines
+}
+
+/// A spinner on stderr naming what pip is doing; nothing when stderr is not a terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn say(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_utc_and_file_name_safe() {
+        let time = UNIX_EPOCH + Duration::from_secs(1_674_656_701); // 2023-01-25 14:25:01 UTC
+        assert_eq!(utc_stamp(time), "20230125-142501");
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101-000000");
+    }
+
+    #[test]
+    fn a_foreign_directory_is_refused_unless_recreate() {
+        let dir = Path::new("/x/venv");
+        let existing = Existing::Other {
+            what: "is a directory that is not a virtualenv (no pyvenv.cfg)".into(),
+            incomplete: false,
+        };
+        let refusal = decide(dir, &existing, false).unwrap_err();
+        assert!(refusal.contains("never touches it"), "{refusal}");
+        assert!(matches!(
+            decide(dir, &existing, true),
+            Ok(DirAction::MoveAsideAndCreate { .. })
+        ));
+        let ours = Existing::Other {
+            what: "is an empty directory, not a virtualenv".into(),
+            incomplete: true,
+        };
+        assert!(matches!(
+            decide(dir, &ours, false),
+            Ok(DirAction::MoveAsideAndCreate { .. })
+        ));
+    }
+}
