@@ -253,6 +253,8 @@ pub struct ProfileFacts {
     pub name: String,
     /// The TensorFlow release of the profile's era, when it pins one.
     pub tensorflow: Option<pep440_rs::Version>,
+    /// The Python release (`3.8`) the profile's python check wants, to prefer among several.
+    pub python: Option<String>,
 }
 
 /// A fact about the machine that several checks need and that costs something to gather (the

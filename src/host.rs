@@ -588,6 +588,17 @@ impl Host {
         which::which_in(program, Some(path), &self.cwd).ok()
     }
 
+    /// Every match for a program on the host's `PATH`, in search order: the first may be a
+    /// stand-in (the Microsoft Store's python alias) that a caller must look past.
+    pub fn which_all(&self, program: &str) -> Vec<PathBuf> {
+        let Some(path) = self.env("PATH") else {
+            return Vec::new();
+        };
+        which::which_in_all(program, Some(path), &self.cwd)
+            .map(|found| found.collect())
+            .unwrap_or_default()
+    }
+
     /// Free bytes on the file system holding `path` (or its nearest existing ancestor).
     pub fn free_space(&self, path: &Path) -> Option<u64> {
         let existing = path.ancestors().find(|p| p.exists())?;
@@ -602,12 +613,30 @@ impl Host {
         args: &[S],
         timeout: Duration,
     ) -> Result<ProcessOutput, ProcessError> {
+        self.run_with_env(program, args, &[], timeout)
+    }
+
+    /// [`Host::run`] with `extra` variables set on top of the host's environment.
+    pub fn run_with_env<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        extra: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<ProcessOutput, ProcessError> {
+        let mut env = self.env.clone();
+        for (key, value) in extra {
+            if let Some(stored) = self.env_key(key) {
+                env.remove(stored);
+            }
+            env.insert(key.to_string(), value.to_string());
+        }
         let name = program.display().to_string();
         let mut command = Command::new(program);
         command
             .args(args)
             .env_clear()
-            .envs(&self.env)
+            .envs(&env)
             .current_dir(&self.cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -796,11 +825,11 @@ fn stop_tree(child: &mut std::process::Child) {
         if let Some(pid) = Pid::from_raw(child.id() as i32) {
             let _ = kill_process_group(pid, Signal::INT);
             use wait_timeout::ChildExt;
-            if let Ok(Some(_)) = child.wait_timeout(STOP_GRACE) {
-                // The leader is gone; anything it started in its group goes too.
-                let _ = kill_process_group(pid, Signal::KILL);
-                return;
-            }
+            let _ = child.wait_timeout(STOP_GRACE);
+            // Whether or not the leader went: what is left of its group goes now. (Background
+            // jobs of a shell ignore SIGINT.) While a member lives the group's id stays
+            // reserved, so this never reaches a stranger; with none left it is a harmless ESRCH.
+            let _ = kill_process_group(pid, Signal::KILL);
         }
     }
     let _ = child.kill();

@@ -11,6 +11,7 @@ pub mod fix;
 pub mod host;
 pub mod net;
 pub mod pip_config;
+pub mod platform;
 pub mod profile;
 pub mod pycharm_places;
 pub mod python_env;

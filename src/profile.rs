@@ -355,6 +355,7 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
     let facts = ProfileFacts {
         name: name.clone(),
         tensorflow,
+        python: wanted_python(&check_tables),
     };
 
     if check_tables.is_empty() {
@@ -381,6 +382,18 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
         origin: origin.to_string(),
         facts,
         checks,
+    })
+}
+
+/// The release (`3.8`) the python check's `version` names; a bad one is the check's to report.
+fn wanted_python(check_tables: &[Spanned<DeTable<'_>>]) -> Option<String> {
+    check_tables.iter().find_map(|table| {
+        let table = table.get_ref();
+        if table.get("kind")?.get_ref().as_str()? != "python" {
+            return None;
+        }
+        let spec = table.get("version")?.get_ref().as_str()?;
+        crate::checks::python::wanted_release(&spec.parse().ok()?)
     })
 }
 

@@ -312,7 +312,7 @@ pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
         }
     }
     // Toolbox 1.x keeps plugins beside the build: `<build>.plugins`.
-    dirs.push(PathBuf::from(format!("{}.plugins", root.display())));
+    dirs.push(toolbox_plugins(root));
     PluginPlace {
         dirs,
         moved_by: None,
@@ -421,6 +421,21 @@ pub fn descriptor(xml: &str) -> Result<Descriptor, String> {
         }
     }
     Ok(found)
+}
+
+/// Where Toolbox 1.x keeps an install's plugins: `<build>.plugins` beside the build folder,
+/// which on macOS holds the app (`<build>/PyCharm CE.app/Contents` is the root).
+fn toolbox_plugins(root: &Path) -> PathBuf {
+    let in_app = root.file_name().is_some_and(|n| n == "Contents")
+        && root
+            .parent()
+            .and_then(Path::extension)
+            .is_some_and(|e| e.eq_ignore_ascii_case("app"));
+    let build = match root.parent().and_then(Path::parent) {
+        Some(build) if in_app => build,
+        _ => root,
+    };
+    PathBuf::from(format!("{}.plugins", build.display()))
 }
 
 #[cfg(test)]

@@ -284,6 +284,48 @@ fn macos_apps_in_both_applications_folders() {
 }
 
 #[test]
+fn macos_toolbox_1_apps_inside_their_build_folders() {
+    let m = Machine::new();
+    let home = m.home();
+    let apps = home.join("Library/Application Support/JetBrains/Toolbox/apps");
+    write(
+        &apps
+            .join("PyCharm-C/ch-0/213.7172.26/PyCharm CE.app/Contents/Resources/product-info.json"),
+        &product_info(
+            "PyCharm Community Edition",
+            "2021.3.3",
+            "PC-213.7172.26",
+            "PyCharmCE2021.3",
+        ),
+    );
+    write(
+        &apps.join("PyCharm-P/ch-0/232.8660.197/PyCharm.app/Contents/Resources/product-info.json"),
+        &product_info("PyCharm", "2023.2", "PY-232.8660.197", "PyCharm2023.2"),
+    );
+    // Toolbox 1.x keeps each build's plugins beside the build folder.
+    write(
+        &apps.join("PyCharm-C/ch-0/213.7172.26.plugins/cert/META-INF/plugin.xml"),
+        PLUGIN_XML,
+    );
+    let host = Host::simulated(
+        m.root(),
+        OsFamily::Macos,
+        &[("HOME", home.to_str().unwrap())],
+    );
+    let f = findings(host, Some("==2021.3.*"));
+    assert_all_pass(&f);
+    let install = get(&f, "pycharm.install");
+    assert!(
+        install
+            .summary
+            .starts_with("PyCharm Community Edition 2021.3.3")
+            && install.summary.contains("2 installs found"),
+        "{}",
+        install.summary
+    );
+}
+
+#[test]
 fn windows_program_files_and_toolbox() {
     let m = Machine::new();
     let program_files = m.root().join("Program Files");

@@ -247,3 +247,143 @@ fn disk_measures_the_virtualenv_the_python_checks_judge() {
         "{summary}"
     );
 }
+
+/// A macOS host on Apple Silicon whose exam virtualenv is `venv`.
+#[cfg(unix)]
+fn apple_silicon_with_venv(root: &Path, venv: &Path) -> Host {
+    let mut host = Host::simulated(
+        root,
+        OsFamily::Macos,
+        &[
+            ("HOME", root.to_str().unwrap()),
+            ("VIRTUAL_ENV", venv.to_str().unwrap()),
+        ],
+    );
+    host.facts.arch = "aarch64".into();
+    host
+}
+
+/// The exam interpreter judged by its own architecture: this machine's real x86-64 Python,
+/// seen from an Apple Silicon host, is exactly an Intel Python under Rosetta 2.
+#[cfg(all(unix, target_arch = "x86_64"))]
+#[test]
+fn apple_silicon_with_an_x86_64_python_fails_as_rosetta_without_avx() {
+    let dir = TempDir::new().unwrap();
+    let venv = dir.path().join("venv");
+    let status = std::process::Command::new("/usr/bin/python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success(), "python3 -m venv failed");
+    let f = findings(apple_silicon_with_venv(dir.path(), &venv));
+    let cpu = get(&f, "system.cpu");
+    assert_eq!(cpu.status, Status::Fail, "{cpu:?}");
+    assert!(cpu.summary.contains("under Rosetta 2"), "{}", cpu.summary);
+    assert_eq!(cpu.observed["python_arch"], "x86_64");
+}
+
+/// A native arm64 Python 3.8, as the probe answers on a Mac (a recording played back).
+#[cfg(unix)]
+fn native_arm64_venv(root: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let venv = root.join("venv");
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /Library/Frameworks/Python.framework/Versions/3.8/bin\ninclude-system-site-packages = false\nversion = 3.8.10\n",
+    )
+    .unwrap();
+    let python = venv.join("bin/python");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\nprintf 'version=3.8.10\\nexecutable={v}/bin/python\\nprefix={v}\\nbase_prefix=/Library/Frameworks/Python.framework/Versions/3.8\\nmachine=arm64\\n'\n",
+            v = venv.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    venv
+}
+
+#[cfg(unix)]
+#[test]
+fn apple_silicon_names_the_tensorflow_that_exists_for_the_pin() {
+    let dir = TempDir::new().unwrap();
+    let venv = native_arm64_venv(dir.path());
+    let host = apple_silicon_with_venv(dir.path(), &venv);
+    let f = findings(host);
+    let cpu = get(&f, "system.cpu");
+    assert_eq!(cpu.observed["python_arch"], "arm64");
+    assert_eq!(cpu.status, Status::Warn, "{cpu:?}");
+    assert!(
+        cpu.fix
+            .as_deref()
+            .unwrap()
+            .contains("tensorflow-macos==2.9.0")
+    );
+
+    // The Dec 2020 era's tensorflow 2.3.0: nothing runs on Apple Silicon.
+    let old = PROFILE.replace("2.9.0", "2.3.0");
+    let profile = profile::parse(&old, "t.toml", "test").unwrap();
+    let facts = ProfileFacts {
+        tensorflow: profile.facts.tensorflow.clone(),
+        ..ProfileFacts::default()
+    };
+    let host = apple_silicon_with_venv(dir.path(), &venv);
+    let ctx = Arc::new(Context::new(host, RunOptions::default(), facts));
+    let f = run(ctx, &profile.checks, &Selection::default());
+    let cpu = get(&f, "system.cpu");
+    assert_eq!(cpu.status, Status::Fail, "{cpu:?}");
+    assert_eq!(
+        cpu.summary,
+        "Apple Silicon: no build of tensorflow 2.3.0 runs here on Python 3.8"
+    );
+}
+
+/// The packages kind's fix on the same Mac: it names the distribution that exists for arm64.
+#[cfg(unix)]
+#[test]
+fn apple_silicon_pip_fix_names_the_package_that_exists() {
+    let dir = TempDir::new().unwrap();
+    let venv = native_arm64_venv(dir.path());
+    let fix_for = |tensorflow: &str| {
+        let text = format!(
+            "[profile]\nname = \"t\"\ntensorflow = \"{tensorflow}\"\n\n[[check]]\nkind = \"packages\"\npins = [\"tensorflow=={tensorflow}\", \"Pillow==9.1.1\"]\n"
+        );
+        let profile = profile::parse(&text, "t.toml", "test").unwrap();
+        let host = apple_silicon_with_venv(dir.path(), &venv);
+        let ctx = Arc::new(Context::new(
+            host,
+            RunOptions::default(),
+            ProfileFacts::default(),
+        ));
+        let f = run(ctx, &profile.checks, &Selection::default());
+        let tf = get(&f, "packages.tensorflow");
+        assert_eq!(tf.status, Status::Fail, "{tf:?}");
+        (
+            tf.fix.clone().unwrap(),
+            get(&f, "packages.pillow").fix.clone().unwrap(),
+        )
+    };
+    let python = venv.join("bin/python").display().to_string();
+    let (tf, pillow) = fix_for("2.9.0");
+    assert_eq!(
+        tf,
+        format!("{python} -m pip install tensorflow-macos==2.9.0 Pillow==9.1.1")
+    );
+    assert_eq!(tf, pillow);
+    let (tf, pillow) = fix_for("2.13.0");
+    assert!(
+        tf.ends_with("install tensorflow==2.13.0 Pillow==9.1.1"),
+        "{tf}"
+    );
+    assert_eq!(tf, pillow);
+    let (tf, pillow) = fix_for("2.4.1");
+    assert!(
+        tf.starts_with("No build of tensorflow 2.4.1 exists for Apple Silicon"),
+        "{tf}"
+    );
+    assert_eq!(pillow, format!("{python} -m pip install Pillow==9.1.1"));
+}

@@ -726,6 +726,123 @@ fn windows_without_powershell_or_with_a_garbled_answer_warns() {
     );
 }
 
+/// An office PC: a USB video-class webcam under Imaging devices, a flatbed scanner and a
+/// multifunction printer beside it (ConvertTo-Json writes one compatible ID as a string).
+#[cfg(unix)]
+const WIN_IMAGE_CLASS: &str = r#"{"devices":[{"FriendlyName":"HP ScanJet Pro 2500 f1","Status":"OK","Class":"Image","InstanceId":"USB\\VID_03F0\u0026PID_2D05\\CN83EBR0ZV","CompatibleID":["USB\\Class_06\u0026SubClass_01\u0026Prot_01","USB\\Class_06\u0026SubClass_01","USB\\Class_06"]},{"FriendlyName":"EPSON ET-2750 Series","Status":"OK","Class":"Image","InstanceId":"USB\\VID_04B8\u0026PID_1118\u0026MI_01\\7\u002612A3\u00260\u00260001","CompatibleID":"USB\\Class_FF\u0026SubClass_FF\u0026Prot_FF"},{"FriendlyName":"USB2.0 HD UVC WebCam","Status":"OK","Class":"Image","InstanceId":"USB\\VID_13D3\u0026PID_56A6\u0026MI_00\\6\u00261F2C\u00260\u00260000","CompatibleID":["USB\\Class_0E\u0026SubClass_03\u0026Prot_00","USB\\Class_0E\u0026SubClass_03","USB\\Class_0E"]}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow","allow_camera":null,"let_apps_access_camera":null,"manufacturer":null,"model":null}"#;
+
+#[cfg(unix)]
+#[test]
+fn windows_counts_an_imaging_device_only_when_it_is_a_camera() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, WIN_IMAGE_CLASS));
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    assert_eq!(f.summary, "USB2.0 HD UVC WebCam");
+    assert!(
+        f.details
+            .iter()
+            .any(|d| d.starts_with("HP ScanJet Pro 2500 f1: a scanner")),
+        "{:?}",
+        f.details
+    );
+    assert!(
+        f.details
+            .iter()
+            .any(|d| d.starts_with("EPSON ET-2750 Series: most likely a scanner or printer")),
+        "{:?}",
+        f.details
+    );
+
+    // Office devices alone (a printer by its USB class now): no camera, and the report says
+    // what each was.
+    let dir = TempDir::new().unwrap();
+    let only_office = WIN_IMAGE_CLASS
+        .replace("USB2.0 HD UVC WebCam", "HP LaserJet MFP M28w")
+        .replace("Class_0E", "Class_07");
+    let f = judge(windows(&dir, &only_office));
+    assert_eq!(f.status, Status::Fail, "{f:?}");
+    assert!(
+        f.summary.starts_with("Windows lists no camera"),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.details.len(), 3, "{:?}", f.details);
+}
+
+#[cfg(unix)]
+#[test]
+fn windows_is_honest_about_an_imaging_device_it_cannot_place() {
+    let dir = TempDir::new().unwrap();
+    let answer = r#"{"devices":{"FriendlyName":"USB 2861 Device","Status":"OK","Class":"Image","InstanceId":"USB\\VID_EB1A&PID_2861\\5&38F1&0&1","CompatibleID":null},"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow"}"#;
+    let f = judge(windows(&dir, answer));
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    assert!(
+        f.details
+            .iter()
+            .any(|d| d.contains("counted as a camera, though Windows does not say that it is one")),
+        "{:?}",
+        f.details
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn windows_camera_policies_fail_whatever_the_switches_say() {
+    for (policy, named) in [
+        (r#""allow_camera":0"#, "AllowCamera = 0"),
+        (r#""let_apps_access_camera":2"#, "LetAppsAccessCamera = 2"),
+    ] {
+        let dir = TempDir::new().unwrap();
+        let answer = WIN_ONE_CAMERA.replacen('{', &format!("{{{policy},"), 1);
+        let f = judge(windows(&dir, &answer));
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert!(
+            f.summary
+                .starts_with("an administrator's policy blocks the camera")
+                && f.summary.contains(named),
+            "{}",
+            f.summary
+        );
+        assert!(f.fix.unwrap().contains("cannot override this policy"));
+    }
+    // Policies set to allow change nothing.
+    let dir = TempDir::new().unwrap();
+    let answer =
+        WIN_ONE_CAMERA.replacen('{', r#"{"allow_camera":1,"let_apps_access_camera":1,"#, 1);
+    assert_eq!(judge(windows(&dir, &answer)).status, Status::Pass);
+}
+
+#[cfg(unix)]
+#[test]
+fn windows_empty_answer_is_no_answer_and_a_bom_is_read_through() {
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, "\r\n"));
+    assert_eq!(f.status, Status::Warn);
+    assert_eq!(f.summary, "PowerShell gave no answer");
+
+    let dir = TempDir::new().unwrap();
+    let f = judge(windows(&dir, &format!("\u{feff}{WIN_ONE_CAMERA}\r\n")));
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+
+    // The script asks for UTF-8 before it prints anything.
+    let dir = TempDir::new().unwrap();
+    judge(windows(&dir, WIN_ONE_CAMERA));
+    let args = std::fs::read_to_string(dir.path().join("bin/args")).unwrap();
+    let encoded = args.lines().nth(3).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    let units: Vec<u16> = bytes
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let script = String::from_utf16(&units).unwrap();
+    assert!(
+        script.starts_with("[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding"),
+        "{script}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_node_owned_by_root_alone_gets_the_general_advice() {

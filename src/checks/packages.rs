@@ -9,9 +9,13 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
-use crate::checks::python::quote;
-use crate::host::ProcessError;
-use crate::python_env::{Installed, PythonEnv, installed, normalize, tensorflow_python_range};
+use crate::host::{OsFamily, ProcessError};
+use crate::platform::macos::arm64_tensorflow;
+use crate::platform::shell::command_line;
+use crate::python_env::{
+    Installed, PYTHON_CHILD_ENV, PythonEnv, installed, normalize, python_script_args,
+    tensorflow_python_range,
+};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -185,17 +189,47 @@ impl Check for Packages {
             .zip(&self.specs)
             .map(|(pin, spec)| judge(pin, spec, &found, python_version.as_ref()))
             .collect();
-        let failing: Vec<&str> = self
-            .pins
-            .iter()
-            .zip(&findings)
-            .filter(|(_, f)| f.status == crate::report::Status::Fail)
-            .map(|(pin, _)| pin.requirement.as_str())
-            .collect();
+        let apple_silicon = ctx.host.os == OsFamily::Macos
+            && (ctx.host.facts.arch == "aarch64"
+                || env.probe_ok().and_then(|p| p.machine.as_deref()) == Some("arm64"));
+        let mut failing: Vec<String> = Vec::new();
+        for (pin, finding) in self.pins.iter().zip(findings.iter_mut()) {
+            if finding.status != crate::report::Status::Fail {
+                continue;
+            }
+            if apple_silicon
+                && pin.key == "tensorflow"
+                && let Some(tf) = pin_version(pin)
+            {
+                let python = python_version.as_ref().and_then(|v| match v.release() {
+                    [major, minor, ..] => Some((*major, *minor)),
+                    _ => None,
+                });
+                match arm64_tensorflow(&tf, python) {
+                    Some("tensorflow") => {}
+                    Some(package) => {
+                        failing.push(format!("{package}{}", pin.spec));
+                        continue;
+                    }
+                    None => {
+                        if finding.fix.is_none() {
+                            finding.fix = Some(format!(
+                                "No build of tensorflow {tf} exists for Apple Silicon (tensorflow has arm64 wheels from 2.13, tensorflow-macos from 2.5): sit this exam era on an x86-64 machine whose CPU has AVX."
+                            ));
+                        }
+                        continue;
+                    }
+                }
+            }
+            failing.push(pin.requirement.clone());
+        }
+        let failing: Vec<&str> = failing.iter().map(String::as_str).collect();
         if !failing.is_empty() {
-            let python = quote(&located.interpreter.display().to_string());
-            let args: Vec<String> = failing.iter().map(|r| format!("\"{r}\"")).collect();
-            let command = format!("{python} -m pip install {}", args.join(" "));
+            let command = pip_install(
+                ctx.host.os,
+                &located.interpreter.display().to_string(),
+                &failing,
+            );
             for f in findings
                 .iter_mut()
                 .filter(|f| f.status == crate::report::Status::Fail && f.fix.is_none())
@@ -203,7 +237,7 @@ impl Check for Packages {
                 f.fix = Some(command.clone());
             }
         }
-        findings.push(self.compat(&COMPAT, &found, located_python(&env)));
+        findings.push(self.compat(&COMPAT, &found, &located_python(&env), ctx.host.os));
         findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
@@ -211,8 +245,15 @@ impl Check for Packages {
 
 fn located_python(env: &PythonEnv) -> String {
     env.located()
-        .map(|l| quote(&l.interpreter.display().to_string()))
+        .map(|l| l.interpreter.display().to_string())
         .unwrap_or_else(|| "python".into())
+}
+
+/// `python -m pip install REQ...`, for the shell the user pastes into.
+fn pip_install(os: OsFamily, python: &str, requirements: &[&str]) -> String {
+    let mut args = vec!["-m", "pip", "install"];
+    args.extend_from_slice(requirements);
+    command_line(os, python, &args)
 }
 
 /// The installed distribution that answers `pin`: itself, or a TensorFlow variant.
@@ -289,7 +330,8 @@ impl Packages {
         &self,
         spec: &FindingSpec,
         found: &BTreeMap<String, Installed>,
-        python: String,
+        python: &str,
+        os: OsFamily,
     ) -> Finding {
         let numpy = found.get("numpy").and_then(|i| i.version.as_ref().ok());
         let tf_installed = std::iter::once("tensorflow")
@@ -322,7 +364,7 @@ impl Packages {
                     .detail("TensorFlow before 2.16 was built against numpy 1.x; under numpy 2 it fails with \"Unable to convert function return value to a Python type\".")
                     .observe("numpy", numpy.to_string())
                     .observe("tensorflow", tf.to_string())
-                    .fix(format!("{python} -m pip install \"{numpy_pin}\""))
+                    .fix(pip_install(os, python, &[&numpy_pin]))
             }
             _ => spec.finding().pass("no known-broken combination installed"),
         }
@@ -365,9 +407,13 @@ impl Packages {
             "imports": imports.iter().map(|(dist, module, _)| [dist, module]).collect::<Vec<_>>(),
             "train": tensorflow_pinned,
         });
-        let output = match ctx.host.run(
+        // The request is JSON on one line: no newline reaches a `.bat` shim.
+        let mut args = python_script_args(DEEP_SCRIPT);
+        args.push(request.to_string());
+        let output = match ctx.host.run_with_env(
             &located.interpreter,
-            &["-B", "-c", DEEP_SCRIPT, &request.to_string()],
+            &args,
+            PYTHON_CHILD_ENV,
             deadline.step().min(ctx.options.deep_timeout),
         ) {
             Ok(output) => output,

@@ -407,7 +407,7 @@ fn find_installs(host: &Host) -> Vec<Install> {
                 );
             }
             if let Some(h) = &home {
-                roots.extend(toolbox(
+                roots.extend(macos_toolbox(
                     &h.join("Library/Application Support/JetBrains/Toolbox/apps"),
                 ));
             }
@@ -497,6 +497,34 @@ fn toolbox(apps: &Path) -> Vec<PathBuf> {
             roots.push(product);
         } else {
             roots.extend(builds);
+        }
+    }
+    roots
+}
+
+/// Toolbox 1.x on macOS puts the app inside the build folder:
+/// `PyCharm-C/ch-0/<build>/PyCharm CE.app` (`PyCharm-P/.../PyCharm.app`); its install root
+/// is the app's `Contents`.
+fn macos_toolbox(apps: &Path) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for build in toolbox(apps) {
+        let mut bundles: Vec<PathBuf> = crate::host::read_dir(&build)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                let name = name.to_ascii_lowercase();
+                name.starts_with("pycharm") && name.ends_with(".app")
+            })
+            .map(|app| app.join("Contents"))
+            .collect();
+        bundles.sort();
+        if bundles.is_empty() {
+            roots.push(build);
+        } else {
+            roots.extend(bundles);
         }
     }
     roots

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
+use crate::platform::shell::command_line;
 use crate::python_env::{
     Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
 };
@@ -42,7 +43,7 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
 }
 
 /// `3.8` from `==3.8.*`: what to name in commands like `python3.8 -m venv`.
-fn wanted_release(spec: &VersionSpecifiers) -> Option<String> {
+pub fn wanted_release(spec: &VersionSpecifiers) -> Option<String> {
     let first = spec.iter().next()?;
     let release = first.version().release();
     Some(match release {
@@ -112,9 +113,22 @@ pub static DISTRIBUTION: FindingSpec = FindingSpec::fixed(
 )
 .caused_by(STARTED_BY_INTERPRETER);
 
+pub static CERTIFICATES: FindingSpec = FindingSpec::fixed(
+    "python.certificates",
+    Category::Python,
+    "CA certificates",
+    Stakes::Fact,
+    [
+        "macOS: that the interpreter's OpenSSL has a CA file (ssl.get_default_verify_paths().openssl_cafile, or SSL_CERT_FILE).",
+        "python.org's macOS Pythons ship without CA certificates until \"Install Certificates.command\" runs; until then the exam's dataset downloads fail with CERTIFICATE_VERIFY_FAILED.",
+        "Run the Python's \"Install Certificates.command\": `open \"/Applications/Python 3.8/Install Certificates.command\"` (its own version's folder).",
+    ],
+)
+.caused_by(STARTED_BY_INTERPRETER);
+
 impl Check for Python {
     fn specs(&self) -> Vec<&FindingSpec> {
-        vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION]
+        vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION, &CERTIFICATES]
     }
 
     fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
@@ -124,32 +138,29 @@ impl Check for Python {
             self.version(ctx, &env, &VERSION),
             self.venv(ctx, &env, &VENV),
             distribution(&env, &DISTRIBUTION),
+            match env.probe_ok() {
+                Some(probe) => certificates(ctx.host.os, probe, &CERTIFICATES),
+                None => not_started(&CERTIFICATES),
+            },
         ]
     }
 }
 
 /// The command that makes a fresh virtualenv with the profile's Python.
 fn create_venv_command(ctx: &Context, wanted: Option<&str>, dir: &Path, clear: bool) -> String {
-    let clear = if clear { " --clear" } else { "" };
-    let dir = quote(&dir.display().to_string());
-    match (ctx.host.os, wanted) {
-        (OsFamily::Windows, Some(v)) => format!("py -{v} -m venv{clear} {dir}"),
-        (OsFamily::Windows, None) => format!("py -m venv{clear} {dir}"),
-        (_, Some(v)) => format!("python{v} -m venv{clear} {dir}"),
-        (_, None) => format!("python3 -m venv{clear} {dir}"),
+    let os = ctx.host.os;
+    let (program, mut args) = match (os, wanted) {
+        (OsFamily::Windows, Some(v)) => ("py".to_string(), vec![format!("-{v}")]),
+        (OsFamily::Windows, None) => ("py".to_string(), vec![]),
+        (_, Some(v)) => (format!("python{v}"), vec![]),
+        (_, None) => ("python3".to_string(), vec![]),
+    };
+    args.extend(["-m".to_string(), "venv".to_string()]);
+    if clear {
+        args.push("--clear".into());
     }
-}
-
-/// Quote a path or argument for pasting into a shell, only when it needs it.
-pub fn quote(text: &str) -> String {
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-:\\~=+".contains(c))
-    {
-        text.to_string()
-    } else {
-        format!("\"{}\"", text.replace('"', "\\\""))
-    }
+    args.push(dir.display().to_string());
+    command_line(os, &program, &args)
 }
 
 fn not_started(spec: &FindingSpec) -> Finding {
@@ -186,6 +197,21 @@ impl Python {
                         create_venv_command(ctx, wanted, path, false)
                     ))
                 };
+            }
+            Discovery::StoreAlias(alias) => {
+                return spec
+                    .finding()
+                    .fail(format!(
+                        "the Microsoft Store's python alias, not a Python: {} (no virtualenv given or found, and no Python installed)",
+                        alias.display()
+                    ))
+                    .detail("Windows puts this stub on PATH; it offers to install Python from the Store and runs no code, so it was not started.")
+                    .observe("alias", alias.display().to_string())
+                    .fix(format!(
+                        "Install Python {} from python.org (its installer adds the `py` launcher), then create the exam virtualenv: `{}`",
+                        wanted.unwrap_or("3"),
+                        create_venv_command(ctx, wanted, Path::new("venv"), false)
+                    ));
             }
             Discovery::NoPython => {
                 return spec
@@ -398,7 +424,11 @@ impl Python {
             return finding
                 .fail("pip is missing from the virtualenv")
                 .details(problems)
-                .fix(format!("{} -m ensurepip --upgrade", quote(&python)));
+                .fix(command_line(
+                    ctx.host.os,
+                    &python,
+                    &["-m", "ensurepip", "--upgrade"],
+                ));
         }
         if problems.is_empty() {
             finding.pass(format!("{} (pip present, isolated)", venv.display()))
@@ -468,6 +498,50 @@ fn identify(base: &str, banner: &str, has_conda_meta: bool) -> (&'static str, bo
         "a local build"
     };
     (origin, true)
+}
+
+/// Whether Python can verify TLS servers on macOS, where python.org's Pythons need their
+/// "Install Certificates.command" run first.
+fn certificates(os: OsFamily, probe: &Probe, spec: &FindingSpec) -> Finding {
+    if os != OsFamily::Macos {
+        return spec.finding().skip(format!(
+            "not checked on {}: python.org's Pythons lack CA certificates on macOS only",
+            os.label()
+        ));
+    }
+    let finding = spec
+        .finding()
+        .observe("openssl_cafile", probe.openssl_cafile.clone())
+        .observe("cafile", probe.cafile.clone());
+    if let Some(cafile) = &probe.cafile {
+        return finding.pass(format!("CA file {cafile}"));
+    }
+    let Some(openssl_cafile) = &probe.openssl_cafile else {
+        return finding.warn("the interpreter did not say where its CA certificates are");
+    };
+    let finding = finding.fail(format!(
+        "{openssl_cafile} does not exist: downloads over HTTPS (the exam's datasets) will fail with CERTIFICATE_VERIFY_FAILED"
+    ));
+    // python.org's framework build: /Library/Frameworks/Python.framework/Versions/3.8.
+    let release = probe.version().map(|v| {
+        v.release()
+            .iter()
+            .take(2)
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    });
+    let from_python_org = probe
+        .base_prefix
+        .starts_with("/Library/Frameworks/Python.framework/");
+    match release {
+        Some(release) if from_python_org => finding.fix(format!(
+            "open \"/Applications/Python {release}/Install Certificates.command\""
+        )),
+        _ => finding.fix(format!(
+            "Install CA certificates where this Python looks ({openssl_cafile}), or set SSL_CERT_FILE to a CA bundle; python.org's Pythons do it with \"Install Certificates.command\" in /Applications/Python X.Y."
+        )),
+    }
 }
 
 fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
@@ -553,15 +627,50 @@ mod tests {
         assert_eq!(identify("/usr", "", false).0, "the OS's package");
     }
 
+    fn macos_probe(cafile: Option<&str>) -> Probe {
+        Probe {
+            version: "3.8.10".into(),
+            base_prefix: "/Library/Frameworks/Python.framework/Versions/3.8".into(),
+            openssl_cafile: Some(
+                "/Library/Frameworks/Python.framework/Versions/3.8/etc/openssl/cert.pem".into(),
+            ),
+            openssl_cafile_exists: Some(cafile.is_some()),
+            cafile: cafile.map(str::to_string),
+            ..Probe::default()
+        }
+    }
+
+    #[test]
+    fn a_python_org_python_without_certificates_fails_with_the_command() {
+        let f = certificates(OsFamily::Macos, &macos_probe(None), &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Fail, "{f:?}");
+        assert!(
+            f.summary.contains("CERTIFICATE_VERIFY_FAILED"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("open \"/Applications/Python 3.8/Install Certificates.command\"")
+        );
+        let cafile = "/Library/Frameworks/Python.framework/Versions/3.8/etc/openssl/cert.pem";
+        let f = certificates(OsFamily::Macos, &macos_probe(Some(cafile)), &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Pass, "{f:?}");
+        // Elsewhere the check does not apply.
+        let f = certificates(OsFamily::Linux, &macos_probe(None), &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Skip, "{f:?}");
+        // Not python.org's: no Install Certificates.command to name.
+        let mut brew = macos_probe(None);
+        brew.base_prefix =
+            "/opt/homebrew/opt/python@3.8/Frameworks/Python.framework/Versions/3.8".into();
+        let f = certificates(OsFamily::Macos, &brew, &CERTIFICATES);
+        assert_eq!(f.status, crate::report::Status::Fail, "{f:?}");
+        assert!(f.fix.unwrap().contains("SSL_CERT_FILE"));
+    }
+
     #[test]
     fn names_the_wanted_release() {
         let spec = VersionSpecifiers::from_str("==3.8.*").unwrap();
         assert_eq!(wanted_release(&spec).as_deref(), Some("3.8"));
-    }
-
-    #[test]
-    fn quotes_only_when_needed() {
-        assert_eq!(quote("/home/a/venv/bin/python"), "/home/a/venv/bin/python");
-        assert_eq!(quote("C:\\Program Files\\x"), "\"C:\\Program Files\\x\"");
     }
 }

@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{OsFamily, read_dir, read_small};
-use crate::python_env::{self, Discovery, Located};
+use crate::platform::macos::arm64_tensorflow;
+use crate::python_env::{self, Discovery, Located, PythonEnv};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 
@@ -77,8 +78,8 @@ pub static CPU: FindingSpec = FindingSpec::fixed(
     Stakes::Fact,
     [
         "The CPU architecture, and on x86-64 that the CPU has AVX.",
-        "TensorFlow's prebuilt wheels use AVX: without it `import tensorflow` dies with \"Illegal instruction (core dumped)\". On Apple Silicon the stock wheels before TF 2.16 crash the same way.",
-        "Use a machine whose CPU has AVX (almost every x86-64 CPU since 2011). On Apple Silicon before TF 2.16, install `tensorflow-macos` at the pinned version in a native arm64 Python.",
+        "TensorFlow's prebuilt x86-64 wheels use AVX: without it `import tensorflow` dies with \"Illegal instruction (core dumped)\". On Apple Silicon an x86-64 Python runs under Rosetta 2, which has no AVX; natively, `tensorflow` has arm64 wheels from 2.13 and `tensorflow-macos` covers 2.5 to 2.12; nothing exists for 2.3 and 2.4.",
+        "Use a machine whose CPU has AVX (almost every x86-64 CPU since 2011). On Apple Silicon use a native arm64 Python and, before TF 2.13, install `tensorflow-macos` at the pinned version.",
     ],
 );
 
@@ -184,24 +185,65 @@ fn cpu(ctx: &Context, spec: &FindingSpec, tensorflow: Option<&Version>) -> Findi
                     .fix("Sit the exam on a machine whose CPU has AVX; in a virtual machine, pass the host CPU's features through (e.g. `-cpu host` in QEMU/KVM).")
             }
         }
-        ("aarch64", OsFamily::Macos) => {
-            finding = finding.observe("apple_silicon", true);
-            let fixed_in = Version::new([2, 16]);
-            match tensorflow {
-                Some(tf) if *tf < fixed_in => finding
-                    .warn(format!("Apple Silicon: the stock tensorflow {tf} wheel crashes here (exit 132, SIGILL)"))
-                    .detail("TensorFlow's own macOS wheels ran on Apple Silicon only from 2.16.")
-                    .fix(format!(
-                        "Use a native arm64 Python and install `tensorflow-macos=={tf}` in place of `tensorflow`."
-                    )),
-                _ => finding.pass(format!("{label}: Apple Silicon")),
-            }
-        }
+        ("aarch64", OsFamily::Macos) => apple_silicon(ctx, finding, &label, tensorflow),
         _ => finding
             .warn(format!(
                 "{label}: TensorFlow's prebuilt wheels target x86-64"
             ))
             .fix("Check that pip can install the pinned TensorFlow for this CPU before exam day."),
+    }
+}
+
+/// Apple Silicon: what counts is the exam interpreter's own architecture (the probe's
+/// `platform.machine()`), not this program's: an x86-64 Python runs under Rosetta 2, which
+/// has no AVX. The probe is the run's shared one, started once whichever check asks first.
+fn apple_silicon(
+    ctx: &Context,
+    finding: Finding,
+    label: &str,
+    tensorflow: Option<&Version>,
+) -> Finding {
+    let env = ctx.shared::<PythonEnv>();
+    let probe = env.probe_ok();
+    let machine = probe.and_then(|p| p.machine.clone());
+    let finding = finding
+        .observe("apple_silicon", true)
+        .observe("python_arch", machine.clone());
+    if machine.as_deref() == Some("x86_64") {
+        return finding
+            .fail(format!(
+                "{label}: the exam's Python is an x86-64 build running under Rosetta 2, which has no AVX: TensorFlow's x86-64 wheels will not load"
+            ))
+            .detail("`import tensorflow` ends with \"Illegal instruction\" under Rosetta 2.")
+            .fix("Install Python from python.org (its universal2 installer runs natively on Apple Silicon), recreate the virtualenv with it and reinstall the pins.");
+    }
+    let python = probe
+        .and_then(|p| p.version())
+        .and_then(|v| match v.release() {
+            [major, minor, ..] => Some((*major, *minor)),
+            _ => None,
+        });
+    let Some(tf) = tensorflow else {
+        return finding.pass(format!("{label}: Apple Silicon"));
+    };
+    match arm64_tensorflow(tf, python) {
+        Some("tensorflow") => {
+            finding.pass(format!("{label}: Apple Silicon; tensorflow {tf} has arm64 wheels"))
+        }
+        Some(package) => finding
+            .warn(format!(
+                "Apple Silicon: tensorflow {tf} has no arm64 wheel; {package} {tf} has"
+            ))
+            .fix(format!(
+                "In a native arm64 Python, install `{package}=={tf}` in place of `tensorflow`."
+            )),
+        None => finding
+            .fail(format!(
+                "Apple Silicon: no build of tensorflow {tf} runs here{}",
+                python.map_or_else(String::new, |(major, minor)| format!(" on Python {major}.{minor}"))
+            ))
+            .detail("tensorflow has arm64 wheels from 2.13 and tensorflow-macos from 2.5; the x86-64 wheels need AVX, which Rosetta 2 lacks.")
+            .fix("Sit this exam era on an x86-64 machine whose CPU has AVX, or practise with a profile of a later era."),
     }
 }
 

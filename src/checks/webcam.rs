@@ -41,7 +41,7 @@ pub static CAMERA: FindingSpec = FindingSpec::fixed(
     "Camera",
     Stakes::Fact,
     [
-        "A camera is present, this user may open it, and no other program holds it. Linux: each /dev/video* node's driver is asked what it is (VIDIOC_QUERYCAP); only nodes that capture video count. macOS: system_profiler SPCameraDataType. Windows: Get-PnpDevice -Class Camera,Image and the camera privacy settings.",
+        "A camera is present, this user may open it, and no other program holds it. Linux: each /dev/video* node's driver is asked what it is (VIDIOC_QUERYCAP); only nodes that capture video count. macOS: system_profiler SPCameraDataType. Windows: Get-PnpDevice -Class Camera,Image (an Image-class device counts only as a camera, not a scanner or printer), the camera privacy settings and the administrator's camera policies.",
         "At the start of the exam the candidate shows a photo ID and is photographed by the computer's camera (docs/exam-facts.md).",
         "Connect or enable a camera; on Linux join the group that owns /dev/video* (usually `video`); close programs that hold the camera (video calls, OBS); in a virtual machine pass a webcam through or sit the exam on the host.",
     ],
@@ -609,19 +609,24 @@ fn macos_virtual_machine(ctx: &Context, deadline: Deadline) -> bool {
 // ---------------------------------------------------------------------------------------
 // Windows
 
-/// Cameras as Plug and Play lists them, the camera privacy switches (machine, user, desktop
-/// apps: the exam runs in PyCharm and a browser, both desktop apps), and, only when no
-/// camera is listed, the machine's model to recognise a virtual machine. One JSON object on
-/// stdout.
-const WINDOWS_PROBE: &str = r#"$ErrorActionPreference = 'SilentlyContinue'
+/// Cameras as Plug and Play lists them (with their compatible IDs, which tell a video
+/// device from a scanner or printer), the camera privacy switches (machine, user, desktop
+/// apps: the exam runs in PyCharm and a browser, both desktop apps), the administrator's
+/// camera policies, and, only when no camera is listed, the machine's model to recognise a
+/// virtual machine. One JSON object on stdout, in UTF-8 without a byte-order mark: a pipe
+/// would otherwise get the console's OEM code page.
+const WINDOWS_PROBE: &str = r#"[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
+$ErrorActionPreference = 'SilentlyContinue'
 $key = 'Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore\webcam'
-$devices = @(Get-PnpDevice -Class Camera,Image | Select-Object FriendlyName,Status,Class,InstanceId)
+$devices = @(Get-PnpDevice -Class Camera,Image | Select-Object FriendlyName,Status,Class,InstanceId,CompatibleID)
 if ($devices.Count -eq 0) { $system = Get-CimInstance Win32_ComputerSystem }
 [pscustomobject]@{
   devices = $devices
   machine_consent = (Get-ItemProperty "HKLM:\$key").Value
   user_consent = (Get-ItemProperty "HKCU:\$key").Value
   desktop_consent = (Get-ItemProperty "HKCU:\$key\NonPackaged").Value
+  allow_camera = (Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Camera').AllowCamera
+  let_apps_access_camera = (Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\AppPrivacy').LetAppsAccessCamera
   manufacturer = $system.Manufacturer
   model = $system.Model
 } | ConvertTo-Json -Depth 3 -Compress
@@ -634,6 +639,12 @@ struct WindowsAnswer {
     machine_consent: Option<String>,
     user_consent: Option<String>,
     desktop_consent: Option<String>,
+    /// Policy `HKLM\SOFTWARE\Policies\Microsoft\Camera\AllowCamera`: 0 turns cameras off.
+    #[serde(default)]
+    allow_camera: Option<i64>,
+    /// Policy `...\Policies\Microsoft\Windows\AppPrivacy\LetAppsAccessCamera`: 2 denies.
+    #[serde(default)]
+    let_apps_access_camera: Option<i64>,
     manufacturer: Option<String>,
     model: Option<String>,
 }
@@ -644,6 +655,83 @@ struct PnpDevice {
     friendly_name: Option<String>,
     status: Option<String>,
     class: Option<String>,
+    #[serde(default, rename = "CompatibleID", deserialize_with = "strings")]
+    compatible_id: Vec<String>,
+}
+
+/// A string list that PowerShell may write as one string, as `null`, or as a list.
+fn strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(one) => vec![one],
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// What a listed device is: Windows files webcams under Cameras, and older ones under
+/// Imaging devices (`Image`), where scanners and multifunction printers live too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DeviceKind {
+    Camera,
+    /// Counted as a camera, though nothing it says proves it.
+    ProbablyCamera,
+    /// Not a camera; the reason in words.
+    Other(&'static str),
+}
+
+fn device_kind(device: &PnpDevice) -> DeviceKind {
+    if device
+        .class
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case("camera"))
+    {
+        return DeviceKind::Camera;
+    }
+    let ids: Vec<String> = device
+        .compatible_id
+        .iter()
+        .map(|id| id.to_ascii_uppercase())
+        .collect();
+    let has_id = |needle: &str| ids.iter().any(|id| id.contains(needle));
+    // USB interface classes: 0E video, 06 still image (scanners, photo cameras over PTP),
+    // 07 printer.
+    if has_id("CLASS_0E") {
+        return DeviceKind::Camera;
+    }
+    if has_id("CLASS_07") {
+        return DeviceKind::Other("a printer");
+    }
+    let name = device
+        .friendly_name
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let named = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if named(&["print", "mfp", "fax", "all-in-one"]) {
+        return DeviceKind::Other("a printer");
+    }
+    if named(&["scan"]) {
+        return DeviceKind::Other("a scanner");
+    }
+    if has_id("CLASS_06") {
+        return DeviceKind::Other(
+            "a still-image device (a scanner or a photo camera), not a webcam",
+        );
+    }
+    if named(&["cam", "video", "brio"]) {
+        return DeviceKind::Camera;
+    }
+    // Scanners of multifunction printers often carry only the model's name.
+    let printer_makers = [
+        "epson", "brother", "canon", "kyocera", "ricoh", "xerox", "lexmark",
+    ];
+    if named(&printer_makers) || named(&["jet"]) {
+        return DeviceKind::Other("most likely a scanner or printer (by its maker and model)");
+    }
+    DeviceKind::ProbablyCamera
 }
 
 /// Windows PowerShell 5.1 writes a one-element array as the element itself, and some arrays
@@ -684,7 +772,11 @@ fn windows(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
         "-EncodedCommand",
         &encode_powershell(WINDOWS_PROBE),
     ];
-    let read = |stdout: &str| serde_json::from_str(stdout.trim()).map_err(|e| e.to_string());
+    // A byte-order mark would only come from a PowerShell that ignored the encoding asked for.
+    let read = |stdout: &str| {
+        serde_json::from_str(stdout.trim().trim_start_matches('\u{feff}'))
+            .map_err(|e| e.to_string())
+    };
     let answer: WindowsAnswer = match ask_tool(ctx, deadline, &tool, "PowerShell", &args, read) {
         Ok(answer) => answer,
         Err(trouble) => return spec.finding().warn(trouble).fix(look),
@@ -692,7 +784,36 @@ fn windows(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
     judge_windows(host, spec, answer)
 }
 
-fn judge_windows(host: &Host, spec: &FindingSpec, answer: WindowsAnswer) -> Finding {
+fn judge_windows(host: &Host, spec: &FindingSpec, mut answer: WindowsAnswer) -> Finding {
+    let mut not_cameras = Vec::new();
+    let mut unsure = Vec::new();
+    answer.devices.retain(|d| {
+        let name = d
+            .friendly_name
+            .clone()
+            .unwrap_or_else(|| "unnamed device".into());
+        match device_kind(d) {
+            DeviceKind::Camera => true,
+            DeviceKind::ProbablyCamera => {
+                unsure.push(name);
+                true
+            }
+            DeviceKind::Other(what) => {
+                not_cameras.push(format!("{name}: {what}, not counted as a camera"));
+                false
+            }
+        }
+    });
+    let mut finding = judge_windows_cameras(host, spec, &answer);
+    for name in unsure {
+        finding = finding.detail(format!(
+            "{name}: listed under Imaging devices, which also holds scanners; counted as a camera, though Windows does not say that it is one"
+        ));
+    }
+    finding.details(not_cameras)
+}
+
+fn judge_windows_cameras(host: &Host, spec: &FindingSpec, answer: &WindowsAnswer) -> Finding {
     let name = |d: &PnpDevice| {
         d.friendly_name
             .clone()
@@ -730,6 +851,21 @@ fn judge_windows(host: &Host, spec: &FindingSpec, answer: WindowsAnswer) -> Find
             .as_deref()
             .is_some_and(|v| v.eq_ignore_ascii_case("deny"))
     });
+    let policy = if answer.allow_camera == Some(0) {
+        Some("AllowCamera = 0 under HKLM\\SOFTWARE\\Policies\\Microsoft\\Camera")
+    } else if answer.let_apps_access_camera == Some(2) {
+        Some(
+            "LetAppsAccessCamera = 2 under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\AppPrivacy",
+        )
+    } else {
+        None
+    };
+    if let Some(policy) = policy {
+        return finding
+            .fail(format!("an administrator's policy blocks the camera ({policy})"))
+            .details(details)
+            .fix("The switches in Settings cannot override this policy: ask whoever manages this computer to lift it, or sit the exam on a computer of your own.");
+    }
     if let Some((_, what)) = denied {
         return finding
             .fail(format!("{what} in Windows' privacy settings"))
@@ -765,8 +901,8 @@ fn judge_windows(host: &Host, spec: &FindingSpec, answer: WindowsAnswer) -> Find
     }
     let machine = format!(
         "{} {}",
-        answer.manufacturer.unwrap_or_default(),
-        answer.model.unwrap_or_default()
+        answer.manufacturer.as_deref().unwrap_or_default(),
+        answer.model.as_deref().unwrap_or_default()
     );
     let place = hypervisor_named(&machine).map(|name| Place::VirtualMachine(Some(name)));
     no_camera(host, finding, "Windows lists no camera", place)
@@ -819,6 +955,14 @@ fn ask_tool<T>(
             .code()
             .map_or_else(|| "a signal".to_string(), |c| format!("exit code {c}"));
         return Err(format!("{name} failed ({code}): {said}"));
+    }
+    if output.stdout.trim().is_empty() {
+        return Err(
+            match output.stderr.lines().map(str::trim).find(|l| !l.is_empty()) {
+                Some(said) => format!("{name} gave no answer; it said: {said}"),
+                None => format!("{name} gave no answer"),
+            },
+        );
     }
     read(&output.stdout).map_err(|why| format!("{name}'s answer could not be read: {why}"))
 }

@@ -110,7 +110,10 @@ pub fn query(
         verdict: Err(String::new()),
     };
     // -E -s: ignore PYTHON* variables and the user site, so the answer is the interpreter's own.
-    let output = match host.run(program, &["-E", "-s", "-B", "-c", QUERY_SCRIPT], timeout) {
+    // The script goes as one line: Rust refuses newlines in arguments to `.bat` shims.
+    let mut args = vec!["-E".to_string(), "-s".to_string()];
+    args.extend(crate::python_env::python_script_args(QUERY_SCRIPT));
+    let output = match host.run(program, &args, timeout) {
         Ok(output) => output,
         Err(ProcessError::TimedOut { after, .. }) => {
             candidate.verdict = Err(format!(

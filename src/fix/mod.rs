@@ -21,9 +21,9 @@ use clap::Args;
 use pep440_rs::{Version, VersionSpecifiers};
 
 use crate::app::{EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
-use crate::checks::python::quote;
 use crate::cli::RunArgs;
 use crate::host::{self, Host, OsFamily, ProcessError, Streamed, read_small};
+use crate::platform::shell::command_line;
 use crate::profile::{self, Profile};
 use crate::python_env::venv_interpreter;
 use crate::render::Format;
@@ -543,9 +543,12 @@ fn print_plan(host: &Host, plan: &Plan, wanted: &Wanted, args: &FixArgs, out: &m
                 ));
             }
             say(format!(
-                "Create the virtualenv: {} -m venv {}",
-                quote(&python.display().to_string()),
-                quote(&dir.to_string())
+                "Create the virtualenv: {}",
+                command_line(
+                    host.os,
+                    &python.display().to_string(),
+                    &["-m", "venv", &dir.to_string()]
+                )
             ));
         }
     }
