@@ -12,11 +12,15 @@ mod common;
 #[path = "support/loopback_index.rs"]
 mod loopback_index;
 
+// Some are used only by the Linux tests that read /proc.
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 use std::time::{Duration, Instant};
 
 use common::*;
