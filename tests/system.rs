@@ -191,19 +191,16 @@ fn apple_silicon_with_venv(m: Machine, venv: &std::path::Path) -> Machine {
     m.arch("aarch64").env("VIRTUAL_ENV", venv)
 }
 
-/// The exam interpreter judged by its own architecture: this machine's real x86-64 Python,
-/// seen from an Apple Silicon host, is exactly an Intel Python under Rosetta 2.
+/// The exam interpreter judged by its own architecture: pyenv's x86-64 Python, seen from an
+/// Apple Silicon host, is exactly an Intel Python under Rosetta 2.
 #[cfg(all(unix, target_arch = "x86_64"))]
 #[test]
 fn apple_silicon_with_an_x86_64_python_fails_as_rosetta_without_avx() {
+    let Some(python) = common::venv::python_or_skip("3.8") else {
+        return;
+    };
     let m = Machine::macos();
-    let venv = m.path("venv");
-    let status = std::process::Command::new("/usr/bin/python3")
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(status.success(), "python3 -m venv failed");
+    let venv = common::venv::make_venv(&python, &m.path("venv"));
     let f = findings(&apple_silicon_with_venv(m, &venv));
     let cpu = finding(&f, "system.cpu");
     assert_eq!(cpu.status, Status::Fail, "{cpu:?}");

@@ -40,10 +40,20 @@ fn pyenv_python(minor: &str) -> Option<PathBuf> {
 
 /// A real virtualenv without pip (fast).
 pub fn make_venv(python: &Path, dir: &Path) -> PathBuf {
+    venv_command(python, dir, &["--without-pip"])
+}
+
+/// A real virtualenv with pip, as ensurepip installs it (slower).
+pub fn make_venv_with_pip(python: &Path, dir: &Path) -> PathBuf {
+    venv_command(python, dir, &[])
+}
+
+fn venv_command(python: &Path, dir: &Path, options: &[&str]) -> PathBuf {
     // Quiet unless it fails: at a path that is not UTF-8, venv warns that it cannot copy
     // the activate scripts, which these tests do not use.
     let output = Command::new(python)
-        .args(["-m", "venv", "--without-pip"])
+        .args(["-m", "venv"])
+        .args(options)
         .arg(dir)
         .output()
         .expect("python starts");
