@@ -504,6 +504,7 @@ fn url_secrets_are_redacted_even_when_the_url_does_not_parse_in_every_format() {
             let run = run_bounded(
                 preflight(dir.path())
                     .env("PIP_INDEX_URL", &index)
+                    .env("PIP_CONFIG_FILE", NULL_DEVICE)
                     .args(["--format", format, "--profile"])
                     .arg(&profile),
             );

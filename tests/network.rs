@@ -257,7 +257,7 @@ impl FullListener {
             print(s.getsockname()[1], flush=True)\n\
             sys.stdin.read()\n";
         let mut child = std::process::Command::new(python)
-            .args(["-c", script])
+            .args(["-I", "-c", script])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -411,6 +411,7 @@ fn the_package_index_is_slow_past_the_same_two_second_default() {
     let profile = profile_with(dir.path(), "\n[[check]]\nkind = \"package-index\"\n");
     let run = run(preflight(dir.path())
         .env("PIP_INDEX_URL", format!("http://127.0.0.1:{index}/simple"))
+        .env("PIP_CONFIG_FILE", NULL_DEVICE)
         .args(["--json", "--profile", &profile]));
     let finding = by_id(&json(&run), "network.package-index");
     assert_eq!(finding["status"], "warn", "{finding:#}");
@@ -564,8 +565,10 @@ fn offline_skips_every_network_check_and_opens_no_socket() {
     );
 }
 
+/// pip reads the machine's global files (`/etc/pip.conf`, `/etc/xdg/pip/pip.conf`) before
+/// the user's, and so does this test: the user's file, written here, overrides them.
 #[test]
-fn the_package_index_is_found_as_pip_finds_it() {
+fn the_package_index_is_found_as_pip_finds_it_over_this_machines_global_pip_conf() {
     let dir = TempDir::new().unwrap();
     let (env_index, env_seen) = serve(Mode::Ok);
     let (file_index, file_seen) = serve(Mode::Ok);
@@ -576,6 +579,7 @@ fn the_package_index_is_found_as_pip_finds_it() {
             "PIP_INDEX_URL",
             format!("http://token:s3cr3t@127.0.0.1:{env_index}/simple/"),
         )
+        .env("PIP_CONFIG_FILE", NULL_DEVICE)
         .args(["--json", "--profile", &profile]));
     assert!(!run.stdout.contains("s3cr3t"));
     let finding = by_id(&json(&run), "network.package-index");
@@ -598,8 +602,6 @@ fn the_package_index_is_found_as_pip_finds_it() {
     std::fs::write(&conf, format!("[global]\nindex-url = http://127.0.0.1:{env_index}/nope\n[install]\nindex-url = http://127.0.0.1:{file_index}/mirror/simple\n")).unwrap();
     let run = common::run(
         preflight(dir.path())
-            .env("HOME", &home)
-            .env("USERPROFILE", &home)
             .env("APPDATA", &appdata)
             .env_remove("PIP_INDEX_URL")
             .args(["--json", "--profile", &profile]),

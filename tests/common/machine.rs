@@ -89,11 +89,11 @@ impl Machine {
         self.root().join(path)
     }
 
-    /// A file holding `text`, with the folders above it.
-    pub fn file(self, path: impl AsRef<Path>, text: &str) -> Self {
+    /// A file holding `contents` (text, or any bytes), with the folders above it.
+    pub fn file(self, path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> Self {
         let path = self.path(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        std::fs::write(path, contents).unwrap();
         self
     }
 

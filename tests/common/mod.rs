@@ -11,18 +11,26 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_preflight"))
 }
 
-/// The binary with only PATH and HOME from this environment, run in `cwd`. Windows also
-/// keeps `SystemRoot`: without it a process cannot open sockets there.
+/// The binary in `cwd` with only PATH (and where pyenv keeps its Pythons) from this
+/// environment, and a home of its own, `<cwd>/home`, not created: a new account's home holds
+/// nothing, and none of the user's settings (pip.conf, PyCharm's folders) reach a test. Windows
+/// also keeps `SystemRoot`: without it a process cannot open sockets there.
 pub fn preflight(cwd: &Path) -> Command {
     let mut command = Command::new(bin());
     command.env_clear().current_dir(cwd);
-    for key in ["PATH", "HOME", "PYENV_ROOT", "SystemRoot"] {
+    for key in ["PATH", "PYENV_ROOT", "SystemRoot"] {
         if let Ok(value) = std::env::var(key) {
             command.env(key, value);
         }
     }
+    let home = cwd.join("home");
+    command.env("HOME", &home).env("USERPROFILE", &home);
     command
 }
+
+/// `os.devnull`: as `PIP_CONFIG_FILE`, pip (and preflight) read no configuration file at all,
+/// so this machine's `/etc/pip.conf` plays no part.
+pub const NULL_DEVICE: &str = if cfg!(windows) { "nul" } else { "/dev/null" };
 
 pub struct Run {
     pub code: i32,
