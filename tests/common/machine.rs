@@ -240,17 +240,23 @@ impl Machine {
 
     /// `findings` with run options (`--venv`, `--timeout`).
     pub fn findings_with(&self, body: &str, options: RunOptions) -> Vec<Finding> {
-        let text = format!("{PROFILE_HEADER}{body}");
-        let profile = profile::parse(&text, "t.toml", "test")
-            .unwrap_or_else(|e| panic!("the test's profile is wrong: {e}\n{text}"));
-        let ctx = Arc::new(Context::new(self.host(), options, profile.facts.clone()));
-        run(ctx, &profile.checks, &Selection::default())
+        run_profile(self.host(), body, options)
     }
 
     /// The one finding `id` of a profile run on this machine.
     pub fn finding(&self, body: &str, id: &str) -> Finding {
         finding(&self.findings(body), id).clone()
     }
+}
+
+/// Every finding of a profile run on `host` (a machine's, changed as a test needs): `body`
+/// follows a test `[profile]` header.
+pub fn run_profile(host: Host, body: &str, options: RunOptions) -> Vec<Finding> {
+    let text = format!("{PROFILE_HEADER}{body}");
+    let profile = profile::parse(&text, "t.toml", "test")
+        .unwrap_or_else(|e| panic!("the test's profile is wrong: {e}\n{text}"));
+    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
+    run(ctx, &profile.checks, &Selection::default())
 }
 
 /// The finding `id` among `findings`.
