@@ -310,7 +310,7 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     // trusted-host in the venv's own pip.conf turns verification off for that host.
     let m = m.file(
         venv.join("pip.conf"),
-        &format!("[global]\ntrusted-host = localhost:{port}\n"),
+        format!("[global]\ntrusted-host = localhost:{port}\n"),
     );
     let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
@@ -600,7 +600,7 @@ fn pips_own_proxy_setting_wins_over_the_environment() {
     // Written without a scheme, as pip allows.
     let m = m.file(
         venv.join("pip.conf"),
-        &format!("[global]\nproxy = 127.0.0.1:{proxy}\n"),
+        format!("[global]\nproxy = 127.0.0.1:{proxy}\n"),
     );
     let index = format!("http://127.0.0.1:{refused}/simple");
     let env_proxy = format!("http://127.0.0.1:{refused}");

@@ -68,7 +68,7 @@ fn assert_all_pass(f: &[Finding]) {
 fn linux_opt_install_with_its_plugin_passes() {
     let m = Machine::linux().file(
         "opt/pycharm-community-2023.1.2/product-info.json",
-        &product_info(
+        product_info(
             "PyCharm Community Edition",
             "2023.1.2",
             "PC-231.9011.38",
@@ -98,7 +98,7 @@ fn linux_opt_install_with_its_plugin_passes() {
 fn xdg_data_home_moves_the_plugin_directory() {
     let m = Machine::linux().file(
         "opt/pycharm-2022.1/product-info.json",
-        &product_info("PyCharm", "2022.1", "PY-221.5080.212", "PyCharm2022.1"),
+        product_info("PyCharm", "2022.1", "PY-221.5080.212", "PyCharm2022.1"),
     );
     let xdg = m.path("xdg");
     let m =
@@ -110,7 +110,7 @@ fn xdg_data_home_moves_the_plugin_directory() {
 fn snap_install_is_found() {
     let m = Machine::linux().file(
         "snap/pycharm-professional/current/product-info.json",
-        &product_info("PyCharm", "2021.3.3", "PY-213.7172.26", "PyCharm2021.3"),
+        product_info("PyCharm", "2021.3.3", "PY-213.7172.26", "PyCharm2021.3"),
     );
     let f = findings(&m, Some("==2021.3.*"));
     assert_eq!(finding(&f, "pycharm.install").status, Status::Pass);
@@ -143,7 +143,7 @@ fn toolbox_1_layout_reads_build_txt_and_its_plugins_folder() {
 fn toolbox_2_layout_is_found() {
     let m = Machine::linux().file(
         "home/ada/.local/share/JetBrains/Toolbox/apps/pycharm-community/product-info.json",
-        &product_info(
+        product_info(
             "PyCharm Community Edition",
             "2024.1",
             "PC-241.14494.241",
@@ -166,7 +166,7 @@ fn a_launcher_on_path_leads_to_its_install() {
     let m = Machine::linux()
         .file(
             "tools/ide/product-info.json",
-            &product_info("PyCharm", "2022.3", "PY-223.7571.203", "PyCharm2022.3"),
+            product_info("PyCharm", "2022.3", "PY-223.7571.203", "PyCharm2022.3"),
         )
         .executable("tools/ide/bin/pycharm.sh", "#!/bin/sh\n");
     let bin = m.path("tools/ide/bin");
@@ -184,7 +184,7 @@ fn macos_apps_in_both_applications_folders() {
     let m = Machine::macos()
         .file(
             "Applications/PyCharm CE.app/Contents/Resources/product-info.json",
-            &product_info(
+            product_info(
                 "PyCharm Community Edition",
                 "2021.3.2",
                 "PC-213.6777.50",
@@ -193,7 +193,7 @@ fn macos_apps_in_both_applications_folders() {
         )
         .file(
             "Users/ada/Applications/PyCharm.app/Contents/Resources/product-info.json",
-            &product_info("PyCharm", "2023.2", "PY-232.8660.197", "PyCharm2023.2"),
+            product_info("PyCharm", "2023.2", "PY-232.8660.197", "PyCharm2023.2"),
         );
     let m = plugin_jar(
         m,
@@ -224,7 +224,7 @@ fn macos_toolbox_1_apps_inside_their_build_folders() {
     let m = Machine::macos()
         .file(
             format!("{apps}/PyCharm-C/ch-0/213.7172.26/PyCharm CE.app/Contents/Resources/product-info.json"),
-            &product_info(
+            product_info(
                 "PyCharm Community Edition",
                 "2021.3.3",
                 "PC-213.7172.26",
@@ -233,7 +233,7 @@ fn macos_toolbox_1_apps_inside_their_build_folders() {
         )
         .file(
             format!("{apps}/PyCharm-P/ch-0/232.8660.197/PyCharm.app/Contents/Resources/product-info.json"),
-            &product_info("PyCharm", "2023.2", "PY-232.8660.197", "PyCharm2023.2"),
+            product_info("PyCharm", "2023.2", "PY-232.8660.197", "PyCharm2023.2"),
         )
         // Toolbox 1.x keeps each build's plugins beside the build folder.
         .file(
@@ -258,7 +258,7 @@ fn windows_program_files_and_toolbox() {
     let m = Machine::windows()
         .file(
             "Program Files/JetBrains/PyCharm Community Edition 2021.3.3/product-info.json",
-            &product_info(
+            product_info(
                 "PyCharm Community Edition",
                 "2021.3.3",
                 "PC-213.7172.26",
@@ -305,7 +305,7 @@ fn version_bounds_hold_at_their_edges() {
     ] {
         let m = Machine::linux().file(
             "opt/pycharm/product-info.json",
-            &product_info(
+            product_info(
                 "PyCharm Community Edition",
                 version,
                 build,
@@ -322,7 +322,7 @@ fn version_bounds_hold_at_their_edges() {
 fn a_plugin_for_another_version_does_not_count() {
     let m = Machine::linux().file(
         "opt/pycharm/product-info.json",
-        &product_info(
+        product_info(
             "PyCharm Community Edition",
             "2023.1",
             "PC-231.8109.197",
@@ -416,7 +416,7 @@ fn damaged_installs_are_findings_not_panics() {
         install.summary
     );
 
-    let m = Machine::linux().file("opt/pycharm-c/product-info.json", &" ".repeat(2 << 20));
+    let m = Machine::linux().file("opt/pycharm-c/product-info.json", " ".repeat(2 << 20));
     let f = findings(&m, None);
     assert!(
         finding(&f, "pycharm.install")

@@ -30,13 +30,13 @@ fn install(
     };
     m.file(
         format!("{root}/product-info.json"),
-        &format!(
+        format!(
             r#"{{"name": "{name}", "version": "{version}", "buildNumber": "{build}", "productCode": "{code}", "dataDirectoryName": "{data_dir}", "svgIconPath": "bin/pycharm.svg", "launch": [{{"os": "Linux", "launcherPath": "bin/pycharm.sh", "vmOptionsFilePath": "bin/pycharm64.vmoptions"}}]}}"#
         ),
     )
     .file(format!("{root}/bin/pycharm.sh"), "#!/bin/sh\n")
     .file(format!("{root}/bin/pycharm.svg"), "<svg/>")
-    .file(format!("{root}/build.txt"), &format!("{code}-{build}"))
+    .file(format!("{root}/build.txt"), format!("{code}-{build}"))
 }
 
 /// PyCharm Community 2023.1.2 unpacked at `root`.
@@ -165,7 +165,7 @@ fn a_tarball_unpacked_anywhere_is_found_through_its_desktop_entry() {
         // As PyCharm's Tools > Create Desktop Entry writes it.
         let m = m.file(
             format!("{applications}/jetbrains-pycharm-ce.desktop"),
-            &format!(
+            format!(
                 "[Desktop Entry]\nVersion=1.0\nType=Application\nName=PyCharm Community Edition\nIcon={root}/bin/pycharm.svg\nExec=\"{root}/bin/pycharm.sh\" %f\nComment=Python IDE for Professional Developers\nCategories=Development;IDE;\nTerminal=false\nStartupWMClass=jetbrains-pycharm-ce\nStartupNotify=true\n",
                 root = root.display()
             ),
@@ -207,7 +207,7 @@ fn toolbox_2_custom_install_locations_are_read_from_its_state() {
     });
     let m = m.file(
         "home/ada/.local/share/JetBrains/Toolbox/state.json",
-        &state.to_string(),
+        state.to_string(),
     );
     let f = findings(&m);
     assert_eq!(chosen(&f), root);
@@ -266,7 +266,7 @@ fn idea_properties_move_the_plugin_directory_in_the_ides_order() {
         .file(
             &env_file,
             // Forward slashes: in a properties file a backslash starts an escape.
-            &format!(
+            format!(
                 "idea.plugins.path={}\n",
                 from_env.display().to_string().replace('\\', "/")
             ),

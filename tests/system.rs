@@ -90,9 +90,9 @@ const POWER: &str = "sys/class/power_supply";
 /// A laptop's own battery (scope `System`, as newer kernels say) and its charger.
 fn laptop(m: Machine, battery: &str, charger_online: &str) -> Machine {
     m.file(format!("{POWER}/BAT0/type"), "Battery\n")
-        .file(format!("{POWER}/BAT0/status"), &format!("{battery}\n"))
+        .file(format!("{POWER}/BAT0/status"), format!("{battery}\n"))
         .file(format!("{POWER}/AC/type"), "Mains\n")
-        .file(format!("{POWER}/AC/online"), &format!("{charger_online}\n"))
+        .file(format!("{POWER}/AC/online"), format!("{charger_online}\n"))
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn wireless_mouse(m: Machine, status: &str) -> Machine {
     let dir = format!("{POWER}/hidpp_battery_0");
     m.file(format!("{dir}/type"), "Battery\n")
         .file(format!("{dir}/scope"), "Device\n")
-        .file(format!("{dir}/status"), &format!("{status}\n"))
+        .file(format!("{dir}/status"), format!("{status}\n"))
         .file(format!("{dir}/model_name"), "MX Master 3\n")
 }
 

@@ -125,7 +125,7 @@ fn video_group(m: Machine, members: &str) -> Machine {
     let other = gid + 1;
     m.file(
         "etc/group",
-        &format!("plugdev:x:{other}:ada\nvideo:x:{gid}:{members}\n"),
+        format!("plugdev:x:{other}:ada\nvideo:x:{gid}:{members}\n"),
     )
 }
 
@@ -661,7 +661,7 @@ fn a_node_owned_by_root_alone_gets_the_general_advice() {
     use std::os::unix::fs::MetadataExt;
     let m = linux().video("video0", "HD Webcam", Probe::PermissionDenied);
     let gid = std::fs::metadata(m.path("dev/video0")).unwrap().gid();
-    let m = m.file("etc/group", &format!("root:x:{gid}:\n"));
+    let m = m.file("etc/group", format!("root:x:{gid}:\n"));
     let fix = judge(&m).fix.unwrap();
     assert!(
         fix.starts_with("/dev/video0 is not readable and writable for you"),

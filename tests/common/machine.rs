@@ -172,7 +172,7 @@ impl Machine {
     pub fn video(self, name: &str, sysfs_name: &str, probe: Probe) -> Self {
         self.file(
             format!("sys/class/video4linux/{name}/name"),
-            &format!("{sysfs_name}\n"),
+            format!("{sysfs_name}\n"),
         )
         .file(format!("dev/{name}"), "")
         .driver_answer(name, probe)
