@@ -183,35 +183,36 @@ fn within_deadline<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static
         .expect("the parser answers within 10 s")
 }
 
+/// `parse` answers `bytes`, read as text, within the deadline.
+fn answers_in_time<T: Send + 'static>(bytes: &[u8], parse: fn(&str) -> T) {
+    let text = lossy(bytes);
+    let _ = within_deadline(move || parse(&text));
+}
+
 proptest! {
     #[test]
     fn plugin_xml(bytes in ide_bytes()) {
-        let text = lossy(&bytes);
-        let _ = within_deadline(move || pycharm_places::descriptor(&text));
+        answers_in_time(&bytes, pycharm_places::descriptor);
     }
 
     #[test]
     fn toolbox_state_json(bytes in ide_bytes()) {
-        let text = lossy(&bytes);
-        let _ = within_deadline(move || pycharm_places::toolbox_state_locations(&text));
+        answers_in_time(&bytes, pycharm_places::toolbox_state_locations);
     }
 
     #[test]
     fn desktop_entry(bytes in ide_bytes()) {
-        let text = lossy(&bytes);
-        let _ = within_deadline(move || pycharm_places::desktop_entry_roots(&text));
+        answers_in_time(&bytes, pycharm_places::desktop_entry_roots);
     }
 
     #[test]
     fn scutil_proxy_answer(bytes in texty_bytes()) {
-        let text = lossy(&bytes);
-        let _ = within_deadline(move || system_proxy::parse_scutil(&text));
+        answers_in_time(&bytes, system_proxy::parse_scutil);
     }
 
     #[test]
     fn reg_query_proxy_answer(bytes in texty_bytes()) {
-        let text = lossy(&bytes);
-        let _ = within_deadline(move || system_proxy::parse_reg_query(&text));
+        answers_in_time(&bytes, system_proxy::parse_reg_query);
     }
 }
 

@@ -21,6 +21,16 @@ fn product_info(name: &str, version: &str, build: &str, data_dir: &str) -> Strin
     )
 }
 
+/// PyCharm Community 2021.3.3: a 2021.3 release, in the `==2021.3.*` range the tests ask for.
+fn community_2021_3_3() -> String {
+    product_info(
+        "PyCharm Community Edition",
+        "2021.3.3",
+        "PC-213.7172.26",
+        "PyCharmCE2021.3",
+    )
+}
+
 const PLUGIN_XML: &str = r#"<idea-plugin>
   <id>com.google.developers.certification</id>
   <name>Google Developers Certification</name>
@@ -224,12 +234,7 @@ fn macos_toolbox_1_apps_inside_their_build_folders() {
     let m = Machine::macos()
         .file(
             format!("{apps}/PyCharm-C/ch-0/213.7172.26/PyCharm CE.app/Contents/Resources/product-info.json"),
-            product_info(
-                "PyCharm Community Edition",
-                "2021.3.3",
-                "PC-213.7172.26",
-                "PyCharmCE2021.3",
-            ),
+            community_2021_3_3(),
         )
         .file(
             format!("{apps}/PyCharm-P/ch-0/232.8660.197/PyCharm.app/Contents/Resources/product-info.json"),
@@ -258,12 +263,7 @@ fn windows_program_files_and_toolbox() {
     let m = Machine::windows()
         .file(
             "Program Files/JetBrains/PyCharm Community Edition 2021.3.3/product-info.json",
-            product_info(
-                "PyCharm Community Edition",
-                "2021.3.3",
-                "PC-213.7172.26",
-                "PyCharmCE2021.3",
-            ),
+            community_2021_3_3(),
         )
         .file(
             "Users/ada/AppData/Local/JetBrains/Toolbox/apps/PyCharm-P/ch-0/223.8836.43/build.txt",
