@@ -54,17 +54,8 @@ fn run_bounded(command: &mut Command) -> Run {
     }
 }
 
-fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn text(report: &Value, id: &str) -> String {
-    let f = finding(report, id);
+    let f = finding_in(report, id);
     format!("{} {}", f["status"], f["summary"])
 }
 
@@ -160,7 +151,7 @@ fn a_fifo_metadata_is_named_and_a_huge_valid_one_is_read() {
         "{report:#}"
     );
     assert_eq!(
-        finding(&report, "packages.pillow")["status"],
+        finding_in(&report, "packages.pillow")["status"],
         "pass",
         "{report:#}"
     );
@@ -336,7 +327,7 @@ fn a_grandchild_holding_the_pipe_neither_survives_nor_spoils_the_answer_checked_
     );
     let report = json(&run);
     assert_eq!(
-        finding(&report, "python.interpreter")["status"],
+        finding_in(&report, "python.interpreter")["status"],
         "pass",
         "{report:#}"
     );
@@ -468,7 +459,7 @@ fn a_redirect_is_reported_redacted_and_sends_no_referer() {
     );
     assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
     let report = json(&run);
-    let hop = finding(&report, "network.hop");
+    let hop = finding_in(&report, "network.hop");
     assert_eq!(hop["status"], "pass", "{hop:#}");
     let landed = format!("http://127.0.0.1:{port}/landing?***");
     assert_eq!(hop["observed"]["redirected_to"], landed.as_str(), "{hop:#}");
@@ -534,7 +525,7 @@ fn a_secret_in_an_interpreters_error_output_is_redacted() {
             .arg(&venv),
     );
     assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
-    let summary = finding(&json(&run), "python.interpreter")["summary"]
+    let summary = finding_in(&json(&run), "python.interpreter")["summary"]
         .as_str()
         .unwrap()
         .to_string();
@@ -676,7 +667,7 @@ fn venv_accepts_the_interpreter_pycharm_shows_and_a_tilde() {
     );
     let report = json(&run);
     assert_eq!(
-        finding(&report, "python.interpreter")["observed"]["venv"],
+        finding_in(&report, "python.interpreter")["observed"]["venv"],
         windows.display().to_string(),
         "{report:#}"
     );
@@ -710,7 +701,7 @@ fn a_venv_path_that_is_a_file_or_no_venv_is_named_and_never_gets_a_venv_made_on_
             given,
         ]));
         let report = json(&run);
-        let interpreter = finding(&report, "python.interpreter");
+        let interpreter = finding_in(&report, "python.interpreter");
         assert!(
             interpreter["summary"].as_str().unwrap().contains(says),
             "{given}: {interpreter:#}"
@@ -753,7 +744,7 @@ fn an_unreadable_venv_directory_says_permission_denied() {
     );
     std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o755)).unwrap();
     let report = json(&run);
-    let summary = finding(&report, "python.interpreter")["summary"]
+    let summary = finding_in(&report, "python.interpreter")["summary"]
         .as_str()
         .unwrap()
         .to_string();
@@ -805,7 +796,7 @@ fn an_oversized_pyvenv_cfg_is_not_a_missing_one() {
             .args(["--json", "--only", "python.venv", "--venv"])
             .arg(&venv),
     );
-    let summary = finding(&json(&run), "python.venv")["summary"]
+    let summary = finding_in(&json(&run), "python.venv")["summary"]
         .as_str()
         .unwrap()
         .to_string();
@@ -851,7 +842,7 @@ fn an_interpreter_that_is_there_but_cannot_start_says_so_with_the_reason() {
                 .args(["--json", "--only", "python.interpreter", "--venv"])
                 .arg(&venv),
         );
-        let summary = finding(&json(&run), "python.interpreter")["summary"]
+        let summary = finding_in(&json(&run), "python.interpreter")["summary"]
             .as_str()
             .unwrap()
             .to_string();

@@ -163,13 +163,7 @@ fn profile_with(dir: &Path, checks: &str) -> String {
 }
 
 fn by_id(report: &Value, id: &str) -> Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("{id}: {report:#}"))
+    finding_in(report, id).clone()
 }
 
 #[test]

@@ -52,22 +52,19 @@ fn profile(dir: &Path, python: &str, tensorflow: Option<&str>, pins: &[&str]) ->
     profile_file(dir, "profile.toml", &text)
 }
 
-fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn status(report: &Value, id: &str) -> String {
-    check(report, id)["status"].as_str().unwrap().to_string()
+    finding_in(report, id)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[cfg(unix)]
 fn summary(report: &Value, id: &str) -> String {
-    check(report, id)["summary"].as_str().unwrap().to_string()
+    finding_in(report, id)["summary"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn run_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
@@ -114,7 +111,7 @@ fn a_venv_holding_exactly_the_pins_is_ready() {
     // Found as ./venv in the working directory, and said so.
     assert!(summary(&report, "python.interpreter").contains("./venv in the working directory"));
     assert_eq!(
-        check(&report, "packages.numpy")["observed"]["version"],
+        finding_in(&report, "packages.numpy")["observed"]["version"],
         "1.22.4"
     );
     assert_eq!(status(&report, "python.deep"), "skip");
@@ -152,7 +149,7 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
         "not installed (wanted ==9.1.1)"
     );
     assert_eq!(status(&report, "packages.numpy"), "pass");
-    let fix = check(&report, "packages.tensorflow")["fix"]
+    let fix = finding_in(&report, "packages.tensorflow")["fix"]
         .as_str()
         .unwrap()
         .to_string();
@@ -162,7 +159,9 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
         format!("'{interpreter}' -m pip install tensorflow==2.9.0 Pillow==9.1.1")
     );
     assert_eq!(
-        check(&report, "packages.pillow")["fix"].as_str().unwrap(),
+        finding_in(&report, "packages.pillow")["fix"]
+            .as_str()
+            .unwrap(),
         fix
     );
 }
@@ -217,7 +216,7 @@ fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
     );
     assert_eq!(code, 1);
     assert_eq!(status(&report, "packages.tensorflow"), "pass");
-    let compat = check(&report, "packages.compat");
+    let compat = finding_in(&report, "packages.compat");
     assert_eq!(compat["status"], "fail");
     assert!(
         compat["summary"]
@@ -258,7 +257,7 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
     );
     assert!(summary(&report, "packages.tensorflow").starts_with("not installed, and cannot be"));
     assert!(
-        check(&report, "python.version")["fix"]
+        finding_in(&report, "python.version")["fix"]
             .as_str()
             .unwrap()
             .contains("python3.8 -m venv --clear")
@@ -300,7 +299,7 @@ fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
         ],
     );
     assert_eq!(code, 1);
-    let interpreter = check(&report, "python.interpreter");
+    let interpreter = finding_in(&report, "python.interpreter");
     assert_eq!(interpreter["status"], "fail");
     assert!(interpreter["summary"].as_str().unwrap().contains(&format!(
         "base interpreter is gone: {} no longer exists",
@@ -355,7 +354,7 @@ fn bad_venv_arguments_are_clear_findings() {
     ] {
         let (code, report) = run_json(dir.path(), &["--only", "python,packages", "--venv", arg]);
         assert_eq!(code, 1, "{arg}");
-        let interpreter = check(&report, "python.interpreter");
+        let interpreter = finding_in(&report, "python.interpreter");
         assert!(
             interpreter["summary"].as_str().unwrap().contains(expected),
             "{arg}: {interpreter:#}"
@@ -422,7 +421,7 @@ fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
         "pip is missing from the virtualenv"
     );
     assert!(
-        check(&report, "python.venv")["fix"]
+        finding_in(&report, "python.venv")["fix"]
             .as_str()
             .unwrap()
             .ends_with("-m ensurepip --upgrade")
@@ -558,7 +557,7 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     );
     assert_eq!(status(&report, "python.deep"), "warn", "{report:#}");
     assert_eq!(
-        check(&report, "python.deep")["details"][0],
+        finding_in(&report, "python.deep")["details"][0],
         "drifted: imported 1.0, metadata says 2.0"
     );
 
@@ -585,7 +584,7 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
         "{report:#}"
     );
     assert!(
-        check(&report, "python.deep")["details"][0]
+        finding_in(&report, "python.deep")["details"][0]
             .as_str()
             .unwrap()
             .contains("Visual C++")
@@ -705,7 +704,7 @@ fn deep_names_the_real_exception_and_its_cause() {
     );
     let (code, report) = deep_only(dir.path(), &p);
     assert_eq!(code, 1);
-    let deep = check(&report, "python.deep");
+    let deep = finding_in(&report, "python.deep");
     assert_eq!(deep["status"], "fail");
     assert_eq!(
         deep["summary"],

@@ -77,6 +77,16 @@ pub fn system_only_profile(min_memory_gb: u64) -> String {
     )
 }
 
+/// The finding `id` in a JSON report.
+pub fn finding_in<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
 pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
     report["checks"]
         .as_array()
