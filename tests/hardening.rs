@@ -407,37 +407,25 @@ fn sigint_sigterm_and_sighup_mid_probe_leave_no_child_behind_checked_in_proc() {
 
 /// An HTTP server on 127.0.0.1: `/start` redirects to `/landing?token=…`, which answers 200.
 /// Records every request whole (request line and headers).
-fn serve_redirect(secret: &'static str) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::Write;
-    use std::net::TcpListener;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = std::sync::Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let text = String::from_utf8_lossy(&request).into_owned();
-            let response = if text.starts_with("GET /start ") {
-                format!(
-                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{port}/landing?token={secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-            } else {
-                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_string()
-            };
-            record.lock().unwrap().push(text);
-            let _ = stream.write_all(response.as_bytes());
-        }
+fn serve_redirect(secret: &'static str) -> (u16, common::http::Seen) {
+    let heads = common::http::Seen::default();
+    let record = std::sync::Arc::clone(&heads);
+    // The redirect names the server's own port, known once it is bound.
+    let port = std::sync::Arc::new(std::sync::OnceLock::new());
+    let own_port = std::sync::Arc::clone(&port);
+    let (bound, _) = common::http::serve(move |head| {
+        record.lock().unwrap().push(head.to_string());
+        Some(if head.starts_with("GET /start ") {
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{}/landing?token={secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                own_port.get().unwrap()
+            )
+        } else {
+            common::http::ok("ok")
+        })
     });
-    (port, seen)
+    port.set(bound).unwrap();
+    (bound, heads)
 }
 
 #[test]

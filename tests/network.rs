@@ -7,11 +7,12 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use common::http::{self, Seen};
 use common::*;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -28,93 +29,54 @@ enum Mode {
 
 /// An HTTP server on 127.0.0.1 that answers every request as `mode` says and records the
 /// request lines it saw.
-fn serve(mode: Mode) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let record = Arc::clone(&record);
-            std::thread::spawn(move || answer(stream, mode, &record));
-        }
-    });
-    (port, seen)
+fn serve(mode: Mode) -> (u16, Seen) {
+    http::serve(move |_| answer(mode))
 }
 
-fn answer(mut stream: TcpStream, mode: Mode, record: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut request = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
-    let text = String::from_utf8_lossy(&request).to_string();
-    record
-        .lock()
-        .unwrap()
-        .push(text.lines().next().unwrap_or("").to_string());
+fn answer(mode: Mode) -> Option<String> {
     let body = "x".repeat(4096);
-    let response = match mode {
-        Mode::Ok => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+    Some(match mode {
+        Mode::Ok => http::ok(&body),
         Mode::SlowOk(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
-            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            http::ok(&body)
         }
         Mode::Error500 => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
         Mode::Proxy407 => "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
         Mode::Hang => {
             std::thread::sleep(Duration::from_secs(30));
-            return;
+            return None;
         }
-    };
-    let _ = stream.write_all(response.as_bytes());
+    })
 }
 
 /// An HTTP server on 127.0.0.1 that holds every request until `expected` requests are open
 /// at once, then answers them all 200; one still waiting after `patience` is answered 503.
 /// Requests made one after another never all get a 200, however fast the machine.
 fn serve_when_all_arrived(expected: usize, patience: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let arrived = Arc::new((Mutex::new(0usize), Condvar::new()));
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let arrived = Arc::clone(&arrived);
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let (count, all_here) = &*arrived;
-                let mut count = count.lock().unwrap();
-                *count += 1;
-                all_here.notify_all();
-                let (count, _) = all_here
-                    .wait_timeout_while(count, patience, |n| *n < expected)
-                    .unwrap();
-                let status = if *count >= expected {
-                    "200 OK"
-                } else {
-                    "503 Service Unavailable"
-                };
-                drop(count);
-                let _ = stream.write_all(
-                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        .as_bytes(),
-                );
-            });
+    http::serve_connections(move |mut stream| {
+        if http::request_head(&mut stream).is_none() {
+            return;
         }
-    });
-    port
+        let (count, all_here) = &*arrived;
+        let mut count = count.lock().unwrap();
+        *count += 1;
+        all_here.notify_all();
+        let (count, _) = all_here
+            .wait_timeout_while(count, patience, |n| *n < expected)
+            .unwrap();
+        let status = if *count >= expected {
+            "200 OK"
+        } else {
+            "503 Service Unavailable"
+        };
+        drop(count);
+        let _ = stream.write_all(
+            format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+    })
 }
 
 /// A port with nothing listening on it.

@@ -12,13 +12,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::http::{self, Seen};
 use common::machine::{Machine, finding, run_profile};
 use common::venv::{make_venv, python_or_skip, site_packages};
 use preflight::check::RunOptions;
@@ -75,7 +76,7 @@ impl Authority {
 
 /// An HTTPS server on 127.0.0.1 with a certificate for `localhost` from `authority`; with
 /// `clients`, it demands a client certificate from that authority. Records request lines.
-fn serve_tls(authority: &Authority, clients: Option<&Authority>) -> (u16, Arc<Mutex<Vec<String>>>) {
+fn serve_tls(authority: &Authority, clients: Option<&Authority>) -> (u16, Seen) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (cert, key, _) = authority.sign("localhost");
     let builder = rustls::ServerConfig::builder();
@@ -94,72 +95,25 @@ fn serve_tls(authority: &Authority, clients: Option<&Authority>) -> (u16, Arc<Mu
         None => builder.with_no_client_auth(),
     };
     let config = Arc::new(builder.with_single_cert(vec![cert], key).unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen: Seen = Arc::default();
     let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let config = Arc::clone(&config);
-            let record = Arc::clone(&record);
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let connection = rustls::ServerConnection::new(config).unwrap();
-                let mut tls = rustls::StreamOwned::new(connection, stream);
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request).to_string();
-                record
-                    .lock()
-                    .unwrap()
-                    .push(text.lines().next().unwrap_or("").to_string());
-                let _ = tls.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                );
-                let _ = tls.flush();
-            });
-        }
+    let port = http::serve_connections(move |stream| {
+        let connection = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(connection, stream);
+        let Some(head) = http::request_head(&mut tls) else {
+            return;
+        };
+        let line = head.lines().next().unwrap_or("").to_string();
+        record.lock().unwrap().push(line);
+        let _ = tls.write_all(http::ok("ok").as_bytes());
+        let _ = tls.flush();
     });
     (port, seen)
 }
 
 /// A plain HTTP server on 127.0.0.1 that answers 200 and records request lines.
-fn serve_http() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let record = Arc::clone(&record);
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request).to_string();
-                record
-                    .lock()
-                    .unwrap()
-                    .push(text.lines().next().unwrap_or("").to_string());
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                );
-            });
-        }
-    });
-    (port, seen)
+fn serve_http() -> (u16, Seen) {
+    http::serve(|_| Some(http::ok("ok")))
 }
 
 fn closed_port() -> u16 {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the built binary in a clean environment.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod machine;
 pub mod venv;
 
