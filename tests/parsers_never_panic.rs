@@ -26,26 +26,34 @@ use tempfile::TempDir;
 /// Bytes that look like the text these parsers expect as often as not: lines of `key=value`,
 /// headers, JSON and TOML punctuation, non-UTF-8 bytes.
 fn texty_bytes() -> impl Strategy<Value = Vec<u8>> {
-    let pieces = prop_oneof![
-        Just(b"\n".to_vec()),
-        Just(b"=".to_vec()),
-        Just(b": ".to_vec()),
-        Just(b"Name:".to_vec()),
-        Just(b"Version:".to_vec()),
-        Just(b"home".to_vec()),
-        Just(b"version".to_vec()),
-        Just(b"[global]".to_vec()),
-        Just(b"index-url".to_vec()),
-        Just(b"{\"version\":".to_vec()),
-        Just(b"PC-".to_vec()),
-        Just(b"[[check]]\nkind = ".to_vec()),
-        Just(b"://".to_vec()),
-        Just(b"@".to_vec()),
-        Just(b"?".to_vec()),
-        Just(vec![0xff, 0xfe, 0xc3]),
-        proptest::collection::vec(any::<u8>(), 0..16),
+    joined(&[
+        b"\n",
+        b"=",
+        b": ",
+        b"Name:",
+        b"Version:",
+        b"home",
+        b"version",
+        b"[global]",
+        b"index-url",
+        b"{\"version\":",
+        b"PC-",
+        b"[[check]]\nkind = ",
+        b"://",
+        b"@",
+        b"?",
+    ])
+}
+
+/// Up to 64 pieces joined: each one of `pieces` (as often as each other), non-UTF-8 bytes,
+/// or up to 16 random bytes.
+fn joined(pieces: &'static [&'static [u8]]) -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        pieces.len() as u32 => proptest::sample::select(pieces).prop_map(<[u8]>::to_vec),
+        1 => Just(vec![0xff, 0xfe, 0xc3]),
+        1 => proptest::collection::vec(any::<u8>(), 0..16),
     ];
-    proptest::collection::vec(pieces, 0..64).prop_map(|parts| parts.concat())
+    proptest::collection::vec(piece, 0..64).prop_map(|parts| parts.concat())
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -120,40 +128,37 @@ proptest! {
 /// Pieces of what the OS parsers read: /proc, /sys and /etc lines, `scutil` and `reg query`
 /// layouts, `py -0p` entries, JSON punctuation, a byte-order mark, non-UTF-8 bytes.
 fn os_text_bytes() -> impl Strategy<Value = Vec<u8>> {
-    let pieces = prop_oneof![
-        Just(b"\n".to_vec()),
-        Just(b"\r\n".to_vec()),
-        Just(b":".to_vec()),
-        Just(b",".to_vec()),
-        Just(b"=".to_vec()),
-        Just(b"flags\t\t: avx hypervisor".to_vec()),
-        Just(b"Features\t: fp asimd".to_vec()),
-        Just(b"video:x:44:".to_vec()),
-        Just(b"7:cpuset:/docker/".to_vec()),
-        Just(b"-microsoft-standard-WSL2".to_vec()),
-        Just(b"POWER_SUPPLY_TYPE=Battery".to_vec()),
-        Just(b"<dictionary> {".to_vec()),
-        Just(b"ExceptionsList : <array> {".to_vec()),
-        Just(b"HTTPSEnable : 1".to_vec()),
-        Just(b"HTTPSProxy : ".to_vec()),
-        Just(b" : ".to_vec()),
-        Just(b"}".to_vec()),
-        Just(b"    ProxyEnable    REG_DWORD    0x1".to_vec()),
-        Just(b"    ProxyServer    REG_SZ    ".to_vec()),
-        Just(b"socks=".to_vec()),
-        Just(b";".to_vec()),
-        Just(b" -V:3.12 *".to_vec()),
-        Just(b" -3.8-64".to_vec()),
-        Just(b"        C:\\Python38\\python.exe".to_vec()),
-        Just(b"{\"SPCameraDataType\":[".to_vec()),
-        Just(b"{\"devices\":".to_vec()),
-        Just(b"{\"value\":[".to_vec()),
-        Just(b"\"CompatibleID\":".to_vec()),
-        Just("\u{feff}".as_bytes().to_vec()),
-        Just(vec![0xff, 0xfe, 0xc3]),
-        proptest::collection::vec(any::<u8>(), 0..16),
-    ];
-    proptest::collection::vec(pieces, 0..64).prop_map(|parts| parts.concat())
+    joined(&[
+        b"\n",
+        b"\r\n",
+        b":",
+        b",",
+        b"=",
+        b"flags\t\t: avx hypervisor",
+        b"Features\t: fp asimd",
+        b"video:x:44:",
+        b"7:cpuset:/docker/",
+        b"-microsoft-standard-WSL2",
+        b"POWER_SUPPLY_TYPE=Battery",
+        b"<dictionary> {",
+        b"ExceptionsList : <array> {",
+        b"HTTPSEnable : 1",
+        b"HTTPSProxy : ",
+        b" : ",
+        b"}",
+        b"    ProxyEnable    REG_DWORD    0x1",
+        b"    ProxyServer    REG_SZ    ",
+        b"socks=",
+        b";",
+        b" -V:3.12 *",
+        b" -3.8-64",
+        b"        C:\\Python38\\python.exe",
+        b"{\"SPCameraDataType\":[",
+        b"{\"devices\":",
+        b"{\"value\":[",
+        b"\"CompatibleID\":",
+        b"\xef\xbb\xbf",
+    ])
 }
 
 /// A JSON value of any kind, shallow: what a tool might write where a string was expected.
