@@ -357,8 +357,8 @@ mod tests {
         );
         assert_eq!(group_with_id(GROUP_DEBIAN, 0).unwrap().name, "root");
         assert_eq!(group_with_id(GROUP_DEBIAN, 4242), None);
-        // Members as `usermod -aG video ana` writes them (this machine's line, one member
-        // added; one added later goes after a comma).
+        // This machine's video line with two members, as `usermod -aG video ana` and then
+        // `usermod -aG video ben` would leave it.
         let with_members = GROUP_DEBIAN.replace("video:x:44:", "video:x:44:ana,ben");
         assert_eq!(
             group_with_id(&with_members, 44).unwrap().members,
@@ -488,7 +488,8 @@ mod tests {
                 model: Some("MX Ergo Multi-Device Trackball".into())
             }
         );
-        // A laptop battery, unplugged.
+        // A laptop battery, unplugged: the model, cycle and technology lines are a user's
+        // ThinkPad's; the name, type, status and capacity lines are written in the same form.
         let battery = "POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_TYPE=Battery\nPOWER_SUPPLY_STATUS=Discharging\nPOWER_SUPPLY_PRESENT=1\nPOWER_SUPPLY_TECHNOLOGY=Li-ion\nPOWER_SUPPLY_CYCLE_COUNT=76\nPOWER_SUPPLY_CAPACITY=81\nPOWER_SUPPLY_MODEL_NAME=L21L4PD8\nPOWER_SUPPLY_MANUFACTURER=LGES\n";
         assert_eq!(
             PowerSupply::from_attributes(attributes_of(battery)),
