@@ -7,6 +7,7 @@ use std::time::Duration;
 use pep440_rs::{Version, VersionSpecifiers};
 
 use crate::host::{Host, OsFamily, ProcessError};
+use crate::platform::windows;
 use crate::python_env::{last_line, tensorflow_python_range};
 
 /// What the profile asks of the interpreter: the `python` check's specifier, and the Pythons
@@ -236,15 +237,16 @@ fn py_launcher_candidates(host: &Host, timeout: Duration) -> Vec<(PathBuf, Strin
         .collect()
 }
 
-/// Paths from `py -0p`: lines like ` -V:3.8 *   C:\Python38\python.exe` (or ` -3.8-64 ...`).
+/// The interpreters in a `py -0p` listing (see [`windows::parse_py_launcher_list`]): only
+/// entries whose path names a program.
 pub fn parse_py_list(text: &str) -> Vec<PathBuf> {
-    text.lines()
-        .filter_map(|line| {
-            let at = line.find(":\\")?.checked_sub(1)?;
-            let path = line.get(at..)?.trim();
-            path.to_ascii_lowercase()
+    windows::parse_py_launcher_list(text)
+        .into_iter()
+        .map(|python| python.path)
+        .filter(|path| {
+            path.to_string_lossy()
+                .to_ascii_lowercase()
                 .ends_with(".exe")
-                .then(|| PathBuf::from(path))
         })
         .collect()
 }
@@ -399,9 +401,16 @@ mod tests {
                 PathBuf::from("C:\\Program Files\\Python38\\python.exe"),
             ]
         );
+        // The launcher before 3.11 marks the default after the path.
         assert_eq!(
-            parse_py_list(" -3.8-64        C:\\Python38\\python.exe\n"),
-            vec![PathBuf::from("C:\\Python38\\python.exe")]
+            parse_py_list(
+                " -3.8-64        C:\\Python38\\python.exe *\n -3.7-64        C:\\Python37\\python.exe\n"
+            ),
+            vec![
+                PathBuf::from("C:\\Python38\\python.exe"),
+                PathBuf::from("C:\\Python37\\python.exe")
+            ]
         );
+        assert!(parse_py_list(" -V:3.12 *\n").is_empty());
     }
 }
