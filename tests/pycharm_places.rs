@@ -336,3 +336,13 @@ fn idea_config_path_moves_plugins_to_its_plugins_folder() {
         Status::Pass
     );
 }
+
+#[test]
+fn an_idea_properties_with_a_bom_and_a_cut_last_character_is_read_not_a_panic() {
+    let m = community_2023_1(Machine::linux(), "opt/pycharm-community-2023.1.2");
+    // UTF-16 as Notepad's "Unicode" saves it, its last character cut short: an odd length.
+    let m = m.file("home/ada/idea.properties", b"\xff\xfea");
+    let found = finding(&findings(&m), "pycharm.plugin").clone();
+    assert_eq!(found.status, Status::Fail, "{found:#?}");
+    assert!(found.summary.contains("not installed"), "{found:#?}");
+}
