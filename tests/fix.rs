@@ -183,15 +183,7 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
         "exam-venv",
     ]);
     let report = json(&common::run(&mut check));
-    let finding = |id: &str| {
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("no {id} in {report}"))
-            .clone()
-    };
+    let finding = |id: &str| finding_in(&report, id);
     assert_eq!(finding("packages.examlib")["summary"], "1.0");
     assert_eq!(finding("packages.examdep")["summary"], "2.0");
     assert_eq!(finding("python.deep")["status"], "pass");
