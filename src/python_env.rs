@@ -1075,10 +1075,14 @@ mod tests {
         assert_ne!(script, PROBE_SCRIPT);
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no-such-cert.pem");
+        // A home of its own: Python looks for user site-packages there.
         let host = Host::simulated(
             dir.path(),
             OsFamily::Linux,
-            &[("SSL_CERT_FILE", missing.to_str().unwrap())],
+            &[
+                ("SSL_CERT_FILE", missing.to_str().unwrap()),
+                ("HOME", dir.path().to_str().unwrap()),
+            ],
         );
         let output = host
             .run_with_env(
@@ -1107,7 +1111,12 @@ mod tests {
         assert!(python.is_file(), "this test needs the machine's python3");
         let dir = tempfile::tempdir().unwrap();
         // A C locale would give Python ASCII pipes without PYTHONIOENCODING.
-        let host = Host::simulated(dir.path(), OsFamily::Linux, &[("LC_ALL", "C")]);
+        let home = dir.path().to_str().unwrap();
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Linux,
+            &[("LC_ALL", "C"), ("HOME", home)],
+        );
         let script = "import os, sys\nsys.stdout.write(os.environ['PYTHONIOENCODING'] + '\\n')\nsys.stdout.write('caf\\u00e9 \\u6771\\u4eac\\n')\n";
         let output = host
             .run_with_env(

@@ -363,3 +363,117 @@ fn redaction_of_non_ascii_around_markers_does_not_split_characters() {
     }
     assert!(!redact("«https://a:secret@c»").contains("secret"));
 }
+
+// ---------------------------------------------------------------------------------------
+// The PyCharm kind's files (plugin.xml, Toolbox's state.json, idea.properties, `.desktop`
+// entries): never a panic, and an answer within a deadline (a reference loop must not hang),
+// on arbitrary bytes.
+
+mod common;
+
+use common::machine::Machine;
+use preflight::pycharm_places;
+
+/// Pieces of the IDE's own formats, so that the bytes are often nearly well-formed.
+fn ide_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = prop_oneof![
+        Just(b"<idea-plugin>".to_vec()),
+        Just(b"</idea-plugin>".to_vec()),
+        Just(b"<name>".to_vec()),
+        Just(b"</name>".to_vec()),
+        Just(b"<id>".to_vec()),
+        Just(b"</id>".to_vec()),
+        Just(b"<![CDATA[".to_vec()),
+        Just(b"]]>".to_vec()),
+        Just(b"<!--".to_vec()),
+        Just(b"-->".to_vec()),
+        Just(b"&amp;".to_vec()),
+        Just(b"&#x41;".to_vec()),
+        Just(b"&#".to_vec()),
+        Just(b"<?xml version=\"1.0\"?>".to_vec()),
+        Just(b"{\"tools\":[{".to_vec()),
+        Just(b"\"toolId\":\"PyCharm-C\",".to_vec()),
+        Just(b"\"installLocation\":\"".to_vec()),
+        Just(b"\"}]}".to_vec()),
+        Just(b"[Desktop Entry]\n".to_vec()),
+        Just(b"Exec=".to_vec()),
+        Just(b"Icon=".to_vec()),
+        Just(b"/bin/pycharm.sh".to_vec()),
+        Just(b"\"".to_vec()),
+        Just(b"idea.plugins.path=".to_vec()),
+        Just(b"idea.config.path=".to_vec()),
+        Just(b"${".to_vec()),
+        Just(b"}".to_vec()),
+        Just(b"user.home".to_vec()),
+        Just(b"\\\n".to_vec()),
+        Just(b"\\u00".to_vec()),
+        texty_bytes(),
+    ];
+    proptest::collection::vec(pieces, 0..32).prop_map(|parts| parts.concat())
+}
+
+/// `parse`'s answer, or a failure if it takes longer than a generous deadline. On a thread of
+/// its own, unlike `in_bounded_time`: a reference loop then fails the test instead of hanging it.
+fn within_deadline<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || send.send(parse()));
+    receive
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the parser answers within 10 s")
+}
+
+/// `parse` answers `bytes`, read as text, within the deadline.
+fn answers_in_time<T: Send + 'static>(bytes: &[u8], parse: fn(&str) -> T) {
+    let text = lossy(bytes);
+    let _ = within_deadline(move || parse(&text));
+}
+
+proptest! {
+    #[test]
+    fn plugin_xml(bytes in ide_bytes()) {
+        answers_in_time(&bytes, pycharm_places::descriptor);
+    }
+
+    #[test]
+    fn toolbox_state_json(bytes in ide_bytes()) {
+        answers_in_time(&bytes, pycharm_places::toolbox_state_locations);
+    }
+
+    #[test]
+    fn desktop_entry(bytes in ide_bytes()) {
+        answers_in_time(&bytes, pycharm_places::desktop_entry_roots);
+    }
+}
+
+proptest! {
+    // Each case lays out a machine: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Both places a user or an install sets properties, each referring to the other's keys.
+    #[test]
+    fn idea_properties(in_home in ide_bytes(), in_install in ide_bytes()) {
+        let m = Machine::linux()
+            .file("home/ada/idea.properties", &in_home)
+            .file("opt/pycharm/bin/idea.properties", &in_install);
+        let (host, root) = (m.host(), m.path("opt/pycharm"));
+        let place = within_deadline(move || {
+            pycharm_places::plugin_place(&host, &root, "PyCharmCE2023.1")
+        });
+        prop_assert!(!place.dirs.is_empty(), "{:?}", place);
+    }
+
+    /// A Toolbox state file and a `.desktop` entry on disk, as the install search reads them.
+    #[test]
+    fn toolbox_state_and_desktop_files(state in ide_bytes(), desktop in ide_bytes()) {
+        let m = Machine::linux()
+            .file("home/ada/.local/share/JetBrains/Toolbox/state.json", &state)
+            .file("home/ada/.local/share/applications/pycharm.desktop", &desktop);
+        let host = m.host();
+        let _ = within_deadline(move || {
+            (
+                pycharm_places::toolbox_state_roots(&host),
+                pycharm_places::linux_install_roots(&host),
+            )
+        });
+    }
+}
