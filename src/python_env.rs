@@ -96,9 +96,9 @@ pub struct Probe {
     pub machine: Option<String>,
     /// macOS only: OpenSSL's compiled-in CA file, whether it exists, and the CA file Python
     /// will use (`SSL_CERT_FILE` or that one; absent when it does not exist).
-    pub openssl_cafile: Option<String>,
+    pub openssl_cafile: Option<PathBuf>,
     pub openssl_cafile_exists: Option<bool>,
-    pub cafile: Option<String>,
+    pub cafile: Option<PathBuf>,
 }
 
 /// A path the probe sent as the base64 of its bytes (`os.fsencode`): a venv at a path that
@@ -139,6 +139,8 @@ impl Probe {
                     "site_packages" => probe.site_packages.push(path),
                     "user_site" => probe.user_site = Some(path),
                     "sys_path" => probe.sys_path.push(path),
+                    "openssl_cafile" => probe.openssl_cafile = Some(path),
+                    "cafile" => probe.cafile = Some(path),
                     _ => {}
                 }
                 continue;
@@ -152,9 +154,7 @@ impl Probe {
                 "version_banner" => probe.version_banner = value,
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
                 "machine" => probe.machine = Some(value),
-                "openssl_cafile" => probe.openssl_cafile = Some(value),
                 "openssl_cafile_exists" => probe.openssl_cafile_exists = Some(value == "True"),
-                "cafile" => probe.cafile = Some(value),
                 _ => {}
             }
         }
@@ -658,9 +658,9 @@ if sys.platform == "darwin":
     try:
         import ssl
         paths = ssl.get_default_verify_paths()
-        say("openssl_cafile", paths.openssl_cafile)
+        path("openssl_cafile", paths.openssl_cafile)
         say("openssl_cafile_exists", os.path.exists(paths.openssl_cafile))
-        say("cafile", paths.cafile)
+        path("cafile", paths.cafile)
     except Exception:
         pass
 "#;
@@ -1092,12 +1092,48 @@ mod tests {
         // Linux's uname names the architectures as Rust does (x86_64, aarch64).
         assert_eq!(probe.machine.as_deref(), Some(std::env::consts::ARCH));
         let cafile = probe.openssl_cafile.expect("openssl_cafile reported");
-        assert_eq!(
-            probe.openssl_cafile_exists,
-            Some(Path::new(&cafile).exists())
-        );
+        assert_eq!(probe.openssl_cafile_exists, Some(cafile.exists()));
         // SSL_CERT_FILE names a file that is not there: Python has no CA file to use.
         assert_eq!(probe.cafile, None);
+    }
+
+    /// A CA file at a path that is not UTF-8 comes back byte for byte, like the other paths.
+    #[cfg(unix)]
+    #[test]
+    fn the_ca_file_path_is_sent_losslessly() {
+        use std::os::unix::ffi::OsStrExt;
+        let script = PROBE_SCRIPT.replace(r#"sys.platform == "darwin""#, "True");
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9-\xff"));
+        std::fs::create_dir(&folder).unwrap();
+        let cert = folder.join("cert.pem");
+        std::fs::write(&cert, "").unwrap();
+        // Host's variables are text: the child gets this one straight from Command.
+        let output = std::process::Command::new("/usr/bin/python3")
+            .args(python_script_args(&script))
+            .env_clear()
+            .env("PYTHONIOENCODING", "utf-8")
+            .env("LC_ALL", "C.UTF-8")
+            .env("SSL_CERT_FILE", &cert)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let probe = Probe::parse(&stdout).expect(&String::from_utf8_lossy(&output.stderr));
+        assert_eq!(probe.cafile.as_deref(), Some(cert.as_path()));
+        // The same bytes through the parser alone, as the probe's line carries them.
+        let line = format!(
+            "version=3.8.10\ncafile_path={}\n",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                cert.as_os_str().as_bytes()
+            )
+        );
+        assert_eq!(
+            Probe::parse(&line).unwrap().cafile.as_deref(),
+            Some(cert.as_path())
+        );
     }
 
     #[cfg(unix)]
