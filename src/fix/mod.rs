@@ -212,9 +212,9 @@ pub(crate) fn run(
         (DirAction::Reuse { .. }, Existing::Venv { candidate, .. }) => candidate,
         _ => {
             let looked_at = find_python::find(&host, &wants.python, probe_timeout);
-            match looked_at.last() {
-                Some(c) if c.verdict.is_ok() => c.clone(),
-                _ => {
+            match looked_at.accepted() {
+                Some(c) => c.clone(),
+                None => {
                     no_python(&host, &wants.python, &looked_at, out);
                     return EXIT_NOT_READY;
                 }
@@ -474,17 +474,27 @@ fn utc_stamp(time: SystemTime) -> String {
     )
 }
 
-fn no_python(host: &Host, wanted: &Wanted, looked_at: &[Candidate], out: &mut dyn Write) {
+fn no_python(host: &Host, wanted: &Wanted, looked_at: &find_python::Looked, out: &mut dyn Write) {
     let _ = writeln!(
         out,
         "\nerror: no Python this profile accepts ({}) was found.",
         wanted.describe()
     );
-    if looked_at.is_empty() {
-        let _ = writeln!(out, "  No Python was found in pyenv's versions or on PATH.");
+    if looked_at.candidates.is_empty() {
+        let places = match host.os {
+            OsFamily::Windows => "the py launcher's list, python.org's install folders",
+            OsFamily::Macos => "python.org's frameworks",
+            _ => "",
+        };
+        let places = [places, "pyenv's versions"].join(", ");
+        let _ = writeln!(
+            out,
+            "  No Python was found in {} or on PATH.",
+            places.trim_start_matches(", ")
+        );
     } else {
         let _ = writeln!(out, "  Looked at:");
-        for c in looked_at {
+        for c in &looked_at.candidates {
             let _ = writeln!(
                 out,
                 "    {} ({}): {}",
@@ -493,6 +503,13 @@ fn no_python(host: &Host, wanted: &Wanted, looked_at: &[Candidate], out: &mut dy
                 c.verdict.clone().err().unwrap_or_default()
             );
         }
+    }
+    if let Some(alias) = &looked_at.store_alias {
+        let _ = writeln!(
+            out,
+            "  {} is the Microsoft Store's alias, not a Python: it only offers to install one, so it was not started.",
+            alias.display()
+        );
     }
     for line in find_python::how_to_get(host, wanted) {
         let _ = writeln!(out, "  {line}");
