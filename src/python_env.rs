@@ -61,14 +61,15 @@ impl Origin {
         }
     }
 
-    /// Where an interpreter was found, in a few words: "PATH (python3.8)", "pyenv (3.8.18)".
+    /// Where an interpreter was found, in a few words: "PATH (python3.8)", "pyenv", "the py
+    /// launcher (`py -3.8`)".
     pub fn place(&self) -> String {
         match self {
             Origin::Path(name) => format!("PATH ({name})"),
             Origin::PathRelease(name) => format!("PATH ({name})"),
             Origin::Launcher(tag) => format!("the py launcher (`py -{tag}`)"),
             Origin::InstallFolder => "python.org's install folder".into(),
-            Origin::Pyenv(version) => format!("pyenv ({version})"),
+            Origin::Pyenv(_) => "pyenv".into(),
             Origin::Framework(_) => "python.org (framework)".into(),
             Origin::Flag | Origin::VirtualEnvVar | Origin::WorkingDir(_) => self.describe(),
         }
