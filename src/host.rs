@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+#[cfg(windows)]
+use crate::platform::windows::WindowsVersion;
 use crate::video::{KernelVideoDevices, Probe, VideoDevices};
 
 /// Anything larger than this where a small text file is expected is refused, not read.
@@ -112,100 +114,40 @@ fn os_name_and_version() -> (Option<String>, Option<String>) {
 /// Windows 10 (wine answers as Windows 7: "0 (7601)"); the registry names the edition.
 #[cfg(windows)]
 fn os_name_and_version() -> (Option<String>, Option<String>) {
-    let (name, version) = WindowsVersion::read().describe();
+    let (name, version) = read_windows_version().describe();
     (Some(name), Some(version))
 }
 
 /// What `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion` says about the running Windows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WindowsVersion {
-    /// `ProductName`: "Windows 10 Pro"; Windows 11 still writes "Windows 10" here.
-    pub product_name: Option<String>,
-    /// `DisplayVersion`: "23H2", from Windows 10 20H2 on.
-    pub display_version: Option<String>,
-    /// `ReleaseId`: "1909" before 20H2 (and frozen at "2009" after it).
-    pub release_id: Option<String>,
-    /// `CSDVersion`: the service pack, "Service Pack 1" on Windows 7.
-    pub service_pack: Option<String>,
-    /// `CurrentBuildNumber`: "22631".
-    pub build: Option<String>,
-    /// `UBR`, the update build revision: the `2861` of build 22631.2861.
-    pub update_revision: Option<u32>,
-}
-
-/// Windows 11's first build; its `ProductName` says "Windows 10" all the same.
-const WINDOWS_11_FIRST_BUILD: u32 = 22000;
-
-impl WindowsVersion {
-    #[cfg(windows)]
-    fn read() -> Self {
-        let Ok(key) =
-            windows_registry::LOCAL_MACHINE.open(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion")
-        else {
-            return WindowsVersion::default();
-        };
-        let text = |name: &str| {
-            key.get_string(name)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        WindowsVersion {
-            product_name: text("ProductName"),
-            display_version: text("DisplayVersion"),
-            release_id: text("ReleaseId"),
-            service_pack: text("CSDVersion"),
-            build: text("CurrentBuildNumber"),
-            update_revision: key.get_u32("UBR").ok(),
-        }
-    }
-
-    /// The OS line's name and version: ("Windows 11 Pro", "23H2 (build 22631.2861)").
-    pub fn describe(&self) -> (String, String) {
-        let build_number: Option<u32> = self.build.as_deref().and_then(|b| b.parse().ok());
-        let mut name = self
-            .product_name
-            .clone()
-            .unwrap_or_else(|| "Windows".to_string());
-        if build_number.is_some_and(|b| b >= WINDOWS_11_FIRST_BUILD)
-            && let Some(edition) = name.strip_prefix("Windows 10")
-        {
-            name = format!("Windows 11{edition}");
-        }
-        // `ReleaseId` stopped at 2009 when `DisplayVersion` took over, so it only counts alone.
-        let release = self
-            .display_version
-            .as_ref()
-            .or(self.release_id.as_ref())
-            .or(self.service_pack.as_ref());
-        let build = self.build.as_ref().map(|build| match self.update_revision {
-            Some(revision) if revision > 0 => format!("build {build}.{revision}"),
-            _ => format!("build {build}"),
-        });
-        let version = match (release, build) {
-            (Some(release), Some(build)) => format!("{release} ({build})"),
-            (Some(release), None) => release.clone(),
-            (None, Some(build)) => build,
-            (None, None) => String::new(),
-        };
-        (name, version)
+#[cfg(windows)]
+fn read_windows_version() -> WindowsVersion {
+    let Ok(key) =
+        windows_registry::LOCAL_MACHINE.open(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion")
+    else {
+        return WindowsVersion::default();
+    };
+    let text = |name: &str| {
+        key.get_string(name)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    WindowsVersion {
+        product_name: text("ProductName"),
+        display_version: text("DisplayVersion"),
+        release_id: text("ReleaseId"),
+        service_pack: text("CSDVersion"),
+        build: text("CurrentBuildNumber"),
+        update_revision: key.get_u32("UBR").ok(),
     }
 }
 
 fn cpu_flags(root: &Path, os: OsFamily) -> Option<Vec<String>> {
     if os == OsFamily::Linux {
         let text = read_small(&root.join("proc/cpuinfo")).ok()?;
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("flags") || l.starts_with("Features"))?;
-        let flags = line.split_once(':')?.1;
-        return Some(
-            flags
-                .split_whitespace()
-                .filter(|f| CPU_FEATURES_OF_INTEREST.contains(f))
-                .map(str::to_string)
-                .collect(),
-        );
+        let mut features = crate::platform::linux::cpu_features(&text)?;
+        features.retain(|f| CPU_FEATURES_OF_INTEREST.contains(&f.as_str()));
+        return Some(features);
     }
     #[cfg(target_arch = "x86_64")]
     {
@@ -1215,81 +1157,6 @@ mod tests {
         // A path yet to be made is measured at its nearest existing ancestor.
         let free = host.free_space(&dir.path().join("not/made/yet"));
         assert!(free.is_some_and(|bytes| bytes > 0), "{free:?}");
-    }
-
-    fn text(value: &str) -> Option<String> {
-        Some(value.to_string())
-    }
-
-    #[test]
-    fn windows_names_its_edition_and_version() {
-        // As wine 8 answers (`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`):
-        // it poses as Windows 7 and writes no UBR.
-        let wine = WindowsVersion {
-            product_name: text("Microsoft Windows 7"),
-            service_pack: text("Service Pack 1"),
-            build: text("7601"),
-            ..WindowsVersion::default()
-        };
-        assert_eq!(
-            wine.describe(),
-            (
-                "Microsoft Windows 7".into(),
-                "Service Pack 1 (build 7601)".into()
-            )
-        );
-        // Windows 11 23H2 still writes "Windows 10" in ProductName, and ReleaseId stays 2009.
-        let windows_11 = WindowsVersion {
-            product_name: text("Windows 10 Pro"),
-            display_version: text("23H2"),
-            release_id: text("2009"),
-            build: text("22631"),
-            update_revision: Some(2861),
-            ..WindowsVersion::default()
-        };
-        assert_eq!(
-            windows_11.describe(),
-            ("Windows 11 Pro".into(), "23H2 (build 22631.2861)".into())
-        );
-        let windows_10 = WindowsVersion {
-            product_name: text("Windows 10 Home"),
-            display_version: text("22H2"),
-            release_id: text("2009"),
-            build: text("19045"),
-            update_revision: Some(3803),
-            ..WindowsVersion::default()
-        };
-        assert_eq!(
-            windows_10.describe(),
-            ("Windows 10 Home".into(), "22H2 (build 19045.3803)".into())
-        );
-        // Before 20H2 there is no DisplayVersion.
-        let windows_10_1909 = WindowsVersion {
-            product_name: text("Windows 10 Education"),
-            release_id: text("1909"),
-            build: text("18363"),
-            update_revision: Some(1556),
-            ..WindowsVersion::default()
-        };
-        assert_eq!(
-            windows_10_1909.describe(),
-            (
-                "Windows 10 Education".into(),
-                "1909 (build 18363.1556)".into()
-            )
-        );
-        // A server past build 22000 is not "Windows 11".
-        let server = WindowsVersion {
-            product_name: text("Windows Server 2025 Datacenter"),
-            display_version: text("24H2"),
-            build: text("26100"),
-            ..WindowsVersion::default()
-        };
-        assert_eq!(server.describe().0, "Windows Server 2025 Datacenter");
-        assert_eq!(
-            WindowsVersion::default().describe(),
-            ("Windows".into(), String::new())
-        );
     }
 
     /// The registry of the Windows (or wine) this runs on.

@@ -268,7 +268,7 @@ pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
         let Ok(bytes) = crate::host::read_bounded(&file, crate::host::SMALL_FILE_LIMIT) else {
             continue;
         };
-        let Ok(read) = java_properties::read(bytes.as_slice()) else {
+        let Some(read) = read_properties(&bytes) else {
             continue;
         };
         for (key, value) in read {
@@ -317,6 +317,21 @@ pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
         dirs,
         moved_by: None,
     }
+}
+
+/// A properties file's keys and values (the last of a repeated key), decoded as
+/// `java_properties::read` decodes (a BOM's encoding, else windows-1252) but in one call: the
+/// crate's own streaming decoder panics on a file that starts with a BOM and ends inside a
+/// character (`FF FE 61`).
+fn read_properties(bytes: &[u8]) -> Option<HashMap<String, String>> {
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    let mut read = HashMap::new();
+    java_properties::PropertiesIter::new_with_encoding(text.as_bytes(), encoding_rs::UTF_8)
+        .read_into(|key, value| {
+            read.insert(key, value);
+        })
+        .ok()?;
+    Some(read)
 }
 
 /// `${user.home}` and references to other properties, as the IDE expands them.

@@ -1261,10 +1261,14 @@ mod tests {
         assert_ne!(script, PROBE_SCRIPT);
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no-such-cert.pem");
+        // A home of its own: Python looks for user site-packages there.
         let host = Host::simulated(
             dir.path(),
             OsFamily::Linux,
-            &[("SSL_CERT_FILE", missing.to_str().unwrap())],
+            &[
+                ("SSL_CERT_FILE", missing.to_str().unwrap()),
+                ("HOME", dir.path().to_str().unwrap()),
+            ],
         );
         let output = host
             .run_with_env(
@@ -1303,6 +1307,8 @@ mod tests {
             .env("PYTHONIOENCODING", "utf-8")
             .env("LC_ALL", "C.UTF-8")
             .env("SSL_CERT_FILE", &cert)
+            // A home of its own: Python looks for user site-packages there.
+            .env("HOME", dir.path())
             .output()
             .unwrap();
         let stdout = String::from_utf8(output.stdout).unwrap();
@@ -1330,7 +1336,12 @@ mod tests {
         assert!(python.is_file(), "this test needs the machine's python3");
         let dir = tempfile::tempdir().unwrap();
         // A C locale would give Python ASCII pipes without PYTHONIOENCODING.
-        let host = Host::simulated(dir.path(), OsFamily::Linux, &[("LC_ALL", "C")]);
+        let home = dir.path().to_str().unwrap();
+        let host = Host::simulated(
+            dir.path(),
+            OsFamily::Linux,
+            &[("LC_ALL", "C"), ("HOME", home)],
+        );
         let script = "import os, sys\nsys.stdout.write(os.environ['PYTHONIOENCODING'] + '\\n')\nsys.stdout.write('caf\\u00e9 \\u6771\\u4eac\\n')\n";
         let output = host
             .run_with_env(

@@ -23,47 +23,10 @@ use std::sync::atomic::Ordering;
 #[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 use std::time::{Duration, Instant};
 
+use common::venv::python_or_skip;
 use common::*;
 use loopback_index::exam_index;
 use tempfile::TempDir;
-
-/// A pyenv-installed interpreter of `minor` (e.g. "3.8"), if this machine has one.
-fn pyenv_python(minor: &str) -> Option<PathBuf> {
-    let root = Command::new("pyenv").arg("root").output().ok()?;
-    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(&format!("{minor}."))
-                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
-            })
-        })
-        .collect();
-    versions.sort();
-    versions
-        .pop()
-        .map(|v| v.join("bin/python3"))
-        .filter(|p| p.exists())
-}
-
-macro_rules! require_python_3_8 {
-    () => {
-        match pyenv_python("3.8") {
-            Some(p) => p,
-            // CI has pyenv's Pythons: there a missing one is a failure, never a silent pass.
-            None if std::env::var_os("CI").is_some() => {
-                panic!("no Python 3.8 under `pyenv root`, which CI must have")
-            }
-            None => {
-                eprintln!("skipped: no Python 3.8 under `pyenv root` on this machine");
-                return;
-            }
-        }
-    };
-}
 
 fn exam_profile(dir: &Path, pins: &[&str]) -> PathBuf {
     // The children's home: programs on PATH may write there, and it is not the real one.
@@ -84,7 +47,6 @@ fn exam_profile(dir: &Path, pins: &[&str]) -> PathBuf {
 fn fix(cwd: &Path, index_url: &str, args: &[&str]) -> Command {
     let mut command = preflight(cwd);
     command
-        .env("HOME", cwd.join("home"))
         .env("PIP_INDEX_URL", index_url)
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env("PIP_NO_CACHE_DIR", "1")
@@ -117,7 +79,9 @@ fn tree(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_dry_run_prints_the_plan_and_changes_nothing() {
-    let python = require_python_3_8!();
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     let work = TempDir::new().unwrap();
     let profile = exam_profile(work.path(), &["examlib==1.0", "examdep==2.0"]);
@@ -162,7 +126,9 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
 
 #[test]
 fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     let work = TempDir::new().unwrap();
     let profile = exam_profile(work.path(), &["examlib==1.0", "examdep==2.0"]);
@@ -206,7 +172,7 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
     assert!(!venv.join(".preflight-fix-incomplete").exists());
     // What the re-check saw, finding by finding.
     let mut check = preflight(work.path());
-    check.env("HOME", work.path().join("home")).args([
+    check.args([
         "--json",
         "--deep",
         "--only",
@@ -217,15 +183,7 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
         "exam-venv",
     ]);
     let report = json(&common::run(&mut check));
-    let finding = |id: &str| {
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("no {id} in {report}"))
-            .clone()
-    };
+    let finding = |id: &str| finding_in(&report, id);
     assert_eq!(finding("packages.examlib")["summary"], "1.0");
     assert_eq!(finding("packages.examdep")["summary"], "2.0");
     assert_eq!(finding("python.deep")["status"], "pass");
@@ -268,7 +226,9 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
 
 #[test]
 fn an_existing_directory_that_is_no_venv_is_refused_untouched_and_recreate_moves_it_aside() {
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     let work = TempDir::new().unwrap();
     let profile = exam_profile(work.path(), &["examlib==1.0"]);
@@ -344,7 +304,9 @@ fn an_existing_directory_that_is_no_venv_is_refused_untouched_and_recreate_moves
 
 #[test]
 fn a_pin_with_no_distribution_is_named() {
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     let work = TempDir::new().unwrap();
     let profile = exam_profile(work.path(), &["examlib==9.9"]);
@@ -380,7 +342,9 @@ fn a_pin_with_no_distribution_is_named() {
 
 #[test]
 fn an_unreachable_index_is_named_as_a_network_cause() {
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     // A port that was just free: nothing listens there.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -445,7 +409,9 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
 #[test]
 fn ctrl_c_stops_pip_and_leaves_a_venv_marked_incomplete_that_the_next_fix_finishes() {
     use std::os::unix::process::CommandExt;
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     index.stall.store(true, Ordering::SeqCst);
     let work = TempDir::new().unwrap();
@@ -523,7 +489,9 @@ fn ctrl_c_stops_pip_and_leaves_a_venv_marked_incomplete_that_the_next_fix_finish
 
 #[test]
 fn no_accepted_python_says_how_to_get_one_and_changes_nothing() {
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     let work = TempDir::new().unwrap();
     std::fs::create_dir_all(work.path().join("home")).unwrap();
@@ -563,7 +531,9 @@ fn no_accepted_python_says_how_to_get_one_and_changes_nothing() {
 
 #[test]
 fn a_venv_of_the_wrong_python_is_refused_with_its_version() {
-    let python = require_python_3_8!();
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     let work = TempDir::new().unwrap();
     std::fs::create_dir_all(work.path().join("home")).unwrap();
@@ -609,7 +579,9 @@ fn a_venv_of_the_wrong_python_is_refused_with_its_version() {
 #[cfg(target_os = "linux")]
 #[test]
 fn pip_past_its_deadline_is_stopped_and_named() {
-    let _python = require_python_3_8!();
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
     let index = exam_index();
     index.stall.store(true, Ordering::SeqCst);
     let work = TempDir::new().unwrap();

@@ -54,17 +54,8 @@ fn run_bounded(command: &mut Command) -> Run {
     }
 }
 
-fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn text(report: &Value, id: &str) -> String {
-    let f = finding(report, id);
+    let f = finding_in(report, id);
     format!("{} {}", f["status"], f["summary"])
 }
 
@@ -160,7 +151,7 @@ fn a_fifo_metadata_is_named_and_a_huge_valid_one_is_read() {
         "{report:#}"
     );
     assert_eq!(
-        finding(&report, "packages.pillow")["status"],
+        finding_in(&report, "packages.pillow")["status"],
         "pass",
         "{report:#}"
     );
@@ -336,7 +327,7 @@ fn a_grandchild_holding_the_pipe_neither_survives_nor_spoils_the_answer_checked_
     );
     let report = json(&run);
     assert_eq!(
-        finding(&report, "python.interpreter")["status"],
+        finding_in(&report, "python.interpreter")["status"],
         "pass",
         "{report:#}"
     );
@@ -416,37 +407,25 @@ fn sigint_sigterm_and_sighup_mid_probe_leave_no_child_behind_checked_in_proc() {
 
 /// An HTTP server on 127.0.0.1: `/start` redirects to `/landing?token=…`, which answers 200.
 /// Records every request whole (request line and headers).
-fn serve_redirect(secret: &'static str) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::Write;
-    use std::net::TcpListener;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = std::sync::Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let text = String::from_utf8_lossy(&request).into_owned();
-            let response = if text.starts_with("GET /start ") {
-                format!(
-                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{port}/landing?token={secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-            } else {
-                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_string()
-            };
-            record.lock().unwrap().push(text);
-            let _ = stream.write_all(response.as_bytes());
-        }
+fn serve_redirect(secret: &'static str) -> (u16, common::http::Seen) {
+    let heads = common::http::Seen::default();
+    let record = std::sync::Arc::clone(&heads);
+    // The redirect names the server's own port, known once it is bound.
+    let port = std::sync::Arc::new(std::sync::OnceLock::new());
+    let own_port = std::sync::Arc::clone(&port);
+    let (bound, _) = common::http::serve(move |head| {
+        record.lock().unwrap().push(head.to_string());
+        Some(if head.starts_with("GET /start ") {
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{}/landing?token={secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                own_port.get().unwrap()
+            )
+        } else {
+            common::http::ok("ok")
+        })
     });
-    (port, seen)
+    port.set(bound).unwrap();
+    (bound, heads)
 }
 
 #[test]
@@ -468,7 +447,7 @@ fn a_redirect_is_reported_redacted_and_sends_no_referer() {
     );
     assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
     let report = json(&run);
-    let hop = finding(&report, "network.hop");
+    let hop = finding_in(&report, "network.hop");
     assert_eq!(hop["status"], "pass", "{hop:#}");
     let landed = format!("http://127.0.0.1:{port}/landing?***");
     assert_eq!(hop["observed"]["redirected_to"], landed.as_str(), "{hop:#}");
@@ -504,6 +483,7 @@ fn url_secrets_are_redacted_even_when_the_url_does_not_parse_in_every_format() {
             let run = run_bounded(
                 preflight(dir.path())
                     .env("PIP_INDEX_URL", &index)
+                    .env("PIP_CONFIG_FILE", NULL_DEVICE)
                     .args(["--format", format, "--profile"])
                     .arg(&profile),
             );
@@ -533,7 +513,7 @@ fn a_secret_in_an_interpreters_error_output_is_redacted() {
             .arg(&venv),
     );
     assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
-    let summary = finding(&json(&run), "python.interpreter")["summary"]
+    let summary = finding_in(&json(&run), "python.interpreter")["summary"]
         .as_str()
         .unwrap()
         .to_string();
@@ -675,7 +655,7 @@ fn venv_accepts_the_interpreter_pycharm_shows_and_a_tilde() {
     );
     let report = json(&run);
     assert_eq!(
-        finding(&report, "python.interpreter")["observed"]["venv"],
+        finding_in(&report, "python.interpreter")["observed"]["venv"],
         windows.display().to_string(),
         "{report:#}"
     );
@@ -709,7 +689,7 @@ fn a_venv_path_that_is_a_file_or_no_venv_is_named_and_never_gets_a_venv_made_on_
             given,
         ]));
         let report = json(&run);
-        let interpreter = finding(&report, "python.interpreter");
+        let interpreter = finding_in(&report, "python.interpreter");
         assert!(
             interpreter["summary"].as_str().unwrap().contains(says),
             "{given}: {interpreter:#}"
@@ -752,7 +732,7 @@ fn an_unreadable_venv_directory_says_permission_denied() {
     );
     std::fs::set_permissions(&venv, std::fs::Permissions::from_mode(0o755)).unwrap();
     let report = json(&run);
-    let summary = finding(&report, "python.interpreter")["summary"]
+    let summary = finding_in(&report, "python.interpreter")["summary"]
         .as_str()
         .unwrap()
         .to_string();
@@ -804,7 +784,7 @@ fn an_oversized_pyvenv_cfg_is_not_a_missing_one() {
             .args(["--json", "--only", "python.venv", "--venv"])
             .arg(&venv),
     );
-    let summary = finding(&json(&run), "python.venv")["summary"]
+    let summary = finding_in(&json(&run), "python.venv")["summary"]
         .as_str()
         .unwrap()
         .to_string();
@@ -850,7 +830,7 @@ fn an_interpreter_that_is_there_but_cannot_start_says_so_with_the_reason() {
                 .args(["--json", "--only", "python.interpreter", "--venv"])
                 .arg(&venv),
         );
-        let summary = finding(&json(&run), "python.interpreter")["summary"]
+        let summary = finding_in(&json(&run), "python.interpreter")["summary"]
             .as_str()
             .unwrap()
             .to_string();

@@ -7,11 +7,12 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use common::http::{self, Seen};
 use common::*;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -28,93 +29,54 @@ enum Mode {
 
 /// An HTTP server on 127.0.0.1 that answers every request as `mode` says and records the
 /// request lines it saw.
-fn serve(mode: Mode) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let record = Arc::clone(&record);
-            std::thread::spawn(move || answer(stream, mode, &record));
-        }
-    });
-    (port, seen)
+fn serve(mode: Mode) -> (u16, Seen) {
+    http::serve(move |_| answer(mode))
 }
 
-fn answer(mut stream: TcpStream, mode: Mode, record: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut request = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
-    let text = String::from_utf8_lossy(&request).to_string();
-    record
-        .lock()
-        .unwrap()
-        .push(text.lines().next().unwrap_or("").to_string());
+fn answer(mode: Mode) -> Option<String> {
     let body = "x".repeat(4096);
-    let response = match mode {
-        Mode::Ok => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+    Some(match mode {
+        Mode::Ok => http::ok(&body),
         Mode::SlowOk(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
-            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            http::ok(&body)
         }
         Mode::Error500 => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
         Mode::Proxy407 => "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
         Mode::Hang => {
             std::thread::sleep(Duration::from_secs(30));
-            return;
+            return None;
         }
-    };
-    let _ = stream.write_all(response.as_bytes());
+    })
 }
 
 /// An HTTP server on 127.0.0.1 that holds every request until `expected` requests are open
 /// at once, then answers them all 200; one still waiting after `patience` is answered 503.
 /// Requests made one after another never all get a 200, however fast the machine.
 fn serve_when_all_arrived(expected: usize, patience: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let arrived = Arc::new((Mutex::new(0usize), Condvar::new()));
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let arrived = Arc::clone(&arrived);
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let (count, all_here) = &*arrived;
-                let mut count = count.lock().unwrap();
-                *count += 1;
-                all_here.notify_all();
-                let (count, _) = all_here
-                    .wait_timeout_while(count, patience, |n| *n < expected)
-                    .unwrap();
-                let status = if *count >= expected {
-                    "200 OK"
-                } else {
-                    "503 Service Unavailable"
-                };
-                drop(count);
-                let _ = stream.write_all(
-                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        .as_bytes(),
-                );
-            });
+    http::serve_connections(move |mut stream| {
+        if http::request_head(&mut stream).is_none() {
+            return;
         }
-    });
-    port
+        let (count, all_here) = &*arrived;
+        let mut count = count.lock().unwrap();
+        *count += 1;
+        all_here.notify_all();
+        let (count, _) = all_here
+            .wait_timeout_while(count, patience, |n| *n < expected)
+            .unwrap();
+        let status = if *count >= expected {
+            "200 OK"
+        } else {
+            "503 Service Unavailable"
+        };
+        drop(count);
+        let _ = stream.write_all(
+            format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+    })
 }
 
 /// A port with nothing listening on it.
@@ -163,13 +125,7 @@ fn profile_with(dir: &Path, checks: &str) -> String {
 }
 
 fn by_id(report: &Value, id: &str) -> Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("{id}: {report:#}"))
+    finding_in(report, id).clone()
 }
 
 #[test]
@@ -248,7 +204,7 @@ struct FullListener {
 
 #[cfg(unix)]
 impl FullListener {
-    fn start() -> FullListener {
+    fn start(python: &std::path::Path) -> FullListener {
         let script = "import socket, sys\n\
             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)\n\
             held = []\n\
@@ -256,12 +212,12 @@ impl FullListener {
             \x20   c = socket.socket(); c.setblocking(False); c.connect_ex(s.getsockname()); held.append(c)\n\
             print(s.getsockname()[1], flush=True)\n\
             sys.stdin.read()\n";
-        let mut child = std::process::Command::new("python3")
-            .args(["-c", script])
+        let mut child = std::process::Command::new(python)
+            .args(["-I", "-c", script])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
-            .expect("this test needs python3 on PATH");
+            .expect("python starts");
         let mut line = String::new();
         std::io::BufRead::read_line(
             &mut std::io::BufReader::new(child.stdout.take().unwrap()),
@@ -281,12 +237,15 @@ impl Drop for FullListener {
     }
 }
 
-// The full listener is made by the machine's python3, which a Windows test run lacks.
+// The full listener is made by one of pyenv's Pythons, which a Windows test run lacks.
 #[cfg(unix)]
 #[test]
 fn a_connection_that_never_opens_is_not_called_a_silent_server() {
+    let Some(python) = common::venv::python_or_skip("3.12") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let listener = FullListener::start();
+    let listener = FullListener::start(&python);
     let profile = profile_with(
         dir.path(),
         &endpoint(
@@ -408,6 +367,7 @@ fn the_package_index_is_slow_past_the_same_two_second_default() {
     let profile = profile_with(dir.path(), "\n[[check]]\nkind = \"package-index\"\n");
     let run = run(preflight(dir.path())
         .env("PIP_INDEX_URL", format!("http://127.0.0.1:{index}/simple"))
+        .env("PIP_CONFIG_FILE", NULL_DEVICE)
         .args(["--json", "--profile", &profile]));
     let finding = by_id(&json(&run), "network.package-index");
     assert_eq!(finding["status"], "warn", "{finding:#}");
@@ -561,8 +521,10 @@ fn offline_skips_every_network_check_and_opens_no_socket() {
     );
 }
 
+/// pip reads the machine's global files (`/etc/pip.conf`, `/etc/xdg/pip/pip.conf`) before
+/// the user's, and so does this test: the user's file, written here, overrides them.
 #[test]
-fn the_package_index_is_found_as_pip_finds_it() {
+fn the_package_index_is_found_as_pip_finds_it_over_this_machines_global_pip_conf() {
     let dir = TempDir::new().unwrap();
     let (env_index, env_seen) = serve(Mode::Ok);
     let (file_index, file_seen) = serve(Mode::Ok);
@@ -573,6 +535,7 @@ fn the_package_index_is_found_as_pip_finds_it() {
             "PIP_INDEX_URL",
             format!("http://token:s3cr3t@127.0.0.1:{env_index}/simple/"),
         )
+        .env("PIP_CONFIG_FILE", NULL_DEVICE)
         .args(["--json", "--profile", &profile]));
     assert!(!run.stdout.contains("s3cr3t"));
     let finding = by_id(&json(&run), "network.package-index");
@@ -595,8 +558,6 @@ fn the_package_index_is_found_as_pip_finds_it() {
     std::fs::write(&conf, format!("[global]\nindex-url = http://127.0.0.1:{env_index}/nope\n[install]\nindex-url = http://127.0.0.1:{file_index}/mirror/simple\n")).unwrap();
     let run = common::run(
         preflight(dir.path())
-            .env("HOME", &home)
-            .env("USERPROFILE", &home)
             .env("APPDATA", &appdata)
             .env_remove("PIP_INDEX_URL")
             .args(["--json", "--profile", &profile]),

@@ -12,52 +12,21 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::write_executable;
-use preflight::check::{Context, RunOptions};
-use preflight::host::{Host, OsFamily};
-use preflight::profile;
+use common::http::{self, Seen};
+use common::machine::{Machine, finding, run_profile};
+use common::venv::{make_venv, python_or_skip, site_packages};
+use preflight::check::RunOptions;
 use preflight::report::{Finding, Status};
-use preflight::runner::{Selection, run};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tempfile::TempDir;
-
-/// A pyenv-installed interpreter of `minor` (e.g. "3.12"), if this machine has one.
-fn pyenv_python(minor: &str) -> Option<PathBuf> {
-    let root = Command::new("pyenv").arg("root").output().ok()?;
-    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(&format!("{minor}."))
-                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
-            })
-        })
-        .collect();
-    versions.sort();
-    versions
-        .pop()
-        .map(|v| v.join("bin/python3"))
-        .filter(|p| p.exists())
-}
-
-/// These tests need pyenv's Pythons; without them they fail loudly, never pass silently.
-fn require_python(minor: &str) -> PathBuf {
-    pyenv_python(minor).unwrap_or_else(|| {
-        panic!("no Python {minor} under `pyenv root`: these tests need pyenv's Pythons")
-    })
-}
 
 /// A certificate authority made for one test.
 struct Authority {
@@ -107,7 +76,7 @@ impl Authority {
 
 /// An HTTPS server on 127.0.0.1 with a certificate for `localhost` from `authority`; with
 /// `clients`, it demands a client certificate from that authority. Records request lines.
-fn serve_tls(authority: &Authority, clients: Option<&Authority>) -> (u16, Arc<Mutex<Vec<String>>>) {
+fn serve_tls(authority: &Authority, clients: Option<&Authority>) -> (u16, Seen) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (cert, key, _) = authority.sign("localhost");
     let builder = rustls::ServerConfig::builder();
@@ -126,72 +95,25 @@ fn serve_tls(authority: &Authority, clients: Option<&Authority>) -> (u16, Arc<Mu
         None => builder.with_no_client_auth(),
     };
     let config = Arc::new(builder.with_single_cert(vec![cert], key).unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen: Seen = Arc::default();
     let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let config = Arc::clone(&config);
-            let record = Arc::clone(&record);
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let connection = rustls::ServerConnection::new(config).unwrap();
-                let mut tls = rustls::StreamOwned::new(connection, stream);
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request).to_string();
-                record
-                    .lock()
-                    .unwrap()
-                    .push(text.lines().next().unwrap_or("").to_string());
-                let _ = tls.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                );
-                let _ = tls.flush();
-            });
-        }
+    let port = http::serve_connections(move |stream| {
+        let connection = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(connection, stream);
+        let Some(head) = http::request_head(&mut tls) else {
+            return;
+        };
+        let line = head.lines().next().unwrap_or("").to_string();
+        record.lock().unwrap().push(line);
+        let _ = tls.write_all(http::ok("ok").as_bytes());
+        let _ = tls.flush();
     });
     (port, seen)
 }
 
 /// A plain HTTP server on 127.0.0.1 that answers 200 and records request lines.
-fn serve_http() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let record = Arc::clone(&record);
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request).to_string();
-                record
-                    .lock()
-                    .unwrap()
-                    .push(text.lines().next().unwrap_or("").to_string());
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                );
-            });
-        }
-    });
-    (port, seen)
+fn serve_http() -> (u16, Seen) {
+    http::serve(|_| Some(http::ok("ok")))
 }
 
 fn closed_port() -> u16 {
@@ -204,29 +126,18 @@ fn closed_port() -> u16 {
 
 /// A real venv (no pip installed by ensurepip) with pip laid down as pip installs itself:
 /// its `.dist-info` metadata, its package, its vendored certifi bundle holding `vendored`,
-/// and its default index in `_internal/models/index.py`.
+/// and its default index in `_internal/models/index.py`. `None` (the test is skipped) where
+/// pyenv has no Python `minor`.
 fn venv_with_pip(
     dir: &Path,
     minor: &str,
     pip: &str,
     vendored: &str,
     default_index: &str,
-) -> PathBuf {
-    let python = require_python(minor);
-    let venv = dir.join(format!("venv-{minor}-pip{pip}"));
-    let status = Command::new(&python)
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .status()
-        .expect("python starts");
-    assert!(status.success(), "python -m venv failed");
-    let lib = std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
-    let site = lib.join("site-packages");
+) -> Option<PathBuf> {
+    let python = python_or_skip(minor)?;
+    let venv = make_venv(&python, &dir.join(format!("venv-{minor}-pip{pip}")));
+    let site = site_packages(&venv);
     let dist = site.join(format!("pip-{pip}.dist-info"));
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(
@@ -248,30 +159,27 @@ fn venv_with_pip(
         format!("class PackageIndex:\n    pass\n\n\nPyPI = PackageIndex(\n    \"{default_index}\", file_storage_domain=\"files.invalid\"\n)\n"),
     )
     .unwrap();
-    venv
+    Some(venv)
 }
 
-const PROFILE: &str = "[profile]\nname = \"t\"\ntitle = \"t\"\ndescription = \"t\"\nsource = \"t\"\n\n[[check]]\nkind = \"package-index\"\n";
+const PROFILE: &str = "\n[[check]]\nkind = \"package-index\"\n";
 
-/// Run the package-index check on a Linux host over `root` with exactly `env`.
-fn package_index(root: &Path, venv: &Path, env: &[(&str, &str)]) -> Finding {
-    let home = root.join("home/ana");
-    std::fs::create_dir_all(&home).unwrap();
-    let home = home.display().to_string();
-    let mut vars: Vec<(&str, &str)> = vec![("HOME", &home)];
-    vars.extend_from_slice(env);
-    let host = Host::simulated(root, OsFamily::Linux, &vars);
-    let profile = profile::parse(PROFILE, "t.toml", "test").unwrap();
+/// The package-index check on machine `m` with `env` added and `venv` as `--venv`.
+fn package_index(m: &Machine, venv: &Path, env: &[(&str, &str)]) -> Finding {
+    let mut host = m.host();
+    for (key, value) in env {
+        host.set_env(key, value);
+    }
     let options = RunOptions {
         venv: Some(venv.to_path_buf()),
         timeout: Duration::from_secs(20),
         ..RunOptions::default()
     };
-    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
-    run(ctx, &profile.checks, &Selection::default())
-        .into_iter()
-        .find(|f| f.id == "network.package-index")
-        .unwrap()
+    finding(
+        &run_profile(host, PROFILE, options),
+        "network.package-index",
+    )
+    .clone()
 }
 
 fn observed<'a>(finding: &'a Finding, key: &str) -> &'a str {
@@ -280,24 +188,21 @@ fn observed<'a>(finding: &'a Finding, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key}: {finding:#?}"))
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
-    let dir = TempDir::new().unwrap();
+    let m = Machine::linux();
     let corp = Authority::new("Corp Inspecting Proxy CA");
     let public = Authority::new("Some Public Root");
     let (port, seen) = serve_tls(&corp, None);
     let index = format!("https://localhost:{port}/simple");
-    let corp_pem = corp.write(&dir.path().join("corp-ca.pem"));
+    let corp_pem = corp.write(&m.root().join("corp-ca.pem"));
     let corp_pem = corp_pem.to_str().unwrap();
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", &public.pem, &index);
+    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", &public.pem, &index) else {
+        return;
+    };
 
     // pip 23.2.1 trusts its vendored bundle only: the corporate root is not in it.
-    let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
+    let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("not trusted"), "{finding:#?}");
     assert!(
@@ -308,7 +213,7 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
 
     // PIP_CERT replaces the bundle, and the finding says so.
     let finding = package_index(
-        dir.path(),
+        &m,
         &venv,
         &[("PIP_INDEX_URL", &index), ("PIP_CERT", corp_pem)],
     );
@@ -319,12 +224,12 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     );
 
     // requests reads REQUESTS_CA_BUNDLE over pip's own `cert`.
-    write(
-        &venv.join("pip.conf"),
+    let m = m.file(
+        venv.join("pip.conf"),
         "[global]\ncert = /nonexistent/bundle.pem\n",
     );
     let finding = package_index(
-        dir.path(),
+        &m,
         &venv,
         &[("PIP_INDEX_URL", &index), ("REQUESTS_CA_BUNDLE", corp_pem)],
     );
@@ -335,7 +240,7 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     );
     // `no-proxy-env` turns the environment off, CA bundle variables included.
     let finding = package_index(
-        dir.path(),
+        &m,
         &venv,
         &[
             ("PIP_INDEX_URL", &index),
@@ -349,7 +254,7 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
         "{finding:#?}"
     );
     // Without it, the missing `cert` file breaks pip, and the finding names the file.
-    let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
+    let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(
         finding.summary.contains("/nonexistent/bundle.pem"),
@@ -357,11 +262,11 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     );
 
     // trusted-host in the venv's own pip.conf turns verification off for that host.
-    write(
-        &venv.join("pip.conf"),
-        &format!("[global]\ntrusted-host = localhost:{port}\n"),
+    let m = m.file(
+        venv.join("pip.conf"),
+        format!("[global]\ntrusted-host = localhost:{port}\n"),
     );
-    let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
+    let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert_eq!(
         observed(&finding, "trust"),
@@ -380,27 +285,29 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
 
 #[test]
 fn a_client_certificate_is_shown_when_pip_is_told_to() {
-    let dir = TempDir::new().unwrap();
+    let m = Machine::linux();
     let server_ca = Authority::new("Index CA");
     let client_ca = Authority::new("Client CA");
     let (port, _) = serve_tls(&server_ca, Some(&client_ca));
     let index = format!("https://localhost:{port}/simple");
-    let ca = server_ca.write(&dir.path().join("index-ca.pem"));
+    let ca = server_ca.write(&m.root().join("index-ca.pem"));
     let (_, _, client_pem) = client_ca.sign("ana");
-    let client = dir.path().join("client.pem");
+    let client = m.root().join("client.pem");
     std::fs::write(&client, client_pem).unwrap();
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", &server_ca.pem, &index);
+    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", &server_ca.pem, &index) else {
+        return;
+    };
     let base = [
         ("PIP_INDEX_URL", index.as_str()),
         ("PIP_CERT", ca.to_str().unwrap()),
     ];
 
-    let finding = package_index(dir.path(), &venv, &base);
+    let finding = package_index(&m, &venv, &base);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
 
     let mut with_client = base.to_vec();
     with_client.push(("PIP_CLIENT_CERT", client.to_str().unwrap()));
-    let finding = package_index(dir.path(), &venv, &with_client);
+    let finding = package_index(&m, &venv, &with_client);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert_eq!(observed(&finding, "client_cert_source"), "PIP_CLIENT_CERT");
 }
@@ -427,8 +334,7 @@ format = columns
 
 #[test]
 fn settings_merge_across_files_as_pip_merges_them() {
-    let dir = TempDir::new().unwrap();
-    let root = dir.path();
+    let m = Machine::linux();
     let (global_install, install_seen) = serve_http();
     let (extra_ok, extra_seen) = serve_http();
     let (default_port, default_seen) = serve_http();
@@ -440,24 +346,24 @@ fn settings_merge_across_files_as_pip_merges_them() {
             .replace("{extra_ok}", &extra_ok.to_string())
             .replace("{extra_refused}", &refused.to_string())
     };
-    write(&root.join("etc/xdg/pip/pip.conf"), &fill(GLOBAL_PIP_CONF));
-    write(
-        &root.join("home/ana/.config/pip/pip.conf"),
-        &fill(USER_PIP_CONF),
-    );
-    let venv = venv_with_pip(
-        root,
+    let m = m
+        .file("etc/xdg/pip/pip.conf", fill(GLOBAL_PIP_CONF))
+        .file("home/ada/.config/pip/pip.conf", fill(USER_PIP_CONF));
+    let Some(venv) = venv_with_pip(
+        m.root(),
         "3.12",
         "23.2.1",
         "",
         &format!("http://127.0.0.1:{default_port}/"),
-    );
+    ) else {
+        return;
+    };
 
     // [install] of the global file beats [global] of the later user file.
-    let finding = package_index(root, &venv, &[]);
+    let finding = package_index(&m, &venv, &[]);
     assert_eq!(
         observed(&finding, "index_source"),
-        format!("{} [install]", root.join("etc/xdg/pip/pip.conf").display())
+        format!("{} [install]", m.path("etc/xdg/pip/pip.conf").display())
     );
     assert_eq!(
         install_seen.lock().unwrap().as_slice(),
@@ -479,7 +385,7 @@ fn settings_merge_across_files_as_pip_merges_them() {
 
     // A variable beats every file.
     let finding = package_index(
-        root,
+        &m,
         &venv,
         &[(
             "PIP_EXTRA_INDEX_URL",
@@ -493,7 +399,7 @@ fn settings_merge_across_files_as_pip_merges_them() {
     );
 
     // PIP_CONFIG_FILE=/dev/null: no file at all, so pip's own default index.
-    let finding = package_index(root, &venv, &[("PIP_CONFIG_FILE", "/dev/null")]);
+    let finding = package_index(&m, &venv, &[("PIP_CONFIG_FILE", "/dev/null")]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert!(observed(&finding, "index_source").starts_with("pip's default"));
     assert_eq!(default_seen.lock().unwrap().len(), 1);
@@ -508,21 +414,19 @@ fn settings_merge_across_files_as_pip_merges_them() {
 
 #[test]
 fn no_index_find_links_and_insecure_indexes_are_judged_as_pip_would() {
-    let dir = TempDir::new().unwrap();
-    let root = dir.path();
-    let venv = venv_with_pip(root, "3.12", "23.2.1", "", "http://127.0.0.1:9/");
+    let m = Machine::linux();
+    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", "", "http://127.0.0.1:9/") else {
+        return;
+    };
     let conf = venv.join("pip.conf");
 
-    write(&conf, "[install]\nno-index = true\n");
-    let finding = package_index(root, &venv, &[]);
+    let m = m.file(&conf, "[install]\nno-index = true\n");
+    let finding = package_index(&m, &venv, &[]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("nowhere to install packages from"));
 
-    write(
-        &conf,
-        "[install]\nno-index = yes\nfind-links = /srv/wheels https://token:s3cret@wheels.example/?sig=abc\n",
-    );
-    let finding = package_index(root, &venv, &[]);
+    let m = m.file(&conf, "[install]\nno-index = yes\nfind-links = /srv/wheels https://token:s3cret@wheels.example/?sig=abc\n");
+    let finding = package_index(&m, &venv, &[]);
     assert_eq!(finding.status, Status::Warn, "{finding:#?}");
     let shown = format!("{:?}", finding);
     assert!(
@@ -530,23 +434,23 @@ fn no_index_find_links_and_insecure_indexes_are_judged_as_pip_would() {
         "{shown}"
     );
 
-    write(&conf, "[global]\nno-index = maybe\n");
-    let finding = package_index(root, &venv, &[]);
+    let m = m.file(&conf, "[global]\nno-index = maybe\n");
+    let finding = package_index(&m, &venv, &[]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("not a yes/no value"));
 
     // pip ignores a plain-http index on a host that is neither local nor trusted.
-    write(
+    let m = m.file(
         &conf,
         "[global]\nindex-url = http://mirror.example/simple\n",
     );
-    let finding = package_index(root, &venv, &[]);
+    let finding = package_index(&m, &venv, &[]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("plain http"), "{finding:#?}");
 
     // A file pip cannot parse stops pip, and so fails here, naming the file.
-    write(&conf, "index-url = http://127.0.0.1:9/simple\n");
-    let finding = package_index(root, &venv, &[]);
+    let m = m.file(&conf, "index-url = http://127.0.0.1:9/simple\n");
+    let finding = package_index(&m, &venv, &[]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains(&conf.display().to_string()));
 }
@@ -555,10 +459,10 @@ fn no_index_find_links_and_insecure_indexes_are_judged_as_pip_would() {
 /// in a child test process started with that variable; see `system_store_child`.
 #[test]
 fn a_certifi_only_pip_rejects_a_root_only_the_system_store_has() {
-    let dir = TempDir::new().unwrap();
+    let m = Machine::linux();
     let corp = Authority::new("Corp Inspecting Proxy CA");
-    let corp_pem = corp.write(&dir.path().join("corp-ca.pem"));
-    let key = dir.path().join("corp-ca.key");
+    let corp_pem = corp.write(&m.root().join("corp-ca.pem"));
+    let key = m.root().join("corp-ca.key");
     std::fs::write(&key, &corp.key_pem).unwrap();
     let output = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "system_store_child", "--ignored", "--nocapture"])
@@ -593,17 +497,21 @@ fn system_store_child() {
     let public = Authority::new("Some Public Root");
     let (port, _) = serve_tls(&corp, None);
     let index = format!("https://localhost:{port}/simple");
-    let dir = TempDir::new().unwrap();
+    let m = Machine::linux();
 
     // pip 24.2 on Python 3.13 uses the system's store (truststore): it holds the root.
-    let venv = venv_with_pip(dir.path(), "3.13", "24.2", &public.pem, &index);
-    let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
+    let Some(venv) = venv_with_pip(m.root(), "3.13", "24.2", &public.pem, &index) else {
+        return;
+    };
+    let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert!(observed(&finding, "trust").starts_with("the system's certificate store"));
 
     // pip 23.2.1 on Python 3.12 trusts only its vendored bundle: it fails as pip would.
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", &public.pem, &index);
-    let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
+    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", &public.pem, &index) else {
+        return;
+    };
+    let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("not trusted"), "{finding:#?}");
     assert!(
@@ -612,8 +520,10 @@ fn system_store_child() {
     );
 
     // pip 24.2 on Python 3.9 has no truststore either.
-    let venv = venv_with_pip(dir.path(), "3.9", "24.2", &public.pem, &index);
-    let finding = package_index(dir.path(), &venv, &[("PIP_INDEX_URL", &index)]);
+    let Some(venv) = venv_with_pip(m.root(), "3.9", "24.2", &public.pem, &index) else {
+        return;
+    };
+    let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(
         observed(&finding, "trust").contains("on Python 3.9"),
@@ -621,9 +531,9 @@ fn system_store_child() {
     );
 
     // `--use-deprecated=legacy-certs` turns truststore off again.
-    let venv = dir.path().join("venv-3.13-pip24.2");
+    let venv = m.root().join("venv-3.13-pip24.2");
     let finding = package_index(
-        dir.path(),
+        &m,
         &venv,
         &[
             ("PIP_INDEX_URL", &index),
@@ -635,19 +545,21 @@ fn system_store_child() {
 
 #[test]
 fn pips_own_proxy_setting_wins_over_the_environment() {
-    let dir = TempDir::new().unwrap();
+    let m = Machine::linux();
     let (proxy, proxy_seen) = serve_http();
     let refused = closed_port();
-    let venv = venv_with_pip(dir.path(), "3.12", "23.2.1", "", "http://127.0.0.1:9/");
+    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", "", "http://127.0.0.1:9/") else {
+        return;
+    };
     // Written without a scheme, as pip allows.
-    write(
-        &venv.join("pip.conf"),
-        &format!("[global]\nproxy = 127.0.0.1:{proxy}\n"),
+    let m = m.file(
+        venv.join("pip.conf"),
+        format!("[global]\nproxy = 127.0.0.1:{proxy}\n"),
     );
     let index = format!("http://127.0.0.1:{refused}/simple");
     let env_proxy = format!("http://127.0.0.1:{refused}");
     let finding = package_index(
-        dir.path(),
+        &m,
         &venv,
         &[("PIP_INDEX_URL", &index), ("HTTP_PROXY", &env_proxy)],
     );
@@ -667,45 +579,26 @@ fn pips_own_proxy_setting_wins_over_the_environment() {
     );
 }
 
-/// The package-index check on a simulated `os` host over `root`, with no Python environment.
-fn package_index_on(root: &Path, os: OsFamily, env: &[(&str, &str)]) -> Finding {
-    let host = Host::simulated(root, os, env);
-    let profile = profile::parse(PROFILE, "t.toml", "test").unwrap();
-    let options = RunOptions {
-        venv: Some(root.join("no-venv-here")),
-        timeout: Duration::from_secs(20),
-        ..RunOptions::default()
-    };
-    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
-    run(ctx, &profile.checks, &Selection::default())
-        .into_iter()
-        .find(|f| f.id == "network.package-index")
-        .unwrap()
+/// The package-index check on machine `m` with `env` added, and no Python environment.
+fn package_index_without_venv(m: &Machine, env: &[(&str, &str)]) -> Finding {
+    package_index(m, &m.path("no-venv-here"), env)
 }
 
 #[test]
 fn the_macos_system_proxy_is_asked_through_scutil_when_no_variable_names_one() {
-    let dir = TempDir::new().unwrap();
-    let root = dir.path();
     let (proxy, proxy_seen) = serve_http();
     let refused = closed_port();
     // `scutil --proxy` as macOS prints it with a manual web proxy; a script stands in for
     // /usr/sbin/scutil under the simulated root.
-    write_executable(
-        &root.join("usr/sbin/scutil"),
+    let m = Machine::macos().executable(
+        "usr/sbin/scutil",
         &format!(
             "#!/bin/sh\n[ \"$1\" = --proxy ] || exit 2\ncat <<'EOF'\n<dictionary> {{\n  ExceptionsList : <array> {{\n    0 : *.local\n    1 : 169.254/16\n  }}\n  FTPPassive : 1\n  HTTPEnable : 1\n  HTTPPort : {proxy}\n  HTTPProxy : 127.0.0.1\n  HTTPSEnable : 0\n}}\nEOF\n"
         ),
     );
-    let home = root.join("Users/ana");
-    std::fs::create_dir_all(&home).unwrap();
     let index = format!("http://127.0.0.1:{refused}/simple");
-    let home_str = home.display().to_string();
-    let env = [
-        ("HOME", home_str.as_str()),
-        ("PIP_INDEX_URL", index.as_str()),
-    ];
-    let finding = package_index_on(root, OsFamily::Macos, &env);
+    let env = [("PIP_INDEX_URL", index.as_str())];
+    let finding = package_index_without_venv(&m, &env);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert_eq!(
         proxy_seen.lock().unwrap().as_slice(),
@@ -721,38 +614,26 @@ fn the_macos_system_proxy_is_asked_through_scutil_when_no_variable_names_one() {
     // A proxy variable, even for the other scheme, keeps urllib from asking the system.
     let mut with_variable = env.to_vec();
     with_variable.push(("HTTPS_PROXY", "http://127.0.0.1:9"));
-    let finding = package_index_on(root, OsFamily::Macos, &with_variable);
+    let finding = package_index_without_venv(&m, &with_variable);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert_eq!(finding.summary, format!("{index}: connection refused"));
 }
 
 #[test]
 fn the_windows_internet_settings_proxy_is_read_with_reg_query() {
-    let dir = TempDir::new().unwrap();
-    let root = dir.path();
     let (proxy, proxy_seen) = serve_http();
     let refused = closed_port();
-    let system_root = root.join("Windows");
     // `reg query` as Windows prints it; a script stands in for %SystemRoot%\System32\reg.exe.
-    write_executable(
-        &system_root.join("System32").join("reg.exe"),
+    let m = Machine::windows().executable(
+        "Windows/System32/reg.exe",
         &format!(
             "#!/bin/sh\n[ \"$1\" = query ] || exit 2\nprintf '\\r\\nHKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Internet Settings\\r\\n    IE5_UA_Backup_Flag    REG_SZ    5.0\\r\\n    ProxyEnable    REG_DWORD    0x1\\r\\n    ProxyServer    REG_SZ    http=127.0.0.1:{proxy};https=127.0.0.1:{proxy}\\r\\n    ProxyOverride    REG_SZ    <local>\\r\\n\\r\\nHKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Internet Settings\\\\5.0\\r\\n'\n"
         ),
     );
-    let profile_dir = root.join("Users/ana");
-    std::fs::create_dir_all(&profile_dir).unwrap();
+    let system_root = m.path("Windows");
+    let m = m.env("SystemRoot", system_root);
     let index = format!("http://127.0.0.1:{refused}/simple");
-    let (profile_str, system_str) = (
-        profile_dir.display().to_string(),
-        system_root.display().to_string(),
-    );
-    let env = [
-        ("USERPROFILE", profile_str.as_str()),
-        ("SystemRoot", system_str.as_str()),
-        ("PIP_INDEX_URL", index.as_str()),
-    ];
-    let finding = package_index_on(root, OsFamily::Windows, &env);
+    let finding = package_index_without_venv(&m, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert_eq!(
         proxy_seen.lock().unwrap().as_slice(),

@@ -10,81 +10,13 @@ use std::path::Path;
 #[cfg(unix)]
 use std::path::PathBuf;
 #[cfg(unix)]
-use std::process::Command;
-#[cfg(unix)]
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
+use common::venv::{make_venv, make_venv_with_pip, python_or_skip, site_packages};
 use common::*;
 use serde_json::Value;
 use tempfile::TempDir;
-
-/// A pyenv-installed interpreter of `minor` (e.g. "3.8"), if this machine has one. pyenv's
-/// Pythons are Unix programs that make Unix virtualenvs (`bin/`, `lib/pythonX.Y/`), so the
-/// tests that need one are `cfg(unix)`.
-#[cfg(unix)]
-fn pyenv_python(minor: &str) -> Option<PathBuf> {
-    let root = Command::new("pyenv").arg("root").output().ok()?;
-    let root = PathBuf::from(String::from_utf8(root.stdout).ok()?.trim());
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(&format!("{minor}."))
-                    && n[minor.len() + 1..].chars().all(|c| c.is_ascii_digit())
-            })
-        })
-        .collect();
-    versions.sort();
-    versions
-        .pop()
-        .map(|v| v.join("bin/python3"))
-        .filter(|p| p.exists())
-}
-
-#[cfg(unix)]
-macro_rules! require_python {
-    ($minor:expr) => {
-        match pyenv_python($minor) {
-            Some(p) => p,
-            // CI has pyenv's Pythons: there a missing one is a failure, never a silent pass.
-            None if std::env::var_os("CI").is_some() => {
-                panic!(
-                    "no Python {} under `pyenv root`, which CI must have",
-                    $minor
-                )
-            }
-            None => {
-                eprintln!(
-                    "skipped: no Python {} under `pyenv root` on this machine",
-                    $minor
-                );
-                return;
-            }
-        }
-    };
-}
-
-/// A real virtualenv; with `pip`, ensurepip installs pip into it (slower).
-#[cfg(unix)]
-fn make_venv(python: &Path, dir: &Path, pip: bool) -> PathBuf {
-    let mut command = Command::new(python);
-    command.args(["-m", "venv"]);
-    if !pip {
-        command.arg("--without-pip");
-    }
-    let status = command.arg(dir).status().expect("python starts");
-    assert!(status.success(), "python -m venv failed");
-    dir.to_path_buf()
-}
-
-#[cfg(unix)]
-fn site_packages(venv: &Path) -> PathBuf {
-    let lib = venv.join("lib");
-    let entry = std::fs::read_dir(&lib).unwrap().flatten().next().unwrap();
-    entry.path().join("site-packages")
-}
 
 /// Lay down a distribution's metadata as pip would.
 #[cfg(unix)]
@@ -120,22 +52,19 @@ fn profile(dir: &Path, python: &str, tensorflow: Option<&str>, pins: &[&str]) ->
     profile_file(dir, "profile.toml", &text)
 }
 
-fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn status(report: &Value, id: &str) -> String {
-    check(report, id)["status"].as_str().unwrap().to_string()
+    finding_in(report, id)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[cfg(unix)]
 fn summary(report: &Value, id: &str) -> String {
-    check(report, id)["summary"].as_str().unwrap().to_string()
+    finding_in(report, id)["summary"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn run_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
@@ -149,9 +78,11 @@ const PINS_2_9: &[&str] = &["tensorflow==2.9.0", "numpy==1.22.4", "Pillow==9.1.1
 #[cfg(unix)]
 #[test]
 fn a_venv_holding_exactly_the_pins_is_ready() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), true);
+    let venv = make_venv_with_pip(&python, &dir.path().join("venv"));
     install_metadata(&venv, "tensorflow", "2.9.0");
     install_metadata(&venv, "numpy", "1.22.4");
     install_metadata(&venv, "Pillow", "9.1.1");
@@ -180,7 +111,7 @@ fn a_venv_holding_exactly_the_pins_is_ready() {
     // Found as ./venv in the working directory, and said so.
     assert!(summary(&report, "python.interpreter").contains("./venv in the working directory"));
     assert_eq!(
-        check(&report, "packages.numpy")["observed"]["version"],
+        finding_in(&report, "packages.numpy")["observed"]["version"],
         "1.22.4"
     );
     assert_eq!(status(&report, "python.deep"), "skip");
@@ -189,9 +120,11 @@ fn a_venv_holding_exactly_the_pins_is_ready() {
 #[cfg(unix)]
 #[test]
 fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("exam env"), false);
+    let venv = make_venv(&python, &dir.path().join("exam env"));
     install_metadata(&venv, "tensorflow", "2.10.1");
     install_metadata(&venv, "numpy", "1.22.4");
     let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
@@ -216,7 +149,7 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
         "not installed (wanted ==9.1.1)"
     );
     assert_eq!(status(&report, "packages.numpy"), "pass");
-    let fix = check(&report, "packages.tensorflow")["fix"]
+    let fix = finding_in(&report, "packages.tensorflow")["fix"]
         .as_str()
         .unwrap()
         .to_string();
@@ -226,7 +159,9 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
         format!("'{interpreter}' -m pip install tensorflow==2.9.0 Pillow==9.1.1")
     );
     assert_eq!(
-        check(&report, "packages.pillow")["fix"].as_str().unwrap(),
+        finding_in(&report, "packages.pillow")["fix"]
+            .as_str()
+            .unwrap(),
         fix
     );
 }
@@ -234,9 +169,11 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
 #[cfg(unix)]
 #[test]
 fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join(".venv"), false);
+    let venv = make_venv(&python, &dir.path().join(".venv"));
     install_metadata(&venv, "tensorflow-cpu", "2.9.0");
     install_metadata(&venv, "tensorflow_datasets", "4.6.0");
     let p = profile(
@@ -260,9 +197,11 @@ fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
 #[cfg(unix)]
 #[test]
 fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     install_metadata(&venv, "tensorflow", "2.13.0");
     install_metadata(&venv, "numpy", "2.0.1");
     let p = profile(
@@ -277,7 +216,7 @@ fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
     );
     assert_eq!(code, 1);
     assert_eq!(status(&report, "packages.tensorflow"), "pass");
-    let compat = check(&report, "packages.compat");
+    let compat = finding_in(&report, "packages.compat");
     assert_eq!(compat["status"], "fail");
     assert!(
         compat["summary"]
@@ -296,9 +235,11 @@ fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
 #[cfg(unix)]
 #[test]
 fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
-    let python = require_python!("3.11");
+    let Some(python) = python_or_skip("3.11") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    make_venv(&python, &dir.path().join("venv"), false);
+    make_venv(&python, &dir.path().join("venv"));
     let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
     let (_, report) = run_json(
         dir.path(),
@@ -316,7 +257,7 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
     );
     assert!(summary(&report, "packages.tensorflow").starts_with("not installed, and cannot be"));
     assert!(
-        check(&report, "python.version")["fix"]
+        finding_in(&report, "python.version")["fix"]
             .as_str()
             .unwrap()
             .contains("python3.8 -m venv --clear")
@@ -326,9 +267,11 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
 #[cfg(unix)]
 #[test]
 fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     // What an upgraded-away base leaves: pyvenv.cfg and links pointing at nothing.
     let gone = dir.path().join("old-python/bin");
     std::fs::write(
@@ -356,7 +299,7 @@ fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
         ],
     );
     assert_eq!(code, 1);
-    let interpreter = check(&report, "python.interpreter");
+    let interpreter = finding_in(&report, "python.interpreter");
     assert_eq!(interpreter["status"], "fail");
     assert!(interpreter["summary"].as_str().unwrap().contains(&format!(
         "base interpreter is gone: {} no longer exists",
@@ -411,7 +354,7 @@ fn bad_venv_arguments_are_clear_findings() {
     ] {
         let (code, report) = run_json(dir.path(), &["--only", "python,packages", "--venv", arg]);
         assert_eq!(code, 1, "{arg}");
-        let interpreter = check(&report, "python.interpreter");
+        let interpreter = finding_in(&report, "python.interpreter");
         assert!(
             interpreter["summary"].as_str().unwrap().contains(expected),
             "{arg}: {interpreter:#}"
@@ -429,9 +372,11 @@ fn bad_venv_arguments_are_clear_findings() {
 #[cfg(unix)]
 #[test]
 fn virtual_env_variable_is_used_and_path_python_warns() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("somewhere"), false);
+    let venv = make_venv(&python, &dir.path().join("somewhere"));
     let active = run(preflight(dir.path()).env("VIRTUAL_ENV", &venv).args([
         "--json",
         "--only",
@@ -465,16 +410,18 @@ fn virtual_env_variable_is_used_and_path_python_warns() {
 #[cfg(unix)]
 #[test]
 fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     let (_, report) = run_json(dir.path(), &["--only", "python.venv"]);
     assert_eq!(
         summary(&report, "python.venv"),
         "pip is missing from the virtualenv"
     );
     assert!(
-        check(&report, "python.venv")["fix"]
+        finding_in(&report, "python.venv")["fix"]
             .as_str()
             .unwrap()
             .ends_with("-m ensurepip --upgrade")
@@ -500,9 +447,11 @@ fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
 #[cfg(unix)]
 #[test]
 fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     let site = site_packages(&venv);
     let bad = site.join("numpy-1.22.4.dist-info");
     std::fs::create_dir_all(&bad).unwrap();
@@ -538,9 +487,11 @@ fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
 #[cfg(unix)]
 #[test]
 fn the_interpreter_starts_once_and_twice_with_deep() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     // Count every start of the venv's python through a wrapper in its place.
     let real = std::fs::read_link(venv.join("bin/python")).unwrap();
     let real = if real.is_absolute() {
@@ -587,9 +538,11 @@ fn the_interpreter_starts_once_and_twice_with_deep() {
 #[cfg(unix)]
 #[test]
 fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     install_module(&venv, "drifted", "2.0", "__version__ = '1.0'\n");
     let p = profile(dir.path(), "==3.8.*", None, &["drifted"]);
     let (_, report) = run_json(
@@ -604,7 +557,7 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     );
     assert_eq!(status(&report, "python.deep"), "warn", "{report:#}");
     assert_eq!(
-        check(&report, "python.deep")["details"][0],
+        finding_in(&report, "python.deep")["details"][0],
         "drifted: imported 1.0, metadata says 2.0"
     );
 
@@ -631,7 +584,7 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
         "{report:#}"
     );
     assert!(
-        check(&report, "python.deep")["details"][0]
+        finding_in(&report, "python.deep")["details"][0]
             .as_str()
             .unwrap()
             .contains("Visual C++")
@@ -698,9 +651,11 @@ fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
 #[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_fails_when_pinned_tensorflow_is_missing() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     install_module(&venv, "examlib", "1.0", "__version__ = '1.0'\n");
     let p = profile(
         dir.path(),
@@ -721,9 +676,11 @@ fn deep_fails_when_pinned_tensorflow_is_missing() {
 #[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_names_the_real_exception_and_its_cause() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     // numpy 2 under an old TensorFlow: a multi-line warning, then an exception raised from
     // another; the summary carries the exception itself, not a line of the traceback.
     install_module(
@@ -747,7 +704,7 @@ fn deep_names_the_real_exception_and_its_cause() {
     );
     let (code, report) = deep_only(dir.path(), &p);
     assert_eq!(code, 1);
-    let deep = check(&report, "python.deep");
+    let deep = finding_in(&report, "python.deep");
     assert_eq!(deep["status"], "fail");
     assert_eq!(
         deep["summary"],
@@ -769,9 +726,11 @@ fn deep_names_the_real_exception_and_its_cause() {
 #[cfg(unix)] // pyenv's Unix Pythons
 #[test]
 fn deep_names_a_segmentation_fault() {
-    let python = require_python!("3.8");
+    let Some(python) = python_or_skip("3.8") else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
-    let venv = make_venv(&python, &dir.path().join("venv"), false);
+    let venv = make_venv(&python, &dir.path().join("venv"));
     install_module(
         &venv,
         "tensorflow",

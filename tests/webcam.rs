@@ -7,47 +7,18 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 #[cfg(unix)]
 use std::time::Instant;
 
 #[cfg(unix)]
 use base64::Engine;
+use common::machine::Machine;
 use common::*;
-use preflight::check::{Context, ProfileFacts, RunOptions};
-use preflight::host::{Host, OsFamily};
-use preflight::profile;
+use preflight::check::RunOptions;
 use preflight::report::{Finding, Status};
-use preflight::runner::{self, Selection};
-use preflight::video::{
-    CAP_DEVICE_CAPS, CAP_META_CAPTURE, CAP_VIDEO_CAPTURE, Capability, Probe, VideoDevices,
-};
+use preflight::video::{CAP_DEVICE_CAPS, CAP_META_CAPTURE, CAP_VIDEO_CAPTURE, Capability, Probe};
 use tempfile::TempDir;
-
-/// What the driver of each node (by file name) answers.
-struct Driver(HashMap<String, Probe>);
-
-impl VideoDevices for Driver {
-    fn probe(&self, node: &Path) -> Probe {
-        let name = node.file_name().unwrap().to_str().unwrap();
-        self.0
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| Probe::Failed(format!("the test gave no answer for {name}")))
-    }
-}
-
-fn driver(answers: &[(&str, Probe)]) -> Driver {
-    Driver(
-        answers
-            .iter()
-            .map(|(n, p)| (n.to_string(), p.clone()))
-            .collect(),
-    )
-}
 
 fn uvc(card: &str, caps: u32) -> Capability {
     Capability {
@@ -72,50 +43,26 @@ fn metadata(card: &str) -> Probe {
     }
 }
 
-fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
+/// A Linux machine with an AVX CPU (no hypervisor flag: real hardware).
+fn linux() -> Machine {
+    Machine::linux().cpu_flags(&["avx"])
 }
 
-/// `/dev/videoN` (a plain file: the driver answers through `Driver`) and its sysfs entry.
-fn video_node(root: &Path, name: &str, sysfs_name: &str) -> PathBuf {
-    write(
-        root,
-        &format!("sys/class/video4linux/{name}/name"),
-        &format!("{sysfs_name}\n"),
-    );
-    write(root, &format!("dev/{name}"), "")
-}
-
-fn linux(root: &Path) -> Host {
-    let mut host = Host::simulated(
-        root,
-        OsFamily::Linux,
-        &[("HOME", "/home/ada"), ("USER", "ada")],
-    );
-    host.facts.cpu_flags = Some(vec!["avx".into()]);
-    host
-}
-
-fn camera_finding(host: Host, timeout: Duration) -> Finding {
-    let text = format!("{PROFILE_HEADER}\n[[check]]\nkind = \"webcam\"\n");
-    let profile = profile::parse(&text, "t.toml", "test").unwrap();
+/// The one finding of the webcam kind on `machine`, with the check's `timeout`.
+fn camera_finding(machine: &Machine, timeout: Duration) -> Finding {
     let options = RunOptions {
         timeout,
         ..RunOptions::default()
     };
-    let ctx = Arc::new(Context::new(host, options, ProfileFacts::default()));
-    let mut findings = runner::run(ctx, &profile.checks, &Selection::default());
+    let mut findings = machine.findings_with("\n[[check]]\nkind = \"webcam\"\n", options);
     assert_eq!(findings.len(), 1);
     let finding = findings.remove(0);
     assert_eq!(finding.id, "webcam.camera");
     finding
 }
 
-fn judge(host: Host) -> Finding {
-    camera_finding(host, Duration::from_secs(5))
+fn judge(machine: &Machine) -> Finding {
+    camera_finding(machine, Duration::from_secs(5))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -123,15 +70,18 @@ fn judge(host: Host) -> Finding {
 
 #[test]
 fn a_capture_node_is_the_camera_and_its_metadata_node_is_not() {
-    let dir = TempDir::new().unwrap();
-    video_node(dir.path(), "video0", "Integrated Camera: Integrated C");
-    video_node(dir.path(), "video1", "Integrated Camera: Integrated C");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[
-        ("video0", camera("Integrated Camera: Integrated C")),
-        ("video1", metadata("Integrated Camera: Integrated C")),
-    ]));
-    let f = judge(host);
+    let m = linux()
+        .video(
+            "video0",
+            "Integrated Camera: Integrated C",
+            camera("Integrated Camera: Integrated C"),
+        )
+        .video(
+            "video1",
+            "Integrated Camera: Integrated C",
+            metadata("Integrated Camera: Integrated C"),
+        );
+    let f = judge(&m);
     assert_eq!(f.status, Status::Pass, "{f:?}");
     assert_eq!(
         f.summary,
@@ -149,11 +99,8 @@ fn a_capture_node_is_the_camera_and_its_metadata_node_is_not() {
 
 #[test]
 fn metadata_nodes_alone_are_not_a_camera() {
-    let dir = TempDir::new().unwrap();
-    video_node(dir.path(), "video1", "USB Camera");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[("video1", metadata("USB Camera"))]));
-    let f = judge(host);
+    let m = linux().video("video1", "USB Camera", metadata("USB Camera"));
+    let f = judge(&m);
     assert_eq!(f.status, Status::Fail);
     assert_eq!(f.summary, "video devices found, but none can capture video");
     assert!(f.details[0].contains("metadata only"));
@@ -161,11 +108,10 @@ fn metadata_nodes_alone_are_not_a_camera() {
 
 #[test]
 fn a_node_that_is_not_v4l2_is_not_a_camera() {
-    let dir = TempDir::new().unwrap();
-    write(dir.path(), "dev/video0", "");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[("video0", Probe::NotV4l2)]));
-    let f = judge(host);
+    let m = linux()
+        .file("dev/video0", "")
+        .driver_answer("video0", Probe::NotV4l2);
+    let f = judge(&m);
     assert_eq!(f.status, Status::Fail);
     assert_eq!(f.details, ["/dev/video0: not a V4L2 device"]);
 }
@@ -173,26 +119,22 @@ fn a_node_that_is_not_v4l2_is_not_a_camera() {
 /// `/etc/group` naming the group that owns the temporary `/dev/video0` `video`, whatever
 /// group the test runs in (the node cannot be given to another group without privileges).
 #[cfg(unix)]
-fn video_group(root: &Path, node: &Path, members: &str) {
+fn video_group(m: Machine, members: &str) -> Machine {
     use std::os::unix::fs::MetadataExt;
-    let gid = std::fs::metadata(node).unwrap().gid();
+    let gid = std::fs::metadata(m.path("dev/video0")).unwrap().gid();
     let other = gid + 1;
-    write(
-        root,
+    m.file(
         "etc/group",
-        &format!("plugdev:x:{other}:ada\nvideo:x:{gid}:{members}\n"),
-    );
+        format!("plugdev:x:{other}:ada\nvideo:x:{gid}:{members}\n"),
+    )
 }
 
 #[cfg(unix)]
 #[test]
 fn permission_denied_names_the_group_and_the_command() {
-    let dir = TempDir::new().unwrap();
-    let node = video_node(dir.path(), "video0", "HD Webcam");
-    video_group(dir.path(), &node, "grace");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[("video0", Probe::PermissionDenied)]));
-    let f = judge(host);
+    let m = linux().video("video0", "HD Webcam", Probe::PermissionDenied);
+    let m = video_group(m, "grace");
+    let f = judge(&m);
     assert_eq!(f.status, Status::Fail);
     assert_eq!(
         f.summary,
@@ -209,12 +151,9 @@ fn permission_denied_names_the_group_and_the_command() {
 #[cfg(unix)]
 #[test]
 fn a_member_of_the_group_is_told_to_log_in_again() {
-    let dir = TempDir::new().unwrap();
-    let node = video_node(dir.path(), "video0", "HD Webcam");
-    video_group(dir.path(), &node, "grace,ada");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[("video0", Probe::PermissionDenied)]));
-    let fix = judge(host).fix.unwrap();
+    let m = linux().video("video0", "HD Webcam", Probe::PermissionDenied);
+    let m = video_group(m, "grace,ada");
+    let fix = judge(&m).fix.unwrap();
     assert!(fix.contains("in the `video` group already"), "{fix}");
     assert!(fix.contains("newgrp video"), "{fix}");
 }
@@ -222,23 +161,19 @@ fn a_member_of_the_group_is_told_to_log_in_again() {
 #[cfg(unix)]
 #[test]
 fn a_busy_camera_names_the_program_holding_it() {
-    let dir = TempDir::new().unwrap();
-    let node = video_node(dir.path(), "video0", "Integrated Camera");
-    write(dir.path(), "proc/4242/comm", "zoom\n");
-    std::fs::create_dir_all(dir.path().join("proc/4242/fd")).unwrap();
-    std::os::unix::fs::symlink(&node, dir.path().join("proc/4242/fd/31")).unwrap();
-    std::os::unix::fs::symlink("/dev/null", dir.path().join("proc/4242/fd/0")).unwrap();
-    write(dir.path(), "proc/77/comm", "bash\n");
-    std::fs::create_dir_all(dir.path().join("proc/77/fd")).unwrap();
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[(
-        "video0",
-        Probe::Identified {
-            capability: uvc("Integrated Camera", CAP_VIDEO_CAPTURE),
-            busy: true,
-        },
-    )]));
-    let f = judge(host);
+    let busy = Probe::Identified {
+        capability: uvc("Integrated Camera", CAP_VIDEO_CAPTURE),
+        busy: true,
+    };
+    let m = linux().video("video0", "Integrated Camera", busy);
+    let node = m.path("dev/video0");
+    let m = m
+        .file("proc/4242/comm", "zoom\n")
+        .symlink("proc/4242/fd/31", node)
+        .symlink("proc/4242/fd/0", "/dev/null")
+        .file("proc/77/comm", "bash\n")
+        .dir("proc/77/fd");
+    let f = judge(&m);
     assert_eq!(f.status, Status::Warn);
     assert_eq!(
         f.summary,
@@ -249,11 +184,8 @@ fn a_busy_camera_names_the_program_holding_it() {
 
 #[test]
 fn a_device_refusing_the_open_as_busy_is_busy_even_when_proc_is_silent() {
-    let dir = TempDir::new().unwrap();
-    video_node(dir.path(), "video0", "Webcam C270");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[("video0", Probe::BusyOnOpen)]));
-    let f = judge(host);
+    let m = linux().video("video0", "Webcam C270", Probe::BusyOnOpen);
+    let f = judge(&m);
     assert_eq!(f.status, Status::Warn);
     assert_eq!(
         f.summary,
@@ -263,17 +195,11 @@ fn a_device_refusing_the_open_as_busy_is_busy_even_when_proc_is_silent() {
 
 #[test]
 fn one_free_camera_is_enough_when_another_is_busy_or_locked() {
-    let dir = TempDir::new().unwrap();
-    video_node(dir.path(), "video0", "Integrated Camera");
-    video_node(dir.path(), "video2", "Logitech BRIO");
-    video_node(dir.path(), "video10", "OBS Virtual Camera");
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[
-        ("video0", Probe::BusyOnOpen),
-        ("video2", camera("Logitech BRIO")),
-        ("video10", Probe::PermissionDenied),
-    ]));
-    let f = judge(host);
+    let m = linux()
+        .video("video0", "Integrated Camera", Probe::BusyOnOpen)
+        .video("video2", "Logitech BRIO", camera("Logitech BRIO"))
+        .video("video10", "OBS Virtual Camera", Probe::PermissionDenied);
+    let f = judge(&m);
     assert_eq!(f.status, Status::Pass);
     assert_eq!(f.summary, "Logitech BRIO (/dev/video2), driver uvcvideo");
     // Numeric order, not text order: video10 comes last.
@@ -288,72 +214,42 @@ fn one_free_camera_is_enough_when_another_is_busy_or_locked() {
 
 #[test]
 fn no_device_on_real_hardware_asks_for_a_camera() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(linux(dir.path()));
+    let f = judge(&linux());
     assert_eq!(f.status, Status::Fail);
     assert_eq!(f.summary, "no video device found");
     assert!(f.fix.unwrap().starts_with("Connect a webcam"));
     assert!(f.observed.get("virtualization").is_none());
 }
 
-fn no_device_in(layout: impl Fn(&Path), host_tweak: impl Fn(&mut Host)) -> Finding {
-    let dir = TempDir::new().unwrap();
-    layout(dir.path());
-    let mut host = linux(dir.path());
-    host_tweak(&mut host);
-    judge(host)
-}
-
 #[test]
 fn no_device_inside_a_container_or_vm_says_so_plainly() {
-    let cases: Vec<(&str, Finding)> = vec![
-        (
-            "a Docker container",
-            no_device_in(|r| drop(write(r, ".dockerenv", "")), |_| {}),
-        ),
-        (
-            "a Podman container",
-            no_device_in(|r| drop(write(r, "run/.containerenv", "")), |_| {}),
-        ),
+    let cases = [
+        ("a Docker container", linux().file(".dockerenv", "")),
+        ("a Podman container", linux().file("run/.containerenv", "")),
         (
             "a container",
-            no_device_in(
-                |r| drop(write(r, "proc/1/cgroup", "0::/kubepods/besteffort/pod1\n")),
-                |_| {},
-            ),
+            linux().file("proc/1/cgroup", "0::/kubepods/besteffort/pod1\n"),
         ),
         (
             "WSL",
-            no_device_in(
-                |r| {
-                    drop(write(
-                        r,
-                        "proc/sys/kernel/osrelease",
-                        "5.15.167.4-microsoft-standard-WSL2\n",
-                    ))
-                },
-                |_| {},
+            linux().file(
+                "proc/sys/kernel/osrelease",
+                "5.15.167.4-microsoft-standard-WSL2\n",
             ),
         ),
         (
             "a virtual machine (VirtualBox)",
-            no_device_in(
-                |r| {
-                    write(r, "sys/class/dmi/id/sys_vendor", "innotek GmbH\n");
-                    write(r, "sys/class/dmi/id/product_name", "VirtualBox\n");
-                },
-                |_| {},
-            ),
+            linux()
+                .file("sys/class/dmi/id/sys_vendor", "innotek GmbH\n")
+                .file("sys/class/dmi/id/product_name", "VirtualBox\n"),
         ),
         (
             "a virtual machine",
-            no_device_in(
-                |_| {},
-                |h| h.facts.cpu_flags = Some(vec!["avx".into(), "hypervisor".into()]),
-            ),
+            linux().cpu_flags(&["avx", "hypervisor"]),
         ),
     ];
-    for (place, f) in cases {
+    for (place, m) in cases {
+        let f = judge(&m);
         assert_eq!(f.status, Status::Fail);
         assert_eq!(
             f.summary,
@@ -366,14 +262,10 @@ fn no_device_inside_a_container_or_vm_says_so_plainly() {
 
 #[test]
 fn a_camera_the_kernel_sees_but_the_container_lacks_gets_the_device_flag() {
-    let dir = TempDir::new().unwrap();
-    write(dir.path(), ".dockerenv", "");
-    write(
-        dir.path(),
-        "sys/class/video4linux/video0/name",
-        "Integrated Camera\n",
-    );
-    let f = judge(linux(dir.path()));
+    let m = linux()
+        .file(".dockerenv", "")
+        .file("sys/class/video4linux/video0/name", "Integrated Camera\n");
+    let f = judge(&m);
     assert_eq!(f.status, Status::Fail);
     assert_eq!(
         f.summary,
@@ -430,40 +322,19 @@ const MAC_WITH_CONTINUITY: &str = r#"{
 #[cfg(unix)]
 const MAC_NONE: &str = "{\n  \"SPCameraDataType\" : [\n\n  ]\n}\n";
 
-/// A script at `path` that prints `output` and exits with `code`.
 #[cfg(unix)]
-fn recorded_tool(path: &Path, output: &str, code: i32) {
-    let recording = path.with_extension("recording");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&recording, output).unwrap();
-    write_executable(
-        path,
-        &format!(
-            "#!/bin/sh\n/bin/cat '{}'\nexit {code}\n",
-            recording.display()
-        ),
-    );
-}
+const SYSTEM_PROFILER: &str = "usr/sbin/system_profiler";
 
+/// A Mac whose `system_profiler` prints `recording`.
 #[cfg(unix)]
-fn mac(root: &Path) -> Host {
-    Host::simulated(
-        root,
-        OsFamily::Macos,
-        &[("HOME", "/Users/ada"), ("PATH", "/nonexistent")],
-    )
+fn mac_with(recording: &str) -> Machine {
+    Machine::macos().tool(SYSTEM_PROFILER, recording, 0)
 }
 
 #[cfg(unix)]
 #[test]
 fn macos_lists_the_built_in_camera() {
-    let dir = TempDir::new().unwrap();
-    recorded_tool(
-        &dir.path().join("usr/sbin/system_profiler"),
-        MAC_BUILT_IN,
-        0,
-    );
-    let f = judge(mac(dir.path()));
+    let f = judge(&mac_with(MAC_BUILT_IN));
     assert_eq!(f.status, Status::Pass, "{f:?}");
     assert_eq!(f.summary, "FaceTime HD Camera");
     assert_eq!(f.observed["camera"], "FaceTime HD Camera");
@@ -472,13 +343,7 @@ fn macos_lists_the_built_in_camera() {
 #[cfg(unix)]
 #[test]
 fn macos_lists_every_camera() {
-    let dir = TempDir::new().unwrap();
-    recorded_tool(
-        &dir.path().join("usr/sbin/system_profiler"),
-        MAC_WITH_CONTINUITY,
-        0,
-    );
-    let f = judge(mac(dir.path()));
+    let f = judge(&mac_with(MAC_WITH_CONTINUITY));
     assert_eq!(f.status, Status::Pass);
     assert_eq!(
         f.summary,
@@ -490,14 +355,13 @@ fn macos_lists_every_camera() {
 #[cfg(unix)]
 #[test]
 fn macos_with_no_camera_fails_and_names_a_virtual_machine() {
-    let dir = TempDir::new().unwrap();
-    recorded_tool(&dir.path().join("usr/sbin/system_profiler"), MAC_NONE, 0);
-    let bare = judge(mac(dir.path()));
+    let m = mac_with(MAC_NONE);
+    let bare = judge(&m);
     assert_eq!(bare.status, Status::Fail);
     assert_eq!(bare.summary, "macOS lists no camera");
 
-    recorded_tool(&dir.path().join("usr/sbin/sysctl"), "1\n", 0);
-    let in_vm = judge(mac(dir.path()));
+    let m = m.tool("usr/sbin/sysctl", "1\n", 0);
+    let in_vm = judge(&m);
     assert_eq!(in_vm.status, Status::Fail);
     assert_eq!(
         in_vm.summary,
@@ -508,46 +372,34 @@ fn macos_with_no_camera_fails_and_names_a_virtual_machine() {
 #[cfg(unix)]
 #[test]
 fn a_missing_failing_hanging_or_garbled_system_profiler_is_a_clear_warning() {
-    let missing = TempDir::new().unwrap();
-    let f = judge(mac(missing.path()));
+    let f = judge(&Machine::macos());
     assert_eq!(f.status, Status::Warn);
     assert_eq!(
         f.summary,
         "system_profiler was not found, so the cameras could not be listed"
     );
 
-    let failing = TempDir::new().unwrap();
-    write_executable(
-        &failing.path().join("usr/sbin/system_profiler"),
+    let failing = Machine::macos().executable(
+        SYSTEM_PROFILER,
         "#!/bin/sh\necho 'system_profiler: SPCameraDataType: unknown data type' >&2\nexit 1\n",
     );
-    let f = judge(mac(failing.path()));
+    let f = judge(&failing);
     assert_eq!(f.status, Status::Warn);
     assert_eq!(
         f.summary,
         "system_profiler failed (exit code 1): system_profiler: SPCameraDataType: unknown data type"
     );
 
-    let garbled = TempDir::new().unwrap();
-    recorded_tool(
-        &garbled.path().join("usr/sbin/system_profiler"),
-        "<plist version=\"1.0\">",
-        0,
-    );
-    let f = judge(mac(garbled.path()));
+    let f = judge(&mac_with("<plist version=\"1.0\">"));
     assert_eq!(f.status, Status::Warn);
     assert!(
         f.summary
             .starts_with("system_profiler's answer could not be read")
     );
 
-    let hanging = TempDir::new().unwrap();
-    write_executable(
-        &hanging.path().join("usr/sbin/system_profiler"),
-        "#!/bin/sh\nexec /bin/sleep 30\n",
-    );
+    let hanging = Machine::macos().executable(SYSTEM_PROFILER, "#!/bin/sh\nexec /bin/sleep 30\n");
     let started = Instant::now();
-    let f = camera_finding(mac(hanging.path()), Duration::from_secs(2));
+    let f = camera_finding(&hanging, Duration::from_secs(2));
     assert!(started.elapsed() < Duration::from_secs(6));
     // The tool gets the check's time left less the margin, so the check names the cause.
     assert_eq!(f.status, Status::Warn, "{}", f.summary);
@@ -580,53 +432,38 @@ const WIN_HYPER_V: &str = r#"{"devices":[],"machine_consent":"Allow","user_conse
 #[cfg(unix)]
 const WIN_DESKTOP_DENIED: &str = r#"{"devices":[{"FriendlyName":"Integrated Webcam","Status":"OK","Class":"Camera","InstanceId":"USB\\VID_0BDA\u0026PID_5520\u0026MI_00\\6\u00261A2B3C4D\u00260\u00260000"}],"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Deny","manufacturer":"Dell Inc.","model":"Latitude 7420"}"#;
 
-/// A Windows host whose `powershell` on PATH plays back `output` and records its arguments.
+/// A Windows PC whose `powershell` on PATH plays back `output` and records its arguments.
 #[cfg(unix)]
-fn windows(dir: &TempDir, output: &str) -> Host {
-    let bin = dir.path().join("bin");
-    let recording = bin.join("answer.json");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(&recording, output).unwrap();
-    write_executable(
-        &bin.join("powershell"),
-        &format!(
-            "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > '{args}'\n/bin/cat '{answer}'\n",
-            args = bin.join("args").display(),
-            answer = recording.display()
-        ),
-    );
-    Host::simulated(
-        dir.path(),
-        OsFamily::Windows,
-        &[
-            ("USERPROFILE", "C:\\Users\\ada"),
-            ("PATH", bin.to_str().unwrap()),
-        ],
-    )
+fn windows(output: &str) -> Machine {
+    Machine::windows().tool_on_path("powershell", output, 0)
 }
 
+/// The script the probe handed to `powershell` as its fourth argument (UTF-16LE in base64).
 #[cfg(unix)]
-#[test]
-fn windows_passes_a_working_camera_and_sends_the_probe_encoded() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_ONE_CAMERA));
-    assert_eq!(f.status, Status::Pass, "{f:?}");
-    assert_eq!(f.summary, "Integrated Webcam");
-
-    let args = std::fs::read_to_string(dir.path().join("bin/args")).unwrap();
-    let args: Vec<&str> = args.lines().collect();
-    assert_eq!(
-        args[..3],
-        ["-NoProfile", "-NonInteractive", "-EncodedCommand"]
-    );
+fn script_sent(m: &Machine) -> String {
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(args[3])
+        .decode(&m.tool_args("bin/powershell")[3])
         .unwrap();
     let units: Vec<u16> = bytes
         .chunks(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
-    let script = String::from_utf16(&units).unwrap();
+    String::from_utf16(&units).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn windows_passes_a_working_camera_and_sends_the_probe_encoded() {
+    let m = windows(WIN_ONE_CAMERA);
+    let f = judge(&m);
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    assert_eq!(f.summary, "Integrated Webcam");
+
+    assert_eq!(
+        m.tool_args("bin/powershell")[..3],
+        ["-NoProfile", "-NonInteractive", "-EncodedCommand"]
+    );
+    let script = script_sent(&m);
     assert!(
         script.contains("Get-PnpDevice -Class Camera,Image"),
         "{script}"
@@ -636,8 +473,7 @@ fn windows_passes_a_working_camera_and_sends_the_probe_encoded() {
 #[cfg(unix)]
 #[test]
 fn windows_prefers_the_connected_camera_and_mentions_the_disconnected_one() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_WITH_DISCONNECTED));
+    let f = judge(&windows(WIN_WITH_DISCONNECTED));
     assert_eq!(f.status, Status::Pass);
     assert_eq!(f.summary, "HP HD Camera");
     assert!(
@@ -650,8 +486,7 @@ fn windows_prefers_the_connected_camera_and_mentions_the_disconnected_one() {
 #[cfg(unix)]
 #[test]
 fn windows_with_only_a_disconnected_camera_fails() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_ONLY_DISCONNECTED));
+    let f = judge(&windows(WIN_ONLY_DISCONNECTED));
     assert_eq!(f.status, Status::Fail);
     assert!(
         f.summary.starts_with("Logitech BRIO: not connected"),
@@ -664,8 +499,7 @@ fn windows_with_only_a_disconnected_camera_fails() {
 #[cfg(unix)]
 #[test]
 fn windows_names_a_driver_problem() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_DRIVER_ERROR));
+    let f = judge(&windows(WIN_DRIVER_ERROR));
     assert_eq!(f.status, Status::Fail);
     assert_eq!(
         f.summary,
@@ -676,8 +510,7 @@ fn windows_names_a_driver_problem() {
 #[cfg(unix)]
 #[test]
 fn windows_with_no_camera_in_hyper_v_says_so() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_HYPER_V));
+    let f = judge(&windows(WIN_HYPER_V));
     assert_eq!(f.status, Status::Fail);
     assert_eq!(
         f.summary,
@@ -688,8 +521,7 @@ fn windows_with_no_camera_in_hyper_v_says_so() {
 #[cfg(unix)]
 #[test]
 fn windows_privacy_switch_blocking_desktop_apps_fails_with_where_to_turn_it_on() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_DESKTOP_DENIED));
+    let f = judge(&windows(WIN_DESKTOP_DENIED));
     assert_eq!(f.status, Status::Fail);
     assert_eq!(
         f.summary,
@@ -705,18 +537,14 @@ fn windows_privacy_switch_blocking_desktop_apps_fails_with_where_to_turn_it_on()
 #[cfg(unix)]
 #[test]
 fn windows_without_powershell_or_with_a_garbled_answer_warns() {
-    let dir = TempDir::new().unwrap();
-    let host = Host::simulated(dir.path(), OsFamily::Windows, &[("PATH", "/nonexistent")]);
-    let f = judge(host);
+    let f = judge(&Machine::windows());
     assert_eq!(f.status, Status::Warn);
     assert_eq!(
         f.summary,
         "PowerShell was not found, so the cameras could not be listed"
     );
 
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(
-        &dir,
+    let f = judge(&windows(
         "Get-PnpDevice : The term 'Get-PnpDevice' is not recognized",
     ));
     assert_eq!(f.status, Status::Warn);
@@ -734,8 +562,7 @@ const WIN_IMAGE_CLASS: &str = r#"{"devices":[{"FriendlyName":"HP ScanJet Pro 250
 #[cfg(unix)]
 #[test]
 fn windows_counts_an_imaging_device_only_when_it_is_a_camera() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, WIN_IMAGE_CLASS));
+    let f = judge(&windows(WIN_IMAGE_CLASS));
     assert_eq!(f.status, Status::Pass, "{f:?}");
     assert_eq!(f.summary, "USB2.0 HD UVC WebCam");
     assert!(
@@ -755,11 +582,10 @@ fn windows_counts_an_imaging_device_only_when_it_is_a_camera() {
 
     // Office devices alone (a printer by its USB class now): no camera, and the report says
     // what each was.
-    let dir = TempDir::new().unwrap();
     let only_office = WIN_IMAGE_CLASS
         .replace("USB2.0 HD UVC WebCam", "HP LaserJet MFP M28w")
         .replace("Class_0E", "Class_07");
-    let f = judge(windows(&dir, &only_office));
+    let f = judge(&windows(&only_office));
     assert_eq!(f.status, Status::Fail, "{f:?}");
     assert!(
         f.summary.starts_with("Windows lists no camera"),
@@ -772,9 +598,8 @@ fn windows_counts_an_imaging_device_only_when_it_is_a_camera() {
 #[cfg(unix)]
 #[test]
 fn windows_is_honest_about_an_imaging_device_it_cannot_place() {
-    let dir = TempDir::new().unwrap();
     let answer = r#"{"devices":{"FriendlyName":"USB 2861 Device","Status":"OK","Class":"Image","InstanceId":"USB\\VID_EB1A&PID_2861\\5&38F1&0&1","CompatibleID":null},"machine_consent":"Allow","user_consent":"Allow","desktop_consent":"Allow"}"#;
-    let f = judge(windows(&dir, answer));
+    let f = judge(&windows(answer));
     assert_eq!(f.status, Status::Pass, "{f:?}");
     assert!(
         f.details
@@ -792,9 +617,8 @@ fn windows_camera_policies_fail_whatever_the_switches_say() {
         (r#""allow_camera":0"#, "AllowCamera = 0"),
         (r#""let_apps_access_camera":2"#, "LetAppsAccessCamera = 2"),
     ] {
-        let dir = TempDir::new().unwrap();
         let answer = WIN_ONE_CAMERA.replacen('{', &format!("{{{policy},"), 1);
-        let f = judge(windows(&dir, &answer));
+        let f = judge(&windows(&answer));
         assert_eq!(f.status, Status::Fail, "{f:?}");
         assert!(
             f.summary
@@ -806,37 +630,25 @@ fn windows_camera_policies_fail_whatever_the_switches_say() {
         assert!(f.fix.unwrap().contains("cannot override this policy"));
     }
     // Policies set to allow change nothing.
-    let dir = TempDir::new().unwrap();
     let answer =
         WIN_ONE_CAMERA.replacen('{', r#"{"allow_camera":1,"let_apps_access_camera":1,"#, 1);
-    assert_eq!(judge(windows(&dir, &answer)).status, Status::Pass);
+    assert_eq!(judge(&windows(&answer)).status, Status::Pass);
 }
 
 #[cfg(unix)]
 #[test]
 fn windows_empty_answer_is_no_answer_and_a_bom_is_read_through() {
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, "\r\n"));
+    let f = judge(&windows("\r\n"));
     assert_eq!(f.status, Status::Warn);
     assert_eq!(f.summary, "PowerShell gave no answer");
 
-    let dir = TempDir::new().unwrap();
-    let f = judge(windows(&dir, &format!("\u{feff}{WIN_ONE_CAMERA}\r\n")));
+    let f = judge(&windows(&format!("\u{feff}{WIN_ONE_CAMERA}\r\n")));
     assert_eq!(f.status, Status::Pass, "{f:?}");
 
     // The script asks for UTF-8 before it prints anything.
-    let dir = TempDir::new().unwrap();
-    judge(windows(&dir, WIN_ONE_CAMERA));
-    let args = std::fs::read_to_string(dir.path().join("bin/args")).unwrap();
-    let encoded = args.lines().nth(3).unwrap();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .unwrap();
-    let units: Vec<u16> = bytes
-        .chunks(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    let script = String::from_utf16(&units).unwrap();
+    let m = windows(WIN_ONE_CAMERA);
+    judge(&m);
+    let script = script_sent(&m);
     assert!(
         script.starts_with("[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding"),
         "{script}"
@@ -846,14 +658,11 @@ fn windows_empty_answer_is_no_answer_and_a_bom_is_read_through() {
 #[cfg(unix)]
 #[test]
 fn a_node_owned_by_root_alone_gets_the_general_advice() {
-    let dir = TempDir::new().unwrap();
-    let node = video_node(dir.path(), "video0", "HD Webcam");
     use std::os::unix::fs::MetadataExt;
-    let gid = std::fs::metadata(&node).unwrap().gid();
-    write(dir.path(), "etc/group", &format!("root:x:{gid}:\n"));
-    let mut host = linux(dir.path());
-    host.set_video_devices(driver(&[("video0", Probe::PermissionDenied)]));
-    let fix = judge(host).fix.unwrap();
+    let m = linux().video("video0", "HD Webcam", Probe::PermissionDenied);
+    let gid = std::fs::metadata(m.path("dev/video0")).unwrap().gid();
+    let m = m.file("etc/group", format!("root:x:{gid}:\n"));
+    let fix = judge(&m).fix.unwrap();
     assert!(
         fix.starts_with("/dev/video0 is not readable and writable for you"),
         "{fix}"

@@ -1,12 +1,13 @@
 //! `system`: the OS, the CPU TensorFlow's wheels need, memory, disk and power.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pep440_rs::Version;
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::{OsFamily, read_dir, read_small};
+use crate::host::OsFamily;
+use crate::platform::linux::{self, PowerSupply};
 use crate::platform::macos::arm64_tensorflow;
 use crate::python_env::{self, Discovery, Located, PythonEnv};
 use crate::registry::{ConfigError, Kind, KindConfig};
@@ -318,42 +319,32 @@ fn power(ctx: &Context, spec: &FindingSpec) -> Finding {
             .finding()
             .skip(format!("not checked on {}", ctx.host.os.label()));
     }
-    let supplies = ctx.host.system_path("/sys/class/power_supply");
-    let Ok(entries) = read_dir(&supplies) else {
+    let Some(supplies) = linux::power_supplies(&ctx.host) else {
         return spec.finding().pass("no battery found (mains power)");
-    };
-    let read = |dir: &Path, name: &str| {
-        read_small(&dir.join(name))
-            .ok()
-            .map(|s| s.trim().to_string())
     };
     let mut batteries = 0;
     let mut device_batteries = Vec::new();
     let mut discharging = false;
     let mut mains_online = false;
-    for entry in entries.flatten() {
-        let dir = entry.path();
-        match read(&dir, "type").as_deref() {
-            // A wireless mouse or keyboard reports its own battery with `scope` Device: it
-            // says nothing about how the machine is powered.
-            Some("Battery") if read(&dir, "scope").as_deref() == Some("Device") => {
+    for (name, supply) in supplies {
+        match supply {
+            PowerSupply::DeviceBattery { model } => {
                 // Names from the device itself: one short printable line.
                 let shown = |text: &str| -> String {
                     text.chars().filter(|c| !c.is_control()).take(64).collect()
                 };
-                let name = shown(&entry.file_name().to_string_lossy());
-                let model = read(&dir, "model_name").map(|m| shown(&m));
-                device_batteries.push(match model.filter(|m| !m.is_empty()) {
+                let name = shown(&name);
+                device_batteries.push(match model.map(|m| shown(&m)).filter(|m| !m.is_empty()) {
                     Some(model) => format!("{model} ({name})"),
                     None => name,
                 });
             }
-            Some("Battery") => {
+            PowerSupply::Battery { discharging: now } => {
                 batteries += 1;
-                discharging |= read(&dir, "status").as_deref() == Some("Discharging");
+                discharging |= now;
             }
-            Some("Mains" | "USB") => mains_online |= read(&dir, "online").as_deref() == Some("1"),
-            _ => {}
+            PowerSupply::External { online } => mains_online |= online,
+            PowerSupply::Other => {}
         }
     }
     device_batteries.sort();

@@ -5,15 +5,17 @@
 //! macOS asks `system_profiler`, Windows asks PowerShell's `Get-PnpDevice`. With no camera
 //! found, a virtual machine or container is named, since that is the usual reason.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::host::{Host, OsFamily, exists, read_dir, read_link, read_small};
+use crate::host::{Host, OsFamily, exists};
+use crate::platform::linux::{self, VideoNode};
+use crate::platform::macos;
+use crate::platform::windows::{self, CameraAnswer, DeviceKind, PnpDevice};
+use crate::platform::{Place, hypervisor_named};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 use crate::video::{Capability, Probe};
@@ -69,26 +71,15 @@ impl Check for Webcam {
 // ---------------------------------------------------------------------------------------
 // Linux
 
-/// One `videoN` the kernel or `/dev` knows of.
-struct Node {
-    name: String,
-    /// `/dev/videoN` under the host's root.
-    path: PathBuf,
-    /// The name sysfs gives the device, when sysfs lists it.
-    sysfs_name: Option<String>,
-    in_dev: bool,
-}
-
-impl Node {
-    fn label(&self, capability: Option<&Capability>) -> String {
-        let name = capability
-            .map(|c| c.card.as_str())
-            .filter(|c| !c.is_empty())
-            .or(self.sysfs_name.as_deref());
-        match name {
-            Some(name) => format!("{name} (/dev/{})", self.name),
-            None => format!("/dev/{}", self.name),
-        }
+/// `Card name (/dev/video0)`, by the driver's card name, else sysfs's name.
+fn node_label(node: &VideoNode, capability: Option<&Capability>) -> String {
+    let name = capability
+        .map(|c| c.card.as_str())
+        .filter(|c| !c.is_empty())
+        .or(node.sysfs_name.as_deref());
+    match name {
+        Some(name) => format!("{name} (/dev/{})", node.name),
+        None => format!("/dev/{}", node.name),
     }
 }
 
@@ -135,8 +126,8 @@ impl State {
 /// missing from /dev, nodes that would not open, and last no device at all.
 fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
     let host = &ctx.host;
-    let nodes = video_nodes(host);
-    let judged: Vec<(Node, State)> = nodes
+    let nodes = linux::video_nodes(host);
+    let judged: Vec<(VideoNode, State)> = nodes
         .into_iter()
         .map(|node| {
             let state = judge_node(host, &node);
@@ -161,7 +152,7 @@ fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
     let details: Vec<String> = judged
         .iter()
         .map(|(node, state)| {
-            let mut line = format!("{}: {}", node.label(state.capability()), state.word());
+            let mut line = format!("{}: {}", node_label(node, state.capability()), state.word());
             if let Some(c) = state.capability() {
                 line.push_str(&format!(", driver {}", c.driver));
             }
@@ -181,7 +172,7 @@ fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
             .observe("driver", capability.driver.clone())
             .pass(format!(
                 "{}, driver {}",
-                node.label(Some(capability)),
+                node_label(node, Some(capability)),
                 capability.driver
             ))
             .details(if judged.len() > 1 {
@@ -206,7 +197,7 @@ fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
         return finding
             .warn(format!(
                 "{} is in use by {by}",
-                node.label(capability.as_ref())
+                node_label(node, capability.as_ref())
             ))
             .details(details)
             .fix(format!(
@@ -215,7 +206,10 @@ fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
     }
     if let Some((node, _)) = judged.iter().find(|(_, s)| matches!(s, State::Denied)) {
         return finding
-            .fail(format!("{}: this user may not open it", node.label(None)))
+            .fail(format!(
+                "{}: this user may not open it",
+                node_label(node, None)
+            ))
             .details(details)
             .fix(permission_fix(host, &node.path));
     }
@@ -250,54 +244,17 @@ fn linux(ctx: &Context, spec: &FindingSpec) -> Finding {
         judged.iter().find(|(_, s)| matches!(s, State::Broken(_)))
     {
         return finding
-            .fail(format!("{}: could not be opened ({why})", node.label(None)))
+            .fail(format!(
+                "{}: could not be opened ({why})",
+                node_label(node, None)
+            ))
             .details(details)
             .fix("Unplug and replug the camera, then run preflight again.");
     }
     no_camera(host, finding, "no video device found", None)
 }
 
-/// N of `videoN`.
-fn video_number(name: &str) -> Option<u32> {
-    let digits = name.strip_prefix("video")?;
-    digits
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| digits.parse().ok())?
-}
-
-/// Every `videoN` in sysfs or `/dev`, in number order.
-fn video_nodes(host: &Host) -> Vec<Node> {
-    let numbered = |dir: &Path| -> BTreeSet<String> {
-        let Ok(entries) = read_dir(dir) else {
-            return BTreeSet::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| video_number(n).is_some())
-            .collect()
-    };
-    let sysfs = host.system_path("/sys/class/video4linux");
-    let dev = host.system_path("/dev");
-    let in_dev = numbered(&dev);
-    let mut names: Vec<String> = numbered(&sysfs).union(&in_dev).cloned().collect();
-    names.sort_by_key(|name| video_number(name));
-    names
-        .into_iter()
-        .map(|name| Node {
-            sysfs_name: read_small(&sysfs.join(&name).join("name"))
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty()),
-            in_dev: in_dev.contains(&name),
-            path: dev.join(&name),
-            name,
-        })
-        .collect()
-}
-
-fn judge_node(host: &Host, node: &Node) -> State {
+fn judge_node(host: &Host, node: &VideoNode) -> State {
     if !node.in_dev {
         return State::NoDevNode;
     }
@@ -307,7 +264,7 @@ fn judge_node(host: &Host, node: &Node) -> State {
             busy: true,
         } => State::Busy {
             capability: Some(capability),
-            holders: holders(host, &node.path),
+            holders: linux::holders(host, &node.path),
         },
         Probe::Identified { capability, .. } if capability.captures_video() => {
             State::Camera(capability)
@@ -315,7 +272,7 @@ fn judge_node(host: &Host, node: &Node) -> State {
         Probe::Identified { capability, .. } => State::NotCamera(capability),
         Probe::BusyOnOpen => State::Busy {
             capability: None,
-            holders: holders(host, &node.path),
+            holders: linux::holders(host, &node.path),
         },
         Probe::PermissionDenied => State::Denied,
         Probe::NotV4l2 => State::NotV4l2,
@@ -323,49 +280,12 @@ fn judge_node(host: &Host, node: &Node) -> State {
     }
 }
 
-/// The programs that have `node` open, as `/proc` tells (only this user's processes,
-/// unless preflight runs as root).
-fn holders(host: &Host, node: &Path) -> Vec<String> {
-    let Ok(processes) = read_dir(host.system_path("/proc")) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for process in processes.flatten() {
-        let Some(pid) = process
-            .file_name()
-            .to_str()
-            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        let Ok(fds) = read_dir(process.path().join("fd")) else {
-            continue;
-        };
-        let holds = fds
-            .flatten()
-            .any(|fd| read_link(fd.path()).is_ok_and(|target| target == node));
-        if holds {
-            let command = read_small(&process.path().join("comm"))
-                .map(|c| c.trim().to_string())
-                .unwrap_or_default();
-            found.push(if command.is_empty() {
-                format!("pid {pid}")
-            } else {
-                format!("{command} (pid {pid})")
-            });
-        }
-    }
-    found.sort();
-    found
-}
-
 /// How to get read/write access to `node`: join the group that owns it.
 fn permission_fix(host: &Host, node: &Path) -> String {
-    let group = owning_group(host, node);
+    let group = linux::owning_group(host, node);
     let user = host.env_any(&["USER", "LOGNAME"]).map(|(_, u)| u);
     match group {
-        Some((name, members)) if name != "root" => {
+        Some(linux::Group { name, members }) if name != "root" => {
             let already = user.is_some_and(|u| members.iter().any(|m| m == u));
             if already {
                 format!(
@@ -393,128 +313,23 @@ fn display_node(host: &Host, node: &Path) -> String {
     }
 }
 
-/// The group owning `node` and its listed members, from the host's `/etc/group`.
-fn owning_group(host: &Host, node: &Path) -> Option<(String, Vec<String>)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let gid = crate::host::metadata(node).ok()?.gid().to_string();
-        let groups = read_small(&host.system_path("/etc/group")).ok()?;
-        groups.lines().find_map(|line| {
-            let fields: Vec<&str> = line.split(':').collect();
-            (fields.len() >= 4 && fields[2] == gid).then(|| {
-                let members = fields[3]
-                    .split(',')
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                (fields[0].to_string(), members)
-            })
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (host, node);
-        None
-    }
-}
-
 /// The container, WSL or virtual machine this Linux runs in, by what each leaves in the
 /// file system (macOS and Windows are told by their own probes).
 fn linux_place(host: &Host) -> Option<Place> {
-    let exists = |p: &str| crate::host::exists(host.system_path(p));
-    let text = |p: &str| {
-        read_small(&host.system_path(p))
-            .map(|t| t.to_lowercase())
-            .unwrap_or_default()
-    };
-    if exists("/.dockerenv") {
-        return Some(Place::Container("a Docker container"));
-    }
-    if exists("/run/.containerenv") {
-        return Some(Place::Container("a Podman container"));
-    }
-    let cgroup = text("/proc/1/cgroup");
-    if ["docker", "kubepods", "containerd", "lxc"]
-        .iter()
-        .any(|m| cgroup.contains(m))
-    {
-        return Some(Place::Container("a container"));
-    }
-    if text("/proc/sys/kernel/osrelease").contains("microsoft") {
-        return Some(Place::Wsl);
-    }
-    let dmi = format!(
-        "{} {}",
-        text("/sys/class/dmi/id/sys_vendor"),
-        text("/sys/class/dmi/id/product_name")
-    );
-    if let Some(name) = hypervisor_named(&dmi) {
-        return Some(Place::VirtualMachine(Some(name)));
-    }
-    let flagged = host
-        .facts
-        .cpu_flags
-        .as_ref()
-        .is_some_and(|flags| flags.iter().any(|f| f == "hypervisor"));
-    flagged.then_some(Place::VirtualMachine(None))
+    linux::place(&linux::PlaceEvidence::gather(host))
 }
 
-/// A hypervisor recognised in a machine's vendor and model strings.
-fn hypervisor_named(vendor_and_model: &str) -> Option<&'static str> {
-    const MARKERS: &[(&str, &str)] = &[
-        ("virtualbox", "VirtualBox"),
-        ("vmware", "VMware"),
-        ("qemu", "QEMU/KVM"),
-        ("kvm", "QEMU/KVM"),
-        ("standard pc (", "QEMU/KVM"),
-        ("microsoft corporation virtual machine", "Hyper-V"),
-        ("hyper-v", "Hyper-V"),
-        ("parallels", "Parallels"),
-        ("xen", "Xen"),
-        ("bochs", "Bochs"),
-        ("amazon ec2", "Amazon EC2"),
-        ("google compute engine", "Google Compute Engine"),
-    ];
-    let lower = vendor_and_model.to_lowercase();
-    MARKERS
-        .iter()
-        .find(|(marker, _)| lower.contains(marker))
-        .map(|(_, name)| *name)
-}
-
-/// Where this runs, when that is why no camera is seen.
-enum Place {
-    /// "a Docker container", "a Podman container", "a container".
-    Container(&'static str),
-    Wsl,
-    /// With the hypervisor's name when it is known.
-    VirtualMachine(Option<&'static str>),
-}
-
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Place::Container(kind) => f.write_str(kind),
-            Place::Wsl => f.write_str("WSL"),
-            Place::VirtualMachine(Some(name)) => write!(f, "a virtual machine ({name})"),
-            Place::VirtualMachine(None) => f.write_str("a virtual machine"),
+/// What to do about a camera this place does not see.
+fn place_fix(place: Place) -> &'static str {
+    match place {
+        Place::Container(_) => {
+            "Sit the exam outside the container, on a machine with a camera (or run the container with the camera passed in, e.g. `docker run --device /dev/video0`)."
         }
-    }
-}
-
-impl Place {
-    fn fix(&self) -> &'static str {
-        match self {
-            Place::Container(_) => {
-                "Sit the exam outside the container, on a machine with a camera (or run the container with the camera passed in, e.g. `docker run --device /dev/video0`)."
-            }
-            Place::Wsl => {
-                "WSL does not see Windows' camera: install PyCharm and the exam's Python on Windows itself."
-            }
-            Place::VirtualMachine(_) => {
-                "Sit the exam on the host machine, or pass a webcam through to the virtual machine (VirtualBox: Devices > Webcams; VMware: VM > Removable Devices; QEMU: -device usb-host)."
-            }
+        Place::Wsl => {
+            "WSL does not see Windows' camera: install PyCharm and the exam's Python on Windows itself."
+        }
+        Place::VirtualMachine(_) => {
+            "Sit the exam on the host machine, or pass a webcam through to the virtual machine (VirtualBox: Devices > Webcams; VMware: VM > Removable Devices; QEMU: -device usb-host)."
         }
     }
 }
@@ -526,7 +341,7 @@ fn no_camera(host: &Host, finding: Finding, summary: &str, place: Option<Place>)
         Some(place) => finding
             .observe("virtualization", place.to_string())
             .fail(format!("{summary}: this runs in {place}"))
-            .fix(place.fix()),
+            .fix(place_fix(place)),
         None => finding
             .fail(summary)
             .fix("Connect a webcam, or turn the built-in one on (some laptops have a switch, a key or a BIOS setting for it)."),
@@ -552,7 +367,7 @@ fn macos(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
         &tool,
         "system_profiler",
         &args,
-        parse_system_profiler,
+        macos::parse_system_profiler_cameras,
     ) {
         Ok(cameras) => cameras,
         Err(trouble) => return spec.finding().warn(trouble).fix(look),
@@ -561,13 +376,13 @@ fn macos(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
         "cameras",
         cameras
             .iter()
-            .map(|(name, model)| json!({ "name": name, "model": model }))
+            .map(|camera| json!({ "name": camera.name, "model": camera.model_id }))
             .collect::<Vec<_>>(),
     );
     match cameras.first() {
-        Some((name, _)) => finding
-            .observe("camera", name.clone())
-            .pass(describe_list(cameras.iter().map(|(n, _)| n.as_str())))
+        Some(first) => finding
+            .observe("camera", first.name.clone())
+            .pass(describe_list(cameras.iter().map(|c| c.name.as_str())))
             .detail("macOS asks once per app for the camera: when the exam asks, allow it (System Settings > Privacy & Security > Camera)."),
         None => {
             let place = macos_virtual_machine(ctx, deadline).then_some(Place::VirtualMachine(None));
@@ -576,181 +391,16 @@ fn macos(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
     }
 }
 
-/// `(name, model id)` of each camera in `system_profiler SPCameraDataType -json`.
-fn parse_system_profiler(stdout: &str) -> Result<Vec<(String, String)>, String> {
-    let value: Value = serde_json::from_str(stdout).map_err(|e| e.to_string())?;
-    let list = value
-        .get("SPCameraDataType")
-        .and_then(Value::as_array)
-        .ok_or("no SPCameraDataType list")?;
-    Ok(list
-        .iter()
-        .map(|camera| {
-            let field = |key: &str| {
-                camera
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            (field("_name"), field("spcamera_model-id"))
-        })
-        .collect())
-}
-
 /// `kern.hv_vmm_present` is 1 inside a virtual machine.
 fn macos_virtual_machine(ctx: &Context, deadline: Deadline) -> bool {
     let sysctl = ctx.host.system_path("/usr/sbin/sysctl");
     ctx.host
         .run(&sysctl, &["-n", "kern.hv_vmm_present"], deadline.step())
-        .is_ok_and(|out| out.stdout.trim() == "1")
+        .is_ok_and(|out| macos::hv_vmm_present(&out.stdout))
 }
 
 // ---------------------------------------------------------------------------------------
 // Windows
-
-/// Cameras as Plug and Play lists them (with their compatible IDs, which tell a video
-/// device from a scanner or printer), the camera privacy switches (machine, user, desktop
-/// apps: the exam runs in PyCharm and a browser, both desktop apps), the administrator's
-/// camera policies, and, only when no camera is listed, the machine's model to recognise a
-/// virtual machine. One JSON object on stdout, in UTF-8 without a byte-order mark: a pipe
-/// would otherwise get the console's OEM code page.
-const WINDOWS_PROBE: &str = r#"[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
-$ErrorActionPreference = 'SilentlyContinue'
-$key = 'Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore\webcam'
-$devices = @(Get-PnpDevice -Class Camera,Image | Select-Object FriendlyName,Status,Class,InstanceId,CompatibleID)
-if ($devices.Count -eq 0) { $system = Get-CimInstance Win32_ComputerSystem }
-[pscustomobject]@{
-  devices = $devices
-  machine_consent = (Get-ItemProperty "HKLM:\$key").Value
-  user_consent = (Get-ItemProperty "HKCU:\$key").Value
-  desktop_consent = (Get-ItemProperty "HKCU:\$key\NonPackaged").Value
-  allow_camera = (Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Camera').AllowCamera
-  let_apps_access_camera = (Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\AppPrivacy').LetAppsAccessCamera
-  manufacturer = $system.Manufacturer
-  model = $system.Model
-} | ConvertTo-Json -Depth 3 -Compress
-"#;
-
-#[derive(Debug, Deserialize)]
-struct WindowsAnswer {
-    #[serde(default, deserialize_with = "one_or_many")]
-    devices: Vec<PnpDevice>,
-    machine_consent: Option<String>,
-    user_consent: Option<String>,
-    desktop_consent: Option<String>,
-    /// Policy `HKLM\SOFTWARE\Policies\Microsoft\Camera\AllowCamera`: 0 turns cameras off.
-    #[serde(default)]
-    allow_camera: Option<i64>,
-    /// Policy `...\Policies\Microsoft\Windows\AppPrivacy\LetAppsAccessCamera`: 2 denies.
-    #[serde(default)]
-    let_apps_access_camera: Option<i64>,
-    manufacturer: Option<String>,
-    model: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PnpDevice {
-    friendly_name: Option<String>,
-    status: Option<String>,
-    class: Option<String>,
-    #[serde(default, rename = "CompatibleID", deserialize_with = "strings")]
-    compatible_id: Vec<String>,
-}
-
-/// A string list that PowerShell may write as one string, as `null`, or as a list.
-fn strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(one) => vec![one],
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    })
-}
-
-/// What a listed device is: Windows files webcams under Cameras, and older ones under
-/// Imaging devices (`Image`), where scanners and multifunction printers live too.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum DeviceKind {
-    Camera,
-    /// Counted as a camera, though nothing it says proves it.
-    ProbablyCamera,
-    /// Not a camera; the reason in words.
-    Other(&'static str),
-}
-
-fn device_kind(device: &PnpDevice) -> DeviceKind {
-    if device
-        .class
-        .as_deref()
-        .is_some_and(|c| c.eq_ignore_ascii_case("camera"))
-    {
-        return DeviceKind::Camera;
-    }
-    let ids: Vec<String> = device
-        .compatible_id
-        .iter()
-        .map(|id| id.to_ascii_uppercase())
-        .collect();
-    let has_id = |needle: &str| ids.iter().any(|id| id.contains(needle));
-    // USB interface classes: 0E video, 06 still image (scanners, photo cameras over PTP),
-    // 07 printer.
-    if has_id("CLASS_0E") {
-        return DeviceKind::Camera;
-    }
-    if has_id("CLASS_07") {
-        return DeviceKind::Other("a printer");
-    }
-    let name = device
-        .friendly_name
-        .as_deref()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let named = |words: &[&str]| words.iter().any(|w| name.contains(w));
-    if named(&["print", "mfp", "fax", "all-in-one"]) {
-        return DeviceKind::Other("a printer");
-    }
-    if named(&["scan"]) {
-        return DeviceKind::Other("a scanner");
-    }
-    if has_id("CLASS_06") {
-        return DeviceKind::Other(
-            "a still-image device (a scanner or a photo camera), not a webcam",
-        );
-    }
-    if named(&["cam", "video", "brio"]) {
-        return DeviceKind::Camera;
-    }
-    // Scanners of multifunction printers often carry only the model's name.
-    let printer_makers = [
-        "epson", "brother", "canon", "kyocera", "ricoh", "xerox", "lexmark",
-    ];
-    if named(&printer_makers) || named(&["jet"]) {
-        return DeviceKind::Other("most likely a scanner or printer (by its maker and model)");
-    }
-    DeviceKind::ProbablyCamera
-}
-
-/// Windows PowerShell 5.1 writes a one-element array as the element itself, and some arrays
-/// as `{"value": [...], "Count": n}`; take all three shapes.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PnpDevice>, D::Error> {
-    let value = Value::deserialize(d)?;
-    let list = match value {
-        Value::Null => return Ok(Vec::new()),
-        Value::Array(items) => items,
-        Value::Object(mut object) => match object.remove("value") {
-            Some(Value::Array(items)) => items,
-            _ => vec![Value::Object(object)],
-        },
-        other => vec![other],
-    };
-    list.into_iter()
-        .map(|item| serde_json::from_value(item).map_err(serde::de::Error::custom))
-        .collect()
-}
 
 fn windows(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
     let host = &ctx.host;
@@ -770,21 +420,23 @@ fn windows(ctx: &Context, spec: &FindingSpec, deadline: Deadline) -> Finding {
         "-NoProfile",
         "-NonInteractive",
         "-EncodedCommand",
-        &encode_powershell(WINDOWS_PROBE),
+        &windows::encode_powershell(windows::CAMERA_PROBE),
     ];
-    // A byte-order mark would only come from a PowerShell that ignored the encoding asked for.
-    let read = |stdout: &str| {
-        serde_json::from_str(stdout.trim().trim_start_matches('\u{feff}'))
-            .map_err(|e| e.to_string())
-    };
-    let answer: WindowsAnswer = match ask_tool(ctx, deadline, &tool, "PowerShell", &args, read) {
+    let answer = match ask_tool(
+        ctx,
+        deadline,
+        &tool,
+        "PowerShell",
+        &args,
+        windows::parse_camera_answer,
+    ) {
         Ok(answer) => answer,
         Err(trouble) => return spec.finding().warn(trouble).fix(look),
     };
     judge_windows(host, spec, answer)
 }
 
-fn judge_windows(host: &Host, spec: &FindingSpec, mut answer: WindowsAnswer) -> Finding {
+fn judge_windows(host: &Host, spec: &FindingSpec, mut answer: CameraAnswer) -> Finding {
     let mut not_cameras = Vec::new();
     let mut unsure = Vec::new();
     answer.devices.retain(|d| {
@@ -792,7 +444,7 @@ fn judge_windows(host: &Host, spec: &FindingSpec, mut answer: WindowsAnswer) -> 
             .friendly_name
             .clone()
             .unwrap_or_else(|| "unnamed device".into());
-        match device_kind(d) {
+        match d.kind() {
             DeviceKind::Camera => true,
             DeviceKind::ProbablyCamera => {
                 unsure.push(name);
@@ -813,7 +465,7 @@ fn judge_windows(host: &Host, spec: &FindingSpec, mut answer: WindowsAnswer) -> 
     finding.details(not_cameras)
 }
 
-fn judge_windows_cameras(host: &Host, spec: &FindingSpec, answer: &WindowsAnswer) -> Finding {
+fn judge_windows_cameras(host: &Host, spec: &FindingSpec, answer: &CameraAnswer) -> Finding {
     let name = |d: &PnpDevice| {
         d.friendly_name
             .clone()
@@ -919,13 +571,6 @@ fn windows_status_words(status: &str) -> String {
     }
 }
 
-/// `-EncodedCommand` takes UTF-16LE in base64: no quoting rules stand between the script
-/// and PowerShell.
-fn encode_powershell(script: &str) -> String {
-    let bytes: Vec<u8> = script.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 // ---------------------------------------------------------------------------------------
 // Shared by macOS and Windows
 
@@ -989,40 +634,6 @@ fn describe_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_powershell_script_survives_encoding() {
-        let encoded = encode_powershell("Get-PnpDevice 'é'");
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        let units: Vec<u16> = bytes
-            .chunks(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        assert_eq!(String::from_utf16(&units).unwrap(), "Get-PnpDevice 'é'");
-    }
-
-    #[test]
-    fn hypervisors_are_recognised_by_vendor_and_model() {
-        assert_eq!(
-            hypervisor_named("innotek GmbH VirtualBox"),
-            Some("VirtualBox")
-        );
-        assert_eq!(
-            hypervisor_named("Microsoft Corporation Virtual Machine"),
-            Some("Hyper-V")
-        );
-        assert_eq!(
-            hypervisor_named("QEMU Standard PC (Q35 + ICH9, 2009)"),
-            Some("QEMU/KVM")
-        );
-        assert_eq!(hypervisor_named("LENOVO 20XW"), None);
-        assert_eq!(
-            hypervisor_named("Microsoft Corporation Surface Laptop 4"),
-            None
-        );
-    }
 
     #[test]
     fn lists_read_as_a_sentence() {

@@ -355,6 +355,8 @@ mod tests {
             &[
                 ("LOCALAPPDATA", local.to_str().unwrap()),
                 ("Path", apps.to_str().unwrap()),
+                // The machine's python3 looks for user site-packages in a home of its own.
+                ("HOME", root.to_str().unwrap()),
             ],
         );
         let wanted = Wanted {

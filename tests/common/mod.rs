@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the built binary in a clean environment.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod machine;
 pub mod venv;
 
 use std::path::{Path, PathBuf};
@@ -10,18 +12,26 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_preflight"))
 }
 
-/// The binary with only PATH and HOME from this environment, run in `cwd`. Windows also
-/// keeps `SystemRoot`: without it a process cannot open sockets there.
+/// The binary in `cwd` with only PATH (and where pyenv keeps its Pythons) from this
+/// environment, and a home of its own, `<cwd>/home`, not created: a new account's home holds
+/// nothing, and none of the user's settings (pip.conf, PyCharm's folders) reach a test. Windows
+/// also keeps `SystemRoot`: without it a process cannot open sockets there.
 pub fn preflight(cwd: &Path) -> Command {
     let mut command = Command::new(bin());
     command.env_clear().current_dir(cwd);
-    for key in ["PATH", "HOME", "PYENV_ROOT", "SystemRoot"] {
+    for key in ["PATH", "PYENV_ROOT", "SystemRoot"] {
         if let Ok(value) = std::env::var(key) {
             command.env(key, value);
         }
     }
+    let home = cwd.join("home");
+    command.env("HOME", &home).env("USERPROFILE", &home);
     command
 }
+
+/// `os.devnull`: as `PIP_CONFIG_FILE`, pip (and preflight) read no configuration file at all,
+/// so this machine's `/etc/pip.conf` plays no part.
+pub const NULL_DEVICE: &str = if cfg!(windows) { "nul" } else { "/dev/null" };
 
 pub struct Run {
     pub code: i32,
@@ -66,6 +76,16 @@ pub fn system_only_profile(min_memory_gb: u64) -> String {
     format!(
         "{PROFILE_HEADER}\n[[check]]\nkind = \"system\"\nmin_memory_gb = {min_memory_gb}\nmin_disk_gb = 0\n"
     )
+}
+
+/// The finding `id` in a JSON report.
+pub fn finding_in<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
 }
 
 pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {

@@ -40,10 +40,23 @@ fn pyenv_python(minor: &str) -> Option<PathBuf> {
 
 /// A real virtualenv without pip (fast).
 pub fn make_venv(python: &Path, dir: &Path) -> PathBuf {
+    venv_command(python, dir, &["--without-pip"])
+}
+
+/// A real virtualenv with pip, as ensurepip installs it (slower).
+pub fn make_venv_with_pip(python: &Path, dir: &Path) -> PathBuf {
+    venv_command(python, dir, &[])
+}
+
+fn venv_command(python: &Path, dir: &Path, options: &[&str]) -> PathBuf {
     // Quiet unless it fails: at a path that is not UTF-8, venv warns that it cannot copy
     // the activate scripts, which these tests do not use.
+    // Isolated (`-I`), and pip (ensurepip's) reading no configuration file: the test's Python
+    // reads nothing of this machine's home (user site) or /etc/pip.conf.
     let output = Command::new(python)
-        .args(["-m", "venv", "--without-pip"])
+        .args(["-I", "-m", "venv"])
+        .env("PIP_CONFIG_FILE", super::NULL_DEVICE)
+        .args(options)
         .arg(dir)
         .output()
         .expect("python starts");
