@@ -583,12 +583,6 @@ impl Host {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            // Its own group, so a timeout can also stop whatever it started.
-            command.process_group(0);
-        }
         let spawn_error = |source: io::Error| {
             if source.kind() == io::ErrorKind::NotFound {
                 ProcessError::NotFound {
@@ -610,8 +604,9 @@ impl Host {
                     "preflight is stopping",
                 )));
             }
-            let child = command.spawn().map_err(spawn_error)?;
-            groups.live.insert(child.id());
+            // In a tree of its own, so a timeout can also stop whatever it started.
+            let (child, tree) = spawn_tree(&mut command).map_err(spawn_error)?;
+            groups.live.insert(child.id(), tree);
             let group = ChildGroup(child.id());
             (child, group)
         };
@@ -669,12 +664,7 @@ impl Host {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            command.process_group(0);
-        }
-        let mut child = command.spawn().map_err(|source| {
+        let (mut child, tree) = spawn_tree(&mut command).map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
                 ProcessError::NotFound {
                     program: name.clone(),
@@ -712,11 +702,11 @@ impl Host {
                 continue;
             }
             if cancel.load(Ordering::SeqCst) {
-                stop_tree(&mut child);
+                stop_tree(&mut child, &tree);
                 return Ok(Streamed::Cancelled);
             }
             if Instant::now() >= deadline {
-                stop_tree(&mut child);
+                stop_tree(&mut child, &tree);
                 return Err(ProcessError::TimedOut {
                     program: name,
                     after: timeout,
@@ -759,8 +749,9 @@ fn stream_lines<R: Read + Send + 'static>(pipe: Option<R>, tx: mpsc::Sender<Stri
     });
 }
 
-/// Stop a process group politely (SIGINT, as Ctrl-C would), then kill what is left.
-fn stop_tree(child: &mut std::process::Child) {
+/// Stop a child and what it started: on Unix its process group politely (SIGINT, as Ctrl-C
+/// would), then whatever is left; on Windows its job at once.
+fn stop_tree(child: &mut std::process::Child, tree: &Tree) {
     #[cfg(unix)]
     {
         use rustix::process::{Pid, Signal, kill_process_group};
@@ -768,12 +759,11 @@ fn stop_tree(child: &mut std::process::Child) {
             let _ = kill_process_group(pid, Signal::INT);
             use wait_timeout::ChildExt;
             let _ = child.wait_timeout(STOP_GRACE);
-            // Whether or not the leader went: what is left of its group goes now. (Background
-            // jobs of a shell ignore SIGINT.) While a member lives the group's id stays
-            // reserved, so this never reaches a stranger; with none left it is a harmless ESRCH.
-            let _ = kill_process_group(pid, Signal::KILL);
         }
     }
+    // Whether or not the leader went: what is left of its group (background jobs of a shell
+    // ignore SIGINT) or its job goes now.
+    tree.kill();
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -784,16 +774,204 @@ fn same_name_ignoring_case(a: &str, b: &str) -> bool {
         .eq(b.chars().flat_map(char::to_uppercase))
 }
 
-/// The process groups of the children [`Host::run`] started that may still have members,
-/// so that a signal handler can stop them all before preflight exits.
+/// A child and everything it starts, to be stopped together: its process group on Unix
+/// (its id is the child's pid), a job object on Windows, where a virtualenv's `python.exe`
+/// is a redirector that starts the base interpreter as a child of its own.
+struct Tree {
+    /// The process group's id.
+    #[cfg(not(windows))]
+    id: u32,
+    /// `None` where Windows refused a job (an old Windows inside a job of its own): then
+    /// only the child itself can be stopped.
+    #[cfg(windows)]
+    job: Option<job::Job>,
+}
+
+impl Tree {
+    fn kill(&self) {
+        #[cfg(unix)]
+        {
+            use rustix::process::{Pid, Signal, kill_process_group};
+            // The group's id stays reserved while any member lives, so this never hits a
+            // stranger; with no member left it is a harmless ESRCH.
+            if let Some(pid) = i32::try_from(self.id).ok().and_then(Pid::from_raw) {
+                let _ = kill_process_group(pid, Signal::KILL);
+            }
+        }
+        #[cfg(windows)]
+        if let Some(job) = &self.job {
+            job.terminate();
+        }
+        #[cfg(not(any(unix, windows)))]
+        let _ = self.id;
+    }
+}
+
+/// Start `command` in a tree of its own: a new process group on Unix; on Windows a job
+/// object, the child started suspended so that it starts nothing before it is in the job.
+fn spawn_tree(command: &mut Command) -> io::Result<(std::process::Child, Tree)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+        let child = command.spawn()?;
+        let id = child.id();
+        Ok((child, Tree { id }))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        use windows_sys::Win32::System::Threading::CREATE_SUSPENDED;
+        command.creation_flags(CREATE_SUSPENDED);
+        let mut child = command.spawn()?;
+        let job = job::Job::new()
+            .and_then(|job| job.assign(&child).map(|()| job))
+            .ok();
+        if let Err(e) = job::resume(child.id()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+        Ok((child, Tree { job }))
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let child = command.spawn()?;
+        let id = child.id();
+        Ok((child, Tree { id }))
+    }
+}
+
+/// Windows job objects, the one place this module calls the Windows API for processes.
+#[cfg(windows)]
+mod job {
+    use std::io;
+    use std::os::windows::io::AsRawHandle;
+    use std::process::Child;
+
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
+    use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+        CreateToolhelp32Snapshot, TH32CS_SNAPTHREAD, THREADENTRY32, Thread32First, Thread32Next,
+    };
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
+        SetInformationJobObject, TerminateJobObject,
+    };
+    use windows_sys::Win32::System::Threading::{OpenThread, ResumeThread, THREAD_SUSPEND_RESUME};
+
+    /// The exit code a stopped process gets: 1, as `Child::kill` gives.
+    const STOPPED: u32 = 1;
+
+    /// An open job object whose processes all end when it is closed (dropped), and sooner
+    /// with [`Job::terminate`].
+    pub struct Job(HANDLE);
+
+    // SAFETY: a job handle is a kernel handle, usable from any thread until it is closed,
+    // and only `Drop` closes it.
+    unsafe impl Send for Job {}
+
+    impl Job {
+        pub fn new() -> io::Result<Job> {
+            // SAFETY: both arguments may be null: default security, no name.
+            let handle = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+            if handle.is_null() {
+                return Err(io::Error::last_os_error());
+            }
+            let job = Job(handle);
+            let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+            limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+            // SAFETY: `limits` is the structure this information class names, passed with its
+            // size, and it outlives the call; the job handle is open.
+            let ok = unsafe {
+                SetInformationJobObject(
+                    job.0,
+                    JobObjectExtendedLimitInformation,
+                    (&raw const limits).cast(),
+                    size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+                )
+            };
+            if ok == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(job)
+        }
+
+        pub fn assign(&self, child: &Child) -> io::Result<()> {
+            // SAFETY: the job's handle is open until `Drop`; the child's while `child` lives.
+            let ok = unsafe { AssignProcessToJobObject(self.0, child.as_raw_handle() as HANDLE) };
+            if ok == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+
+        /// End every process in the job now.
+        pub fn terminate(&self) {
+            // SAFETY: the job's handle is open until `Drop`.
+            unsafe { TerminateJobObject(self.0, STOPPED) };
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: the handle is open and closed only here, once.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
+
+    /// Resume a process started suspended: its one thread, found in a snapshot of the
+    /// system's threads (the standard library keeps no handle to it).
+    pub fn resume(pid: u32) -> io::Result<()> {
+        // SAFETY: a flag and an ignored process id; the handle is checked and closed below.
+        let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
+        if snapshot == INVALID_HANDLE_VALUE {
+            return Err(io::Error::last_os_error());
+        }
+        let mut entry = THREADENTRY32 {
+            dwSize: size_of::<THREADENTRY32>() as u32,
+            ..THREADENTRY32::default()
+        };
+        let mut resumed = 0;
+        // SAFETY: the snapshot is open and `entry` has its `dwSize` set, as the call requires.
+        let mut more = unsafe { Thread32First(snapshot, &mut entry) } != 0;
+        while more {
+            if entry.th32OwnerProcessID == pid {
+                // SAFETY: a thread id from the snapshot; the handle is checked and closed.
+                let thread = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, entry.th32ThreadID) };
+                if !thread.is_null() {
+                    // SAFETY: an open thread handle with THREAD_SUSPEND_RESUME access, closed
+                    // right after.
+                    unsafe {
+                        if ResumeThread(thread) != u32::MAX {
+                            resumed += 1;
+                        }
+                        CloseHandle(thread);
+                    }
+                }
+            }
+            // SAFETY: as for `Thread32First`.
+            more = unsafe { Thread32Next(snapshot, &mut entry) } != 0;
+        }
+        // SAFETY: the snapshot is open and closed only here.
+        unsafe { CloseHandle(snapshot) };
+        if resumed == 0 {
+            return Err(io::Error::other("its first thread could not be resumed"));
+        }
+        Ok(())
+    }
+}
+
+/// The trees of the children [`Host::run`] started that may still have members, so that a
+/// signal handler can stop them all before preflight exits.
 struct ChildGroups {
-    live: std::collections::BTreeSet<u32>,
+    live: BTreeMap<u32, Tree>,
     /// Set once preflight is stopping: no new child is started after that.
     stopping: bool,
 }
 
 static CHILD_GROUPS: Mutex<ChildGroups> = Mutex::new(ChildGroups {
-    live: std::collections::BTreeSet::new(),
+    live: BTreeMap::new(),
     stopping: false,
 });
 
@@ -801,39 +979,26 @@ fn child_groups() -> MutexGuard<'static, ChildGroups> {
     CHILD_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A registered child's process group (its id is the child's pid): dropping it kills the
-/// whole group and forgets it.
+/// A registered child's tree, by the child's pid: dropping it kills the whole tree and
+/// forgets it.
 struct ChildGroup(u32);
 
 impl Drop for ChildGroup {
     fn drop(&mut self) {
         let mut groups = child_groups();
-        kill_group(self.0);
-        groups.live.remove(&self.0);
-    }
-}
-
-fn kill_group(id: u32) {
-    #[cfg(unix)]
-    {
-        use rustix::process::{Pid, Signal, kill_process_group};
-        // The group's id stays reserved while any member lives, so this never hits a
-        // stranger; with no member left it is a harmless ESRCH.
-        if let Some(pid) = i32::try_from(id).ok().and_then(Pid::from_raw) {
-            let _ = kill_process_group(pid, Signal::KILL);
+        if let Some(tree) = groups.live.remove(&self.0) {
+            tree.kill();
         }
     }
-    #[cfg(not(unix))]
-    let _ = id;
 }
 
-/// Kill every child process group still alive and start no new child: for a signal
-/// handler, right before the process exits. Returns how many groups were stopped.
+/// Kill every child's tree still alive and start no new child: for a signal handler, right
+/// before the process exits. Returns how many were stopped.
 pub fn stop_all_children() -> usize {
     let mut groups = child_groups();
     groups.stopping = true;
-    for id in &groups.live {
-        kill_group(*id);
+    for tree in groups.live.values() {
+        tree.kill();
     }
     groups.live.len()
 }
@@ -1019,5 +1184,117 @@ mod tests {
         assert!(windows.illegal_instruction);
         assert_eq!(Crash::of(None, Some(1)), None);
         assert_eq!(Crash::of(None, Some(0)), None);
+    }
+
+    /// The test below runs this test binary again in one of these roles.
+    const TREE_ROLE: &str = "PREFLIGHT_TEST_TREE_ROLE";
+    const TREE_PID_FILE: &str = "PREFLIGHT_TEST_TREE_PID_FILE";
+    const TREE_TEST: &str =
+        "host::tests::a_process_started_by_a_child_dies_with_it_at_the_deadline";
+
+    fn tree_test_args() -> [&'static str; 4] {
+        ["--exact", TREE_TEST, "--nocapture", "--test-threads=1"]
+    }
+
+    /// Whether process `pid` has ended, waiting up to `within` for it.
+    fn ends_within(pid: u32, within: Duration) -> bool {
+        #[cfg(unix)]
+        {
+            let until = Instant::now() + within;
+            loop {
+                // Gone, or a zombie nobody reaped yet: either way it runs no more.
+                let state = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+                let ended = match state {
+                    Ok(stat) => stat.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')),
+                    Err(_) => {
+                        let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
+                        rustix::process::test_kill_process(pid).is_err()
+                    }
+                };
+                if ended {
+                    return true;
+                }
+                if Instant::now() >= until {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        #[cfg(windows)]
+        {
+            use windows_sys::Win32::Foundation::{CloseHandle, WAIT_OBJECT_0};
+            use windows_sys::Win32::System::Threading::{
+                OpenProcess, PROCESS_SYNCHRONIZE, WaitForSingleObject,
+            };
+            // SAFETY: an access right and a pid; the handle is checked and closed below.
+            let process = unsafe { OpenProcess(PROCESS_SYNCHRONIZE, 0, pid) };
+            if process.is_null() {
+                return true; // no such process any more
+            }
+            let millis = u32::try_from(within.as_millis()).unwrap_or(u32::MAX);
+            // SAFETY: an open process handle with SYNCHRONIZE access, closed right after.
+            unsafe {
+                let ended = WaitForSingleObject(process, millis) == WAIT_OBJECT_0;
+                CloseHandle(process);
+                ended
+            }
+        }
+    }
+
+    /// A child that starts a process of its own and then hangs (as a virtualenv's
+    /// `python.exe` on Windows starts the base interpreter and waits on it; as a `--deep`
+    /// run starts workers): at the deadline both end, not only the child. On Unix by the
+    /// process group, on Windows by the job object.
+    #[test]
+    fn a_process_started_by_a_child_dies_with_it_at_the_deadline() {
+        let me = std::env::current_exe().unwrap();
+        match std::env::var(TREE_ROLE).as_deref() {
+            Ok("grandchild") => {
+                std::thread::sleep(Duration::from_secs(300));
+                std::process::exit(0);
+            }
+            Ok("child") => {
+                let grandchild = Command::new(&me)
+                    .args(tree_test_args())
+                    .env(TREE_ROLE, "grandchild")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let pid_file = std::env::var(TREE_PID_FILE).unwrap();
+                std::fs::write(&pid_file, grandchild.id().to_string()).unwrap();
+                std::thread::sleep(Duration::from_secs(300));
+                std::process::exit(0);
+            }
+            _ => {}
+        }
+        let dir = tempfile::TempDir::new().unwrap();
+        let pid_file = dir.path().join("grandchild.pid");
+        let mut env = vec![
+            (TREE_ROLE, "child".to_string()),
+            (TREE_PID_FILE, pid_file.to_str().unwrap().to_string()),
+        ];
+        // Windows starts no program without it.
+        if let Ok(root) = std::env::var("SystemRoot") {
+            env.push(("SystemRoot", root));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let host = Host::simulated(dir.path(), OsFamily::current(), &env);
+        // Long enough for the child to start its own, even under wine on a loaded machine.
+        let deadline = Duration::from_secs(20);
+        let result = host.run(&me, &tree_test_args(), deadline);
+        assert!(
+            matches!(result, Err(ProcessError::TimedOut { .. })),
+            "{result:?}"
+        );
+        let grandchild: u32 = std::fs::read_to_string(&pid_file)
+            .expect("the child started its own process before the deadline")
+            .parse()
+            .unwrap();
+        assert!(
+            ends_within(grandchild, Duration::from_secs(10)),
+            "process {grandchild}, started by the child, outlived the deadline"
+        );
     }
 }

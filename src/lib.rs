@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod fix;
 pub mod host;
+pub mod interrupt;
 pub mod net;
 pub mod pip_config;
 pub mod platform;

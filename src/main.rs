@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in preflight (please report it): {info}");
     }));
-    stop_children_on_signals();
+    preflight::interrupt::install();
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let cli = match Cli::try_parse() {
@@ -52,35 +52,3 @@ fn main() -> ExitCode {
     preflight::host::stop_all_children();
     ExitCode::from(code)
 }
-
-/// On SIGINT, SIGTERM or SIGHUP, kill every child process group (the interpreter probe, a
-/// `--deep` training run: each in a group of its own, so the terminal's Ctrl-C does not reach
-/// them), then exit as shells expect of a process a signal stopped: 128 + the signal.
-#[cfg(unix)]
-fn stop_children_on_signals() {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    use std::io::Write;
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-        return; // then the default actions apply, as before
-    };
-    std::thread::spawn(move || {
-        let Some(signal) = signals.forever().next() else {
-            return;
-        };
-        let stopped = preflight::host::stop_all_children();
-        let name = match signal {
-            SIGINT => "SIGINT",
-            SIGTERM => "SIGTERM",
-            _ => "SIGHUP",
-        };
-        // stderr may be gone too (a closed terminal): never let that stop the exit.
-        let _ = writeln!(
-            std::io::stderr(),
-            "preflight: stopped by {name}; {stopped} child process group(s) killed"
-        );
-        std::process::exit(128 + signal);
-    });
-}
-
-#[cfg(not(unix))]
-fn stop_children_on_signals() {}

@@ -28,6 +28,12 @@ pub enum Origin {
     Launcher(String),
     /// Found in python.org's Windows install folder.
     InstallFolder,
+    /// `python3.8` on PATH: a name that says its release.
+    PathRelease(String),
+    /// One of pyenv's versions (`$(pyenv root)/versions/3.8.18`).
+    Pyenv(String),
+    /// python.org's macOS framework (`/Library/Frameworks/Python.framework/Versions/3.8`).
+    Framework(String),
 }
 
 impl Origin {
@@ -43,6 +49,29 @@ impl Origin {
             Origin::InstallFolder => {
                 "python.org's install folder: no virtualenv was given or found".into()
             }
+            Origin::PathRelease(name) => {
+                format!("`{name}` on PATH: no virtualenv was given or found")
+            }
+            Origin::Pyenv(version) => {
+                format!("pyenv's {version}: no virtualenv was given or found")
+            }
+            Origin::Framework(release) => {
+                format!("python.org's framework {release}: no virtualenv was given or found")
+            }
+        }
+    }
+
+    /// Where an interpreter was found, in a few words: "PATH (python3.8)", "pyenv", "the py
+    /// launcher (`py -3.8`)".
+    pub fn place(&self) -> String {
+        match self {
+            Origin::Path(name) => format!("PATH ({name})"),
+            Origin::PathRelease(name) => format!("PATH ({name})"),
+            Origin::Launcher(tag) => format!("the py launcher (`py -{tag}`)"),
+            Origin::InstallFolder => "python.org's install folder".into(),
+            Origin::Pyenv(_) => "pyenv".into(),
+            Origin::Framework(_) => "python.org (framework)".into(),
+            Origin::Flag | Origin::VirtualEnvVar | Origin::WorkingDir(_) => self.describe(),
         }
     }
 }
@@ -96,9 +125,9 @@ pub struct Probe {
     pub machine: Option<String>,
     /// macOS only: OpenSSL's compiled-in CA file, whether it exists, and the CA file Python
     /// will use (`SSL_CERT_FILE` or that one; absent when it does not exist).
-    pub openssl_cafile: Option<String>,
+    pub openssl_cafile: Option<PathBuf>,
     pub openssl_cafile_exists: Option<bool>,
-    pub cafile: Option<String>,
+    pub cafile: Option<PathBuf>,
 }
 
 /// A path the probe sent as the base64 of its bytes (`os.fsencode`): a venv at a path that
@@ -139,6 +168,8 @@ impl Probe {
                     "site_packages" => probe.site_packages.push(path),
                     "user_site" => probe.user_site = Some(path),
                     "sys_path" => probe.sys_path.push(path),
+                    "openssl_cafile" => probe.openssl_cafile = Some(path),
+                    "cafile" => probe.cafile = Some(path),
                     _ => {}
                 }
                 continue;
@@ -152,9 +183,7 @@ impl Probe {
                 "version_banner" => probe.version_banner = value,
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
                 "machine" => probe.machine = Some(value),
-                "openssl_cafile" => probe.openssl_cafile = Some(value),
                 "openssl_cafile_exists" => probe.openssl_cafile_exists = Some(value == "True"),
-                "cafile" => probe.cafile = Some(value),
                 _ => {}
             }
         }
@@ -397,79 +426,236 @@ pub fn locate_preferring(
             });
         }
     }
-    if host.os == OsFamily::Windows {
-        return windows_python(host, wanted, launcher);
-    }
-    for name in ["python3", "python"] {
-        if let Some(interpreter) = host.which(name) {
-            return Discovery::Found(Located {
-                origin: Origin::Path(name),
-                venv: None,
-                interpreter,
-                pyvenv_cfg: None,
-                pyvenv_cfg_unreadable: None,
-            });
-        }
-    }
-    Discovery::NoPython
-}
-
-/// A Python on Windows, where python.org's installer leaves PATH alone by default and the
-/// Microsoft Store puts stubs named `python.exe` there. In order: the wanted version from
-/// the `py` launcher or python.org's folders, a real Python on PATH, the launcher's default,
-/// the newest python.org folder; else the Store's alias is reported, not started.
-fn windows_python(
-    host: &Host,
-    wanted: Option<&str>,
-    launcher: impl FnOnce() -> Vec<LauncherPython>,
-) -> Discovery {
-    let found = |origin, interpreter| {
-        Discovery::Found(Located {
-            origin,
+    let search = search_pythons(host, wanted, Reach::Exam, launcher);
+    match search.pythons.into_iter().next() {
+        Some(python) => Discovery::Found(Located {
+            origin: python.origin,
             venv: None,
-            interpreter,
+            interpreter: python.interpreter,
             pyvenv_cfg: None,
             pyvenv_cfg_unreadable: None,
-        })
-    };
-    let mut alias = None;
-    let mut on_path = None;
-    'names: for name in ["python3", "python"] {
-        for candidate in host.which_all(name) {
-            if is_store_alias(host, &candidate) {
-                alias.get_or_insert(candidate);
+        }),
+        None => match search.store_alias {
+            Some(path) => Discovery::StoreAlias(path),
+            None => Discovery::NoPython,
+        },
+    }
+}
+
+/// How far [`search_pythons`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Where the exam's Python is when no virtualenv decides: `python3` and `python` on
+    /// PATH, and on Windows the `py` launcher and python.org's install folders.
+    Exam,
+    /// Also every Python a virtualenv could be built from (`preflight fix`): pyenv's
+    /// versions (asking `pyenv root` within `pyenv_timeout` when `$PYENV_ROOT` is unset),
+    /// python.org's macOS frameworks, and `python3.X` on PATH.
+    Builders { pyenv_timeout: Duration },
+}
+
+/// An interpreter found where Pythons are installed; nothing has started it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPython {
+    pub origin: Origin,
+    pub interpreter: PathBuf,
+    /// The version the place names (`3.8` from `Python38` or `py -3.8`, `3.8.18` from a
+    /// pyenv folder); the interpreter's own answer decides.
+    pub named_version: Option<String>,
+}
+
+/// What [`search_pythons`] found, best first.
+#[derive(Debug, Clone, Default)]
+pub struct PythonSearch {
+    pub pythons: Vec<FoundPython>,
+    /// The Microsoft Store's `python` alias, seen on PATH or in the launcher's list: a stub
+    /// that offers to install Python, reported and never started.
+    pub store_alias: Option<PathBuf>,
+}
+
+/// `3.8` from `3.8.18`, `3.8` or `3.8-64`.
+pub fn major_minor(version: &str) -> Option<String> {
+    let version = version.split('-').next()?;
+    let mut parts = version.split('.');
+    Some(format!("{}.{}", parts.next()?, parts.next()?))
+}
+
+/// The one search for installed Pythons: the check's choice when no virtualenv decides is
+/// the first it returns, and `fix` tries them in order. Best first: what names the `wanted`
+/// release (`3.8`), then `python3`/`python` on PATH (what a terminal starts), then the rest
+/// (the launcher's default first, newest first otherwise). On Windows python.org's installer
+/// leaves PATH alone by default and the Microsoft Store puts stubs named `python.exe` there:
+/// those are set aside as `store_alias`. `launcher` lists what the `py` launcher knows,
+/// asked only on Windows.
+pub fn search_pythons(
+    host: &Host,
+    wanted: Option<&str>,
+    reach: Reach,
+    launcher: impl FnOnce() -> Vec<LauncherPython>,
+) -> PythonSearch {
+    let mut store_alias = None;
+    // Places that name a release, in the order they are trusted.
+    let mut named: Vec<FoundPython> = Vec::new();
+    if let Reach::Builders { pyenv_timeout } = reach {
+        named.extend(pyenv_versions(host, pyenv_timeout));
+    }
+    if host.os == OsFamily::Windows {
+        let mut listed: Vec<LauncherPython> = Vec::new();
+        for python in launcher() {
+            if is_store_alias(host, &python.path) {
+                store_alias.get_or_insert(python.path);
             } else {
-                on_path = Some((name, candidate));
-                break 'names;
+                listed.push(python);
+            }
+        }
+        // The launcher's default first, then as listed (newest first).
+        listed.sort_by_key(|p| !p.default);
+        named.extend(listed.into_iter().map(|p| FoundPython {
+            origin: Origin::Launcher(p.tag),
+            interpreter: p.path,
+            named_version: p.release,
+        }));
+        let folders = install_folders(host).into_iter().rev();
+        named.extend(folders.map(|(release, path)| FoundPython {
+            origin: Origin::InstallFolder,
+            interpreter: path,
+            named_version: Some(release),
+        }));
+    }
+    if matches!(reach, Reach::Builders { .. }) {
+        if host.os == OsFamily::Macos {
+            named.extend(frameworks(host));
+        }
+        let releases = wanted
+            .map(str::to_string)
+            .into_iter()
+            .chain((5..=15).rev().map(|minor| format!("3.{minor}")));
+        let mut names_seen: Vec<String> = Vec::new();
+        for release in releases {
+            let name = format!("python{release}");
+            if names_seen.contains(&name) {
+                continue;
+            }
+            names_seen.push(name.clone());
+            if let Some(path) = first_on_path(host, &name, &mut store_alias) {
+                named.push(FoundPython {
+                    origin: Origin::PathRelease(name),
+                    interpreter: path,
+                    named_version: Some(release),
+                });
             }
         }
     }
-    let listed: Vec<LauncherPython> = launcher()
-        .into_iter()
-        .filter(|p| !is_store_alias(host, &p.path))
+    let mut on_path = Vec::new();
+    for name in ["python3", "python"] {
+        if let Some(path) = first_on_path(host, name, &mut store_alias) {
+            on_path.push(FoundPython {
+                origin: Origin::Path(name),
+                interpreter: path,
+                named_version: None,
+            });
+            if reach == Reach::Exam {
+                break;
+            }
+        }
+    }
+    let is_wanted = |p: &FoundPython| {
+        wanted.is_some() && p.named_version.as_deref().and_then(major_minor).as_deref() == wanted
+    };
+    let (wanted_first, others): (Vec<_>, Vec<_>) = named.into_iter().partition(is_wanted);
+    let mut pythons = wanted_first;
+    pythons.extend(on_path);
+    pythons.extend(others);
+    PythonSearch {
+        pythons,
+        store_alias,
+    }
+}
+
+/// The first match for `name` on PATH that is not the Store's alias (noted in `alias`).
+fn first_on_path(host: &Host, name: &str, alias: &mut Option<PathBuf>) -> Option<PathBuf> {
+    for candidate in host.which_all(name) {
+        if is_store_alias(host, &candidate) {
+            alias.get_or_insert(candidate);
+        } else {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// pyenv's root: `$PYENV_ROOT` (what `pyenv root` prints when it is set, without starting
+/// pyenv's shell script), else `pyenv root`, else `~/.pyenv` (`~/.pyenv/pyenv-win` on
+/// Windows).
+fn pyenv_root(host: &Host, timeout: Duration) -> Option<PathBuf> {
+    if let Some(root) = host.env("PYENV_ROOT") {
+        return Some(host.user_path(Path::new(root)));
+    }
+    if let Some(pyenv) = host.which("pyenv")
+        && let Ok(output) = host.run(&pyenv, &["root"], timeout)
+        && output.status.success()
+    {
+        let root = output.stdout.trim();
+        if !root.is_empty() {
+            return Some(PathBuf::from(root));
+        }
+    }
+    let home = host.home.as_ref()?;
+    Some(if host.os == OsFamily::Windows {
+        home.join(".pyenv").join("pyenv-win")
+    } else {
+        home.join(".pyenv")
+    })
+}
+
+/// Installs named by their version under `dir` (pyenv's `versions`, not `miniconda3-…`;
+/// the framework's `Versions`), whose interpreter is at `interpreter` inside, newest first.
+fn versioned_installs(
+    dir: &Path,
+    interpreter: &[&str],
+    origin: fn(String) -> Origin,
+) -> Vec<FoundPython> {
+    let Ok(entries) = read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(Version, FoundPython)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_string();
+            let version = Version::from_str(&name).ok()?;
+            let path = interpreter
+                .iter()
+                .fold(entry.path(), |path, part| path.join(part));
+            exists(&path).then(|| {
+                let python = FoundPython {
+                    origin: origin(name.clone()),
+                    interpreter: path,
+                    named_version: Some(name),
+                };
+                (version, python)
+            })
+        })
         .collect();
-    let folders = install_folders(host);
-    if let Some(wanted) = wanted {
-        if let Some(p) = listed.iter().find(|p| p.release.as_deref() == Some(wanted)) {
-            return found(Origin::Launcher(p.tag.clone()), p.path.clone());
-        }
-        if let Some((_, path)) = folders.iter().find(|(release, _)| release == wanted) {
-            return found(Origin::InstallFolder, path.clone());
-        }
-    }
-    if let Some((name, path)) = on_path {
-        return found(Origin::Path(name), path);
-    }
-    if let Some(p) = listed.iter().find(|p| p.default).or(listed.first()) {
-        return found(Origin::Launcher(p.tag.clone()), p.path.clone());
-    }
-    if let Some((_, path)) = folders.last() {
-        return found(Origin::InstallFolder, path.clone());
-    }
-    match alias {
-        Some(path) => Discovery::StoreAlias(path),
-        None => Discovery::NoPython,
-    }
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.into_iter().map(|(_, python)| python).collect()
+}
+
+fn pyenv_versions(host: &Host, timeout: Duration) -> Vec<FoundPython> {
+    let Some(root) = pyenv_root(host, timeout) else {
+        return Vec::new();
+    };
+    let inside: &[&str] = if host.os == OsFamily::Windows {
+        &["python.exe"]
+    } else {
+        &["bin", "python3"]
+    };
+    versioned_installs(&root.join("versions"), inside, Origin::Pyenv)
+}
+
+/// python.org's framework installs on macOS.
+fn frameworks(host: &Host) -> Vec<FoundPython> {
+    let versions = host.system_path("/Library/Frameworks/Python.framework/Versions");
+    versioned_installs(&versions, &["bin", "python3"], Origin::Framework)
 }
 
 /// `%LOCALAPPDATA%\Microsoft\WindowsApps\python.exe` or `python3.exe`: the Store's alias.
@@ -523,7 +709,7 @@ fn install_folders(host: &Host) -> Vec<(String, PathBuf)> {
 }
 
 /// What `py -0p` lists, or nothing when there is no launcher or it does not answer in time.
-fn py_launcher_list(host: &Host, deadline: Deadline) -> Vec<LauncherPython> {
+pub fn py_launcher_list(host: &Host, deadline: Deadline) -> Vec<LauncherPython> {
     if host.os != OsFamily::Windows {
         return Vec::new();
     }
@@ -658,9 +844,9 @@ if sys.platform == "darwin":
     try:
         import ssl
         paths = ssl.get_default_verify_paths()
-        say("openssl_cafile", paths.openssl_cafile)
+        path("openssl_cafile", paths.openssl_cafile)
         say("openssl_cafile_exists", os.path.exists(paths.openssl_cafile))
-        say("cafile", paths.cafile)
+        path("cafile", paths.cafile)
     except Exception:
         pass
 "#;
@@ -1096,12 +1282,51 @@ mod tests {
         // Linux's uname names the architectures as Rust does (x86_64, aarch64).
         assert_eq!(probe.machine.as_deref(), Some(std::env::consts::ARCH));
         let cafile = probe.openssl_cafile.expect("openssl_cafile reported");
-        assert_eq!(
-            probe.openssl_cafile_exists,
-            Some(Path::new(&cafile).exists())
-        );
+        assert_eq!(probe.openssl_cafile_exists, Some(cafile.exists()));
         // SSL_CERT_FILE names a file that is not there: Python has no CA file to use.
         assert_eq!(probe.cafile, None);
+    }
+
+    /// A CA file at a path that is not UTF-8 comes back byte for byte, like the other paths.
+    #[cfg(unix)]
+    #[test]
+    fn the_ca_file_path_is_sent_losslessly() {
+        use std::os::unix::ffi::OsStrExt;
+        let script = PROBE_SCRIPT.replace(r#"sys.platform == "darwin""#, "True");
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9-\xff"));
+        std::fs::create_dir(&folder).unwrap();
+        let cert = folder.join("cert.pem");
+        std::fs::write(&cert, "").unwrap();
+        // Host's variables are text: the child gets this one straight from Command.
+        let output = std::process::Command::new("/usr/bin/python3")
+            .args(python_script_args(&script))
+            .env_clear()
+            .env("PYTHONIOENCODING", "utf-8")
+            .env("LC_ALL", "C.UTF-8")
+            .env("SSL_CERT_FILE", &cert)
+            // A home of its own: Python looks for user site-packages there.
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let probe = Probe::parse(&stdout)
+            .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+        assert_eq!(probe.cafile.as_deref(), Some(cert.as_path()));
+        // The same bytes through the parser alone, as the probe's line carries them.
+        let line = format!(
+            "version=3.8.10\ncafile_path={}\n",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                cert.as_os_str().as_bytes()
+            )
+        );
+        assert_eq!(
+            Probe::parse(&line).unwrap().cafile.as_deref(),
+            Some(cert.as_path())
+        );
     }
 
     #[cfg(unix)]

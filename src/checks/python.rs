@@ -511,14 +511,24 @@ fn certificates(os: OsFamily, probe: &Probe, spec: &FindingSpec) -> Finding {
     }
     let finding = spec
         .finding()
-        .observe("openssl_cafile", probe.openssl_cafile.clone())
-        .observe("cafile", probe.cafile.clone());
+        .observe(
+            "openssl_cafile",
+            probe
+                .openssl_cafile
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        )
+        .observe(
+            "cafile",
+            probe.cafile.as_ref().map(|p| p.display().to_string()),
+        );
     if let Some(cafile) = &probe.cafile {
-        return finding.pass(format!("CA file {cafile}"));
+        return finding.pass(format!("CA file {}", cafile.display()));
     }
     let Some(openssl_cafile) = &probe.openssl_cafile else {
         return finding.warn("the interpreter did not say where its CA certificates are");
     };
+    let openssl_cafile = openssl_cafile.display();
     let finding = finding.fail(format!(
         "{openssl_cafile} does not exist: downloads over HTTPS (the exam's datasets) will fail with CERTIFICATE_VERIFY_FAILED"
     ));
@@ -635,7 +645,7 @@ mod tests {
                 "/Library/Frameworks/Python.framework/Versions/3.8/etc/openssl/cert.pem".into(),
             ),
             openssl_cafile_exists: Some(cafile.is_some()),
-            cafile: cafile.map(str::to_string),
+            cafile: cafile.map(std::path::PathBuf::from),
             ..Probe::default()
         }
     }

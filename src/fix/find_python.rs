@@ -2,13 +2,15 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pep440_rs::{Version, VersionSpecifiers};
 
-use crate::host::{Host, OsFamily, ProcessError};
-use crate::platform::windows;
-use crate::python_env::{last_line, tensorflow_python_range};
+use crate::check::Deadline;
+use crate::host::{Host, OsFamily, ProcessError, canonicalize};
+use crate::python_env::{
+    Reach, last_line, major_minor, py_launcher_list, search_pythons, tensorflow_python_range,
+};
 
 /// What the profile asks of the interpreter: the `python` check's specifier, and the Pythons
 /// its TensorFlow release supports.
@@ -170,164 +172,80 @@ pub fn query(
     candidate
 }
 
-/// pyenv's root: `$PYENV_ROOT` (what `pyenv root` prints when it is set, without starting
-/// pyenv's shell script), else `pyenv root`, else `~/.pyenv`.
-fn pyenv_root(host: &Host, timeout: Duration) -> Option<PathBuf> {
-    if let Some(root) = host.env("PYENV_ROOT") {
-        return Some(host.user_path(Path::new(root)));
+/// What [`find`] looked at.
+#[derive(Debug, Clone, Default)]
+pub struct Looked {
+    /// Every interpreter started and judged, in order; the accepted one, if any, last.
+    pub candidates: Vec<Candidate>,
+    /// The Microsoft Store's alias, seen and not started.
+    pub store_alias: Option<PathBuf>,
+}
+
+impl Looked {
+    pub fn accepted(&self) -> Option<&Candidate> {
+        self.candidates.last().filter(|c| c.verdict.is_ok())
     }
-    if let Some(pyenv) = host.which("pyenv")
-        && let Ok(output) = host.run(&pyenv, &["root"], timeout)
-        && output.status.success()
-    {
-        let root = output.stdout.trim();
-        if !root.is_empty() {
-            return Some(PathBuf::from(root));
+}
+
+/// Try the Pythons [`search_pythons`] finds, in its order (the wanted release first); stop
+/// at the first one accepted. One whose place names a version the profile refuses
+/// (pyenv's `3.11.7`, `Python311`) is passed over without being started.
+pub fn find(host: &Host, wanted: &Wanted, timeout: Duration) -> Looked {
+    let release = wanted.release();
+    let launcher_deadline = Deadline::at(Instant::now() + timeout);
+    let search = search_pythons(
+        host,
+        release.as_deref(),
+        Reach::Builders {
+            pyenv_timeout: timeout,
+        },
+        || py_launcher_list(host, launcher_deadline),
+    );
+    let mut looked = Looked {
+        candidates: Vec::new(),
+        store_alias: search.store_alias,
+    };
+    for found in search.pythons {
+        if refused_by_name(wanted, release.as_deref(), found.named_version.as_deref()) {
+            continue;
         }
-    }
-    let home = host.home.as_ref()?;
-    Some(if host.os == OsFamily::Windows {
-        home.join(".pyenv").join("pyenv-win")
-    } else {
-        home.join(".pyenv")
-    })
-}
-
-/// pyenv's installed versions whose directory name is a version the profile accepts,
-/// newest first.
-fn pyenv_candidates(host: &Host, wanted: &Wanted, timeout: Duration) -> Vec<(PathBuf, String)> {
-    let Some(root) = pyenv_root(host, timeout) else {
-        return Vec::new();
-    };
-    let Ok(entries) = crate::host::read_dir(root.join("versions")) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(Version, PathBuf)> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let version = Version::from_str(entry.file_name().to_str()?).ok()?;
-            wanted.judge(&version).ok()?;
-            let dir = entry.path();
-            let interpreter = if host.os == OsFamily::Windows {
-                dir.join("python.exe")
-            } else {
-                dir.join("bin").join("python3")
-            };
-            crate::host::exists(&interpreter).then_some((version, interpreter))
-        })
-        .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
-    found
-        .into_iter()
-        .map(|(_, path)| (path, "pyenv".to_string()))
-        .collect()
-}
-
-/// The interpreters `py -0p` lists (Windows).
-fn py_launcher_candidates(host: &Host, timeout: Duration) -> Vec<(PathBuf, String)> {
-    let Some(py) = host.which("py") else {
-        return Vec::new();
-    };
-    let Ok(output) = host.run(&py, &["-0p"], timeout) else {
-        return Vec::new();
-    };
-    parse_py_list(&output.stdout)
-        .into_iter()
-        .map(|p| (p, "the py launcher".to_string()))
-        .collect()
-}
-
-/// The interpreters in a `py -0p` listing (see [`windows::parse_py_launcher_list`]): only
-/// entries whose path names a program.
-pub fn parse_py_list(text: &str) -> Vec<PathBuf> {
-    windows::parse_py_launcher_list(text)
-        .into_iter()
-        .map(|python| python.path)
-        .filter(|path| {
-            path.to_string_lossy()
-                .to_ascii_lowercase()
-                .ends_with(".exe")
-        })
-        .collect()
-}
-
-/// python.org's framework installs on macOS, newest first.
-fn framework_candidates(host: &Host, wanted: &Wanted) -> Vec<(PathBuf, String)> {
-    let versions = host.system_path("/Library/Frameworks/Python.framework/Versions");
-    let Ok(entries) = crate::host::read_dir(&versions) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(Version, PathBuf)> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let version = Version::from_str(entry.file_name().to_str()?).ok()?;
-            let interpreter = entry.path().join("bin").join("python3");
-            crate::host::exists(&interpreter).then_some((version, interpreter))
-        })
-        .filter(|(version, _)| {
-            // The directory is named by major.minor: accept it if some release of that
-            // minor could fit; the interpreter's own answer decides.
-            wanted.spec.is_none() || wanted.release().is_none_or(|r| version.to_string() == r)
-        })
-        .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
-    found
-        .into_iter()
-        .map(|(_, path)| (path, "python.org (framework)".to_string()))
-        .collect()
-}
-
-/// `python3.X`, `python3` and `python` on PATH; the wanted release's name first.
-fn path_candidates(host: &Host, wanted: &Wanted) -> Vec<(PathBuf, String)> {
-    let mut names: Vec<String> = Vec::new();
-    if let Some(release) = wanted.release() {
-        names.push(format!("python{release}"));
-    }
-    names.extend((5..=15).rev().map(|minor| format!("python3.{minor}")));
-    names.extend(["python3".to_string(), "python".to_string()]);
-    let mut seen: Vec<String> = Vec::new();
-    names
-        .into_iter()
-        .filter(|n| {
-            let fresh = !seen.contains(n);
-            seen.push(n.clone());
-            fresh
-        })
-        .filter_map(|name| {
-            let path = host.which(&name)?;
-            Some((path, format!("PATH ({name})")))
-        })
-        .collect()
-}
-
-/// Look for an accepted interpreter in the usual places, in order; stop at the first. Every
-/// interpreter looked at is returned, the accepted one last.
-pub fn find(host: &Host, wanted: &Wanted, timeout: Duration) -> Vec<Candidate> {
-    let mut lists = vec![pyenv_candidates(host, wanted, timeout)];
-    match host.os {
-        OsFamily::Windows => lists.push(py_launcher_candidates(host, timeout)),
-        OsFamily::Macos => lists.push(framework_candidates(host, wanted)),
-        _ => {}
-    }
-    lists.push(path_candidates(host, wanted));
-    let mut looked_at: Vec<Candidate> = Vec::new();
-    for (program, source) in lists.into_iter().flatten() {
-        let canonical = crate::host::canonicalize(&program).unwrap_or_else(|_| program.clone());
-        if looked_at.iter().any(|c| {
+        let program = found.interpreter;
+        let canonical = canonicalize(&program).unwrap_or_else(|_| program.clone());
+        if looked.candidates.iter().any(|c| {
             c.executable.as_deref() == Some(canonical.as_path())
-                || crate::host::canonicalize(&c.program).ok().as_deref()
-                    == Some(canonical.as_path())
+                || canonicalize(&c.program).ok().as_deref() == Some(canonical.as_path())
         }) {
             continue;
         }
-        let candidate = query(host, &program, &source, wanted, timeout, false);
+        let candidate = query(
+            host,
+            &program,
+            &found.origin.place(),
+            wanted,
+            timeout,
+            false,
+        );
         let accepted = candidate.verdict.is_ok();
-        looked_at.push(candidate);
+        looked.candidates.push(candidate);
         if accepted {
             break;
         }
     }
-    looked_at
+    looked
+}
+
+/// Whether the version a place names (`3.11.7`, or `3.11` from a folder or a launcher tag)
+/// is one the profile refuses. A bare `3.8` stands for all of 3.8.x, so it refuses only
+/// when it is not the wanted release either.
+fn refused_by_name(wanted: &Wanted, release: Option<&str>, named: Option<&str>) -> bool {
+    let Some(named) = named else {
+        return false;
+    };
+    let Ok(version) = Version::from_str(named.split('-').next().unwrap_or(named)) else {
+        return false;
+    };
+    let full = version.release().len() > 2;
+    wanted.judge(&version).is_err() && (full || major_minor(named).as_deref() != release)
 }
 
 /// Exactly how to get an accepted Python on this OS.
@@ -389,28 +307,78 @@ mod tests {
         );
     }
 
+    /// A script that leaves `marker` behind if anything starts it, as `name` and `name.exe`
+    /// so PATH finds it on this machine as Windows would.
+    #[cfg(unix)]
+    #[allow(clippy::disallowed_methods)] // the test builds the tree it judges
+    fn tripwire(path: &Path, marker: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for file in [path.to_path_buf(), path.with_extension("exe")] {
+            std::fs::write(&file, format!("#!/bin/sh\ntouch '{}'\n", marker.display())).unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    /// A Windows user's folders under a temporary root: the Store's aliases on PATH, the
+    /// machine's own python3 as python.org's per-user install of its release, and a refused
+    /// Python 2.7 install. `fix` starts neither the aliases nor 2.7.
+    #[cfg(unix)]
     #[test]
-    fn reads_the_py_launcher_listing() {
-        let listing = " -V:3.11 *        C:\\Users\\ana\\AppData\\Local\\Programs\\Python\\Python311\\python.exe\n -V:3.8           C:\\Program Files\\Python38\\python.exe\n";
-        assert_eq!(
-            parse_py_list(listing),
-            vec![
-                PathBuf::from(
-                    "C:\\Users\\ana\\AppData\\Local\\Programs\\Python\\Python311\\python.exe"
-                ),
-                PathBuf::from("C:\\Program Files\\Python38\\python.exe"),
-            ]
+    #[allow(clippy::disallowed_methods)] // the test builds the tree it judges
+    fn fix_never_starts_the_store_alias_and_finds_a_python_org_folder() {
+        let machine_python = Path::new("/usr/bin/python3");
+        assert!(
+            machine_python.is_file(),
+            "this test needs the machine's python3"
         );
-        // The launcher before 3.11 marks the default after the path.
-        assert_eq!(
-            parse_py_list(
-                " -3.8-64        C:\\Python38\\python.exe *\n -3.7-64        C:\\Python37\\python.exe\n"
-            ),
-            vec![
-                PathBuf::from("C:\\Python38\\python.exe"),
-                PathBuf::from("C:\\Python37\\python.exe")
-            ]
+        let minor = std::process::Command::new(machine_python)
+            .args(["-c", "import sys; print(sys.version_info[1])"])
+            .output()
+            .unwrap();
+        let minor = String::from_utf8(minor.stdout).unwrap().trim().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let local = root.join("Users/a/AppData/Local");
+        let apps = local.join("Microsoft").join("WindowsApps");
+        let started = root.join("something-was-started");
+        tripwire(&apps.join("python"), &started);
+        tripwire(&apps.join("python3"), &started);
+        let programs = local.join("Programs").join("Python");
+        tripwire(&programs.join("Python27").join("python"), &started);
+        let folder = programs.join(format!("Python3{minor}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::os::unix::fs::symlink(machine_python, folder.join("python.exe")).unwrap();
+        let host = Host::simulated(
+            root,
+            OsFamily::Windows,
+            &[
+                ("LOCALAPPDATA", local.to_str().unwrap()),
+                ("Path", apps.to_str().unwrap()),
+                // The machine's python3 looks for user site-packages in a home of its own.
+                ("HOME", root.to_str().unwrap()),
+            ],
         );
-        assert!(parse_py_list(" -V:3.12 *\n").is_empty());
+        let wanted = Wanted {
+            spec: Some(VersionSpecifiers::from_str(&format!("==3.{minor}.*")).unwrap()),
+            tensorflow: None,
+        };
+        let timeout = Duration::from_secs(30);
+
+        let looked = find(&host, &wanted, timeout);
+        let accepted = looked.accepted().unwrap_or_else(|| panic!("{looked:?}"));
+        assert_eq!(accepted.program, folder.join("python.exe"));
+        assert_eq!(accepted.source, "python.org's install folder");
+        assert_eq!(looked.candidates.len(), 1, "{looked:?}");
+        let alias = looked.store_alias.expect("the alias is reported");
+        assert_eq!(alias.parent(), Some(apps.as_path()));
+        assert!(!started.exists(), "a Store alias or Python 2.7 was started");
+
+        // With no install left, nothing is accepted; the alias is still only reported.
+        std::fs::remove_dir_all(&folder).unwrap();
+        let looked = find(&host, &wanted, timeout);
+        assert!(looked.candidates.is_empty(), "{looked:?}");
+        assert!(looked.store_alias.is_some());
+        assert!(!started.exists(), "a Store alias or Python 2.7 was started");
     }
 }

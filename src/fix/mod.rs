@@ -13,8 +13,7 @@ use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
@@ -151,30 +150,6 @@ struct Plan {
     pins: Vec<String>,
 }
 
-/// Once the build is over, Ctrl-C ends the process at once, as it would without a handler.
-static EXIT_ON_INTERRUPT: AtomicBool = AtomicBool::new(false);
-
-/// The flag Ctrl-C raises while `fix --yes` builds, so the build can stop pip's process
-/// group (pip runs in a group of its own and does not see the terminal's Ctrl-C).
-fn interrupted() -> &'static Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let raised = Arc::clone(&flag);
-        // When a handler cannot be set (an embedder set its own), Ctrl-C ends the process as
-        // usual; the incomplete marker still tells the next `fix` what happened.
-        let _ = ctrlc::set_handler(move || {
-            if EXIT_ON_INTERRUPT.load(Ordering::SeqCst) {
-                // The re-check's children (the probe) run in groups of their own.
-                crate::host::stop_all_children();
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
-            raised.store(true, Ordering::SeqCst);
-        });
-        flag
-    })
-}
-
 /// `preflight fix`: print the plan, and with `--yes` carry it out; returns the exit code.
 pub(crate) fn run(
     args: &FixArgs,
@@ -212,9 +187,9 @@ pub(crate) fn run(
         (DirAction::Reuse { .. }, Existing::Venv { candidate, .. }) => candidate,
         _ => {
             let looked_at = find_python::find(&host, &wants.python, probe_timeout);
-            match looked_at.last() {
-                Some(c) if c.verdict.is_ok() => c.clone(),
-                _ => {
+            match looked_at.accepted() {
+                Some(c) => c.clone(),
+                None => {
                     no_python(&host, &wants.python, &looked_at, out);
                     return EXIT_NOT_READY;
                 }
@@ -236,9 +211,12 @@ pub(crate) fn run(
         return EXIT_READY;
     }
 
-    let cancel = Arc::clone(interrupted());
-    let built = build(&host, &plan, args, &cancel, out);
-    EXIT_ON_INTERRUPT.store(true, Ordering::SeqCst);
+    // Ctrl-C while building stops pip's group (pip runs in a group of its own and does not
+    // see the terminal's Ctrl-C) and keeps the marker; after the scope, it ends the run.
+    let built = {
+        let scope = crate::interrupt::while_building();
+        build(&host, &plan, args, scope.flag(), out)
+    };
     match built {
         Ok(()) => {}
         Err(Stop::Interrupted) => {
@@ -474,17 +452,27 @@ fn utc_stamp(time: SystemTime) -> String {
     )
 }
 
-fn no_python(host: &Host, wanted: &Wanted, looked_at: &[Candidate], out: &mut dyn Write) {
+fn no_python(host: &Host, wanted: &Wanted, looked_at: &find_python::Looked, out: &mut dyn Write) {
     let _ = writeln!(
         out,
         "\nerror: no Python this profile accepts ({}) was found.",
         wanted.describe()
     );
-    if looked_at.is_empty() {
-        let _ = writeln!(out, "  No Python was found in pyenv's versions or on PATH.");
+    if looked_at.candidates.is_empty() {
+        let places = match host.os {
+            OsFamily::Windows => "the py launcher's list, python.org's install folders",
+            OsFamily::Macos => "python.org's frameworks",
+            _ => "",
+        };
+        let places = [places, "pyenv's versions"].join(", ");
+        let _ = writeln!(
+            out,
+            "  No Python was found in {} or on PATH.",
+            places.trim_start_matches(", ")
+        );
     } else {
         let _ = writeln!(out, "  Looked at:");
-        for c in looked_at {
+        for c in &looked_at.candidates {
             let _ = writeln!(
                 out,
                 "    {} ({}): {}",
@@ -493,6 +481,13 @@ fn no_python(host: &Host, wanted: &Wanted, looked_at: &[Candidate], out: &mut dy
                 c.verdict.clone().err().unwrap_or_default()
             );
         }
+    }
+    if let Some(alias) = &looked_at.store_alias {
+        let _ = writeln!(
+            out,
+            "  {} is the Microsoft Store's alias, not a Python: it only offers to install one, so it was not started.",
+            alias.display()
+        );
     }
     for line in find_python::how_to_get(host, wanted) {
         let _ = writeln!(out, "  {line}");

@@ -1,0 +1,139 @@
+//! Ctrl-C and the signals that end a run, in one place: one handler, installed once at
+//! start-up ([`install`]), never replaced.
+//!
+//! By default an interrupt stops every child process preflight started (the interpreter
+//! probe, a `--deep` training run: each in a process group or job of its own, which the
+//! terminal's Ctrl-C may not reach) and exits as shells expect of a process a signal stopped:
+//! 128 + the signal on Unix (130, 143, 129), 130 for Ctrl-C and Ctrl-Break on Windows.
+//! While `fix --yes` builds ([`while_building`]), an interrupt only raises the flag the build
+//! polls: the build stops pip's group itself and leaves the virtualenv marked incomplete.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
+
+/// The flag of the build in progress, if one is.
+static BUILDING: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+
+fn building() -> MutexGuard<'static, Option<Arc<AtomicBool>>> {
+    BUILDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// While this lives, an interrupt raises [`BuildScope::flag`] instead of ending the run.
+pub struct BuildScope {
+    flag: Arc<AtomicBool>,
+}
+
+impl BuildScope {
+    /// Raised once an interrupt came during the scope.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.flag
+    }
+}
+
+impl Drop for BuildScope {
+    fn drop(&mut self) {
+        *building() = None;
+    }
+}
+
+/// Enter the "fix is building" scope: until the scope is dropped, interrupts raise its flag.
+/// Without [`install`] (a library caller) the flag is simply never raised.
+pub fn while_building() -> BuildScope {
+    let flag = Arc::new(AtomicBool::new(false));
+    *building() = Some(Arc::clone(&flag));
+    BuildScope { flag }
+}
+
+/// What an interrupt does now: raise the build's flag, or stop every child and exit with
+/// `code`. `name` is how the message names the interrupt.
+fn interrupted(name: &str, code: i32) {
+    if let Some(flag) = building().as_ref() {
+        flag.store(true, Ordering::SeqCst);
+        return;
+    }
+    stop_and_exit(name, code);
+}
+
+fn stop_and_exit(name: &str, code: i32) -> ! {
+    let stopped = crate::host::stop_all_children();
+    // stderr may be gone too (a closed terminal): never let that stop the exit.
+    let _ = writeln!(
+        std::io::stderr(),
+        "preflight: stopped by {name}; {stopped} child process group(s) killed"
+    );
+    std::process::exit(code);
+}
+
+/// Install the one handler; later calls do nothing. When the OS refuses it, interrupts keep
+/// their default action (the run ends at once).
+pub fn install() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(install_handler);
+}
+
+/// SIGINT, SIGTERM and SIGHUP, read on a thread of their own (signal-hook), where taking a
+/// lock and writing a message are safe.
+#[cfg(unix)]
+fn install_handler() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            let name = match signal {
+                SIGINT => "SIGINT",
+                SIGTERM => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            interrupted(name, 128 + signal);
+        }
+    });
+}
+
+/// The console's control events. Windows runs the handler on a thread of its own.
+#[cfg(windows)]
+fn install_handler() {
+    use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+    // SAFETY: `on_console_event` is a plain `extern "system"` function with the signature
+    // PHANDLER_ROUTINE requires, and it lives as long as the process.
+    unsafe {
+        SetConsoleCtrlHandler(Some(on_console_event), 1);
+    }
+}
+
+#[cfg(windows)]
+unsafe extern "system" fn on_console_event(event: u32) -> windows_sys::core::BOOL {
+    use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, CTRL_C_EVENT};
+    match event {
+        CTRL_C_EVENT => interrupted("Ctrl-C", 130),
+        CTRL_BREAK_EVENT => interrupted("Ctrl-Break", 130),
+        // The console is closing, or the user logging off: Windows ends the process once the
+        // handler returns, build or not, so the children go first. 129, as SIGHUP on Unix.
+        _ => stop_and_exit("the console closing", 129),
+    }
+    1 // handled: the build goes on to stop pip and say so
+}
+
+#[cfg(not(any(unix, windows)))]
+fn install_handler() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupt_while_building_raises_the_flag_and_ends_with_the_scope() {
+        let scope = while_building();
+        interrupted("SIGINT", 130);
+        assert!(scope.flag().load(Ordering::SeqCst));
+        drop(scope);
+        assert!(building().is_none());
+        let next = while_building();
+        assert!(
+            !next.flag().load(Ordering::SeqCst),
+            "a new build starts unraised"
+        );
+    }
+}
