@@ -48,7 +48,7 @@ pub struct FixArgs {
     #[arg(long)]
     pub yes: bool,
 
-    /// Move an existing directory at the virtualenv's place aside (to DIR.bak-<time>) and
+    /// Move an existing directory at the virtualenv's place aside (to DIR.bak-TIME) and
     /// build a new one there. Nothing is deleted.
     #[arg(long)]
     pub recreate: bool,
