@@ -130,13 +130,10 @@ pub struct Probe {
     pub cafile: Option<PathBuf>,
 }
 
-/// A path the probe sent as the base64 of its bytes (`os.fsencode`): a venv at a path that
-/// is not valid UTF-8 must be judged like any other, so paths are never decoded as text.
+/// A path the probe sent as the hex of its bytes (`os.fsencode`): a venv at a path that is
+/// not valid UTF-8 must be judged like any other, so paths are never decoded as text.
 fn path_from_probe(value: &str) -> Option<PathBuf> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value.trim())
-        .ok()?;
+    let bytes = from_hex(value.trim())?;
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStringExt;
@@ -147,6 +144,21 @@ fn path_from_probe(value: &str) -> Option<PathBuf> {
         // Windows paths reach Python as UTF-16 and leave `fsencode` as UTF-8.
         Some(PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
     }
+}
+
+/// Lower- or upper-case hex digits, two per byte.
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
+        .collect()
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Probe {
@@ -343,6 +355,19 @@ impl PythonEnv {
         self.probe.as_ref()?.as_ref().ok()
     }
 
+    /// "the interpreter probe (PATH) did not answer within 9.5 s" when it ran out of time:
+    /// what a finding that waited on it says, rather than that the interpreter did not start.
+    pub fn probe_timed_out(&self) -> Option<String> {
+        let Some(Err(ProbeError::TimedOut(after))) = &self.probe else {
+            return None;
+        };
+        Some(format!(
+            "the interpreter probe ({}) did not answer within {:.1} s",
+            self.located()?.interpreter.display(),
+            after.as_secs_f64()
+        ))
+    }
+
     /// Where installed packages live: what the interpreter said, else the venv's layout.
     pub fn site_packages(&self, host: &Host) -> Vec<PathBuf> {
         if let Some(probe) = self.probe_ok() {
@@ -352,23 +377,28 @@ impl PythonEnv {
             }
             return dirs.into_iter().filter(|d| is_dir(d)).collect();
         }
-        let Some(venv) = self.located().and_then(|l| l.venv.as_ref()) else {
-            return Vec::new();
-        };
-        if host.os == OsFamily::Windows {
-            return vec![venv.join("Lib").join("site-packages")];
+        match self.located().and_then(|l| l.venv.as_ref()) {
+            Some(venv) => venv_site_packages(host, venv),
+            None => Vec::new(),
         }
-        let Ok(entries) = read_dir(venv.join("lib")) else {
-            return Vec::new();
-        };
-        let mut dirs: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path().join("site-packages"))
-            .filter(|p| is_dir(p))
-            .collect();
-        dirs.sort();
-        dirs
     }
+}
+
+/// A virtualenv's site-packages by its layout, known without starting its interpreter.
+pub fn venv_site_packages(host: &Host, venv: &Path) -> Vec<PathBuf> {
+    if host.os == OsFamily::Windows {
+        return vec![venv.join("Lib").join("site-packages")];
+    }
+    let Ok(entries) = read_dir(venv.join("lib")) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .filter(|p| is_dir(p))
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 /// Find the environment from paths alone (flags, variables, the working directory, PATH);
@@ -798,14 +828,15 @@ fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
 /// Runs under Python 2.7 too, so that an old interpreter is reported by version, not as a
 /// crash. It imports nothing the interpreter has not already loaded at start-up (`sys`,
 /// `site`, `os`): each extra import costs milliseconds, and the whole run is meant to cost
-/// about one interpreter start (`binascii` is built in). The exception is `ssl` (about 8 ms),
+/// about one interpreter start (`binascii`, which pyenv's and Debian's builds load as a
+/// shared library, was one such). The exception is `ssl` (about 8 ms),
 /// on macOS only, where python.org's Pythons lack CA certificates until "Install
 /// Certificates.command" runs. `os.uname()[4]` is what `platform.machine()` answers on Unix,
 /// without importing `platform`. One `key=value` line per fact; list facts repeat their key.
-/// Paths go as `KEY_path=` and the base64 of their bytes, so that no path is lost to an
+/// Paths go as `KEY_path=` and the hex of their bytes, so that no path is lost to an
 /// encoding, whatever the locale.
 const PROBE_SCRIPT: &str = r#"
-import sys, site, binascii
+import sys, site
 v = sys.version_info
 def say(k, x):
     if x is not None:
@@ -817,9 +848,13 @@ def fsencode(p):
         return p.encode(sys.getfilesystemencoding(), "surrogateescape")
     except (LookupError, UnicodeError):
         return p.encode("utf-8", "replace")
+def hexof(b):
+    if hasattr(b, "hex"):
+        return b.hex()
+    return "".join(["%02x" % c for c in bytearray(b)])
 def path(k, p):
     if p:
-        sys.stdout.write("%s_path=%s\n" % (k, binascii.b2a_base64(fsencode(p)).decode("ascii").strip()))
+        sys.stdout.write("%s_path=%s\n" % (k, hexof(fsencode(p))))
 say("version", "%d.%d.%d" % (v[0], v[1], v[2]))
 say("version_banner", sys.version)
 path("executable", sys.executable)
@@ -926,15 +961,18 @@ fn shebang(path: &Path) -> Option<String> {
 pub const PYTHON_CHILD_ENV: &[(&str, &str)] = &[("PYTHONIOENCODING", "utf-8")];
 
 /// Arguments that run `script`: `-B` (no bytecode written into the user's environment) and
-/// the script as one line of base64, because Rust refuses newlines in arguments to `.bat`
-/// and `.cmd` files such as pyenv-win's shims. Runs on Python 2.7 and 3.
+/// the script as one line of hex, because Rust refuses newlines in arguments to `.bat` and
+/// `.cmd` files such as pyenv-win's shims. Hex needs no import to decode (`base64` loads
+/// `binascii`, a shared library: milliseconds on the run's critical path). Runs on Python
+/// 2.7 and 3.
 pub fn python_script_args(script: &str) -> Vec<String> {
-    use base64::Engine;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(script);
     vec![
         "-B".into(),
         "-c".into(),
-        format!("import base64;exec(base64.b64decode('{encoded}'))"),
+        format!(
+            "exec(bytearray.fromhex(u'{}').decode('utf-8'))",
+            to_hex(script.as_bytes())
+        ),
     ]
 }
 
@@ -977,36 +1015,81 @@ pub struct Installed {
 /// The installed distributions among `wanted` (normalized names), from metadata files.
 /// A directory name only nominates a candidate; the `Name`/`Version` headers decide.
 pub fn installed(site_packages: &[PathBuf], wanted: &[String]) -> BTreeMap<String, Installed> {
+    first_found(site_packages.iter().map(|dir| installed_in(dir, wanted)))
+}
+
+/// What several site-packages hold together: the first one listing a name wins, as on
+/// `sys.path`.
+pub fn first_found(
+    per_dir: impl IntoIterator<Item = BTreeMap<String, Installed>>,
+) -> BTreeMap<String, Installed> {
     let mut found = BTreeMap::new();
-    for dir in site_packages {
-        let Ok(entries) = read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let file_name = entry.file_name().to_string_lossy().into_owned();
-            let Some(stem) = file_name
-                .strip_suffix(".dist-info")
-                .or_else(|| file_name.strip_suffix(".egg-info"))
-            else {
-                continue;
-            };
-            let dir_name = normalize(stem.split('-').next().unwrap_or(stem));
-            if !wanted.contains(&dir_name) || found.contains_key(&dir_name) {
-                continue;
-            }
-            let path = entry.path();
-            let metadata = if file_name.ends_with(".dist-info") {
-                path.join("METADATA")
-            } else if is_dir(&path) {
-                path.join("PKG-INFO")
-            } else {
-                path.clone()
-            };
-            let installed = read_metadata(&metadata, stem);
-            found.insert(normalize(&installed.name), installed);
+    for dir in per_dir {
+        for (name, installed) in dir {
+            found.entry(name).or_insert(installed);
         }
     }
     found
+}
+
+/// [`installed`] in one site-packages. Only the metadata of folders whose name matches a
+/// wanted name is opened: a site-packages may hold tens of thousands of distributions, and
+/// each entry costs a comparison, never an allocation or a read.
+pub fn installed_in(dir: &Path, wanted: &[String]) -> BTreeMap<String, Installed> {
+    let mut found = BTreeMap::new();
+    let Ok(entries) = read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let (stem, dist_info) = match file_name.strip_suffix(".dist-info") {
+            Some(stem) => (stem, true),
+            None => match file_name.strip_suffix(".egg-info") {
+                Some(stem) => (stem, false),
+                None => continue,
+            },
+        };
+        let dir_name = stem.split('-').next().unwrap_or(stem);
+        let Some(key) = wanted.iter().find(|w| normalizes_to(dir_name, w)) else {
+            continue;
+        };
+        if found.contains_key(key) {
+            continue;
+        }
+        let path = entry.path();
+        let metadata = if dist_info {
+            path.join("METADATA")
+        } else if is_dir(&path) {
+            path.join("PKG-INFO")
+        } else {
+            path.clone()
+        };
+        let installed = read_metadata(&metadata, stem);
+        found.insert(normalize(&installed.name), installed);
+    }
+    found
+}
+
+/// `normalize(name) == normalized`, without building the normalized name.
+fn normalizes_to(name: &str, normalized: &str) -> bool {
+    let mut expected = normalized.chars();
+    let (mut separator, mut started) = (false, false);
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+            continue;
+        }
+        if separator && started && expected.next() != Some('-') {
+            return false;
+        }
+        separator = false;
+        started = true;
+        if expected.next() != Some(c.to_ascii_lowercase()) {
+            return false;
+        }
+    }
+    expected.next().is_none()
 }
 
 /// How much of a metadata file is scanned for its `Name` and `Version` headers: they come
@@ -1244,6 +1327,52 @@ mod tests {
             found(&locate_preferring(&host, &options, Some("3.10"), none)).1,
             programs.join("Python311").join("python.exe")
         );
+    }
+
+    #[test]
+    fn names_compare_as_pip_normalizes_them() {
+        let names = [
+            "Pillow",
+            "tensorflow_datasets",
+            "tensorflow-cpu",
+            "zope.interface",
+            "__weird..name__",
+            "-x-",
+            "",
+            "T_F",
+        ];
+        let wanted = [
+            "pillow",
+            "tensorflow-datasets",
+            "tensorflow",
+            "zope-interface",
+            "weird-name",
+            "x",
+            "",
+            "t-f",
+            "tf",
+        ];
+        for name in names {
+            for key in wanted {
+                assert_eq!(
+                    normalizes_to(name, key),
+                    normalize(name) == key,
+                    "{name} / {key}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn probe_paths_travel_as_hex() {
+        assert_eq!(
+            from_hex(&to_hex(b"/v\xff/\x00")),
+            Some(b"/v\xff/\x00".to_vec())
+        );
+        assert_eq!(from_hex("2F"), Some(vec![0x2f]));
+        for bad in ["2", "zz", "\u{e9}0"] {
+            assert_eq!(from_hex(bad), None, "{bad}");
+        }
     }
 
     #[test]

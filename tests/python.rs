@@ -342,6 +342,73 @@ fn a_hanging_interpreter_fails_at_the_deadline() {
     );
 }
 
+/// Every finding that waited on the shared probe says that it ran out of time, naming the
+/// interpreter: not that the interpreter did not start, and not the runner's generic overrun.
+/// On Apple Silicon the CPU verdict waits on it too (the interpreter's architecture counts).
+#[cfg(unix)]
+#[test]
+fn a_probe_that_does_not_answer_is_named_by_every_finding_that_waited_on_it() {
+    use preflight::check::{Context, RunOptions};
+    use preflight::host::{Host, OsFamily};
+    use preflight::report::Status;
+    use std::sync::Arc;
+
+    let dir = TempDir::new().unwrap();
+    let venv = dir.path().join("venv");
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.8.18\n",
+    )
+    .unwrap();
+    let python = venv.join("bin/python");
+    write_executable(&python, "#!/bin/sh\nexec sleep 60\n");
+    let profile = preflight::profile::parse(
+        "[profile]\nname = \"t\"\ntensorflow = \"2.9.0\"\n\n[[check]]\nkind = \"system\"\n\n[[check]]\nkind = \"python\"\nversion = \"==3.8.*\"\n\n[[check]]\nkind = \"packages\"\npins = [\"numpy==1.22.4\"]\n",
+        "t.toml",
+        "test",
+    )
+    .unwrap();
+    let mut host = Host::simulated(
+        dir.path(),
+        OsFamily::Macos,
+        &[("HOME", dir.path().to_str().unwrap())],
+    );
+    host.facts.arch = "aarch64".into();
+    let options = RunOptions {
+        venv: Some(venv.clone()),
+        offline: true,
+        timeout: Duration::from_secs(2),
+        ..RunOptions::default()
+    };
+    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
+    let findings = preflight::runner::run(ctx, &profile.checks, &Default::default());
+    let get = |id: &str| findings.iter().find(|f| f.id == id).unwrap();
+
+    let interpreter = get("python.interpreter");
+    assert_eq!(interpreter.status, Status::Fail, "{interpreter:?}");
+    let said = format!(
+        "the interpreter probe ({}) did not answer within 1.",
+        python.display()
+    );
+    for id in ["python.version", "python.certificates", "system.cpu"] {
+        let finding = get(id);
+        assert_eq!(finding.status, Status::Skip, "{finding:?}");
+        assert!(finding.summary.contains(&said), "{id}: {}", finding.summary);
+    }
+    let numpy = get("packages.numpy");
+    assert_eq!(numpy.status, Status::Fail, "{numpy:?}");
+    assert!(
+        numpy.details.iter().any(|d| d.contains(&said)),
+        "{:?}",
+        numpy.details
+    );
+    assert!(
+        findings.iter().all(|f| f.status != Status::Error),
+        "nothing is left to the runner's overrun: {findings:#?}"
+    );
+}
+
 #[test]
 fn bad_venv_arguments_are_clear_findings() {
     let dir = TempDir::new().unwrap();

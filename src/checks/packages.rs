@@ -2,19 +2,22 @@
 //! and, with `--deep`, importing them and training a tiny model (`python.deep`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
+use crate::host::canonicalize;
 use crate::host::{OsFamily, ProcessError};
 use crate::platform::macos::arm64_tensorflow;
 use crate::platform::shell::command_line;
 use crate::python_env::{
-    Installed, PYTHON_CHILD_ENV, PythonEnv, installed, normalize, python_script_args,
-    tensorflow_python_range,
+    Discovery, Installed, Located, PYTHON_CHILD_ENV, PythonEnv, first_found, installed_in, locate,
+    normalize, python_script_args, tensorflow_python_range, venv_site_packages,
 };
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -164,7 +167,10 @@ impl Check for Packages {
     }
 
     fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
-        let env = ctx.shared::<PythonEnv>();
+        let mut wanted: Vec<String> = self.pins.iter().map(|p| p.key.clone()).collect();
+        wanted.extend(TENSORFLOW_VARIANTS.iter().map(|v| v.to_string()));
+        wanted.extend(["tensorflow".to_string(), "numpy".to_string()]);
+        let (env, early) = read_while_probing(ctx, &wanted);
         let Some(located) = env.located() else {
             return self
                 .specs()
@@ -176,18 +182,29 @@ impl Check for Packages {
                 })
                 .collect();
         };
-        let mut wanted: Vec<String> = self.pins.iter().map(|p| p.key.clone()).collect();
-        wanted.extend(TENSORFLOW_VARIANTS.iter().map(|v| v.to_string()));
-        wanted.extend(["tensorflow".to_string(), "numpy".to_string()]);
         let site = env.site_packages(&ctx.host);
-        let found = installed(&site, &wanted);
+        let found = first_found(site.iter().map(|dir| {
+            let same = canonicalize(dir).ok();
+            early
+                .iter()
+                .find(|(read, _)| same.is_some() && canonicalize(read).ok() == same)
+                .map(|(_, found)| found.clone())
+                .unwrap_or_else(|| installed_in(dir, &wanted))
+        }));
         let python_version = env.probe_ok().and_then(|p| p.version());
+        let timed_out = env.probe_timed_out();
 
         let mut findings: Vec<Finding> = self
             .pins
             .iter()
             .zip(&self.specs)
             .map(|(pin, spec)| judge(pin, spec, &found, python_version.as_ref()))
+            .map(|finding| match &timed_out {
+                Some(timed_out) => finding.detail(format!(
+                    "Read from the virtualenv's own site-packages: {timed_out}."
+                )),
+                None => finding,
+            })
             .collect();
         let apple_silicon = ctx.host.os == OsFamily::Macos
             && (ctx.host.facts.arch == "aarch64"
@@ -241,6 +258,37 @@ impl Check for Packages {
         findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
+}
+
+/// A site-packages and the pins' metadata found in it.
+type ReadEarly = (PathBuf, BTreeMap<String, Installed>);
+
+/// The shared environment, and meanwhile, on a thread of its own, the pins' metadata in the
+/// virtualenv's site-packages as its layout names them: a site-packages with thousands of
+/// distributions is read while the interpreter starts, not after it answered. Which
+/// site-packages count is still the interpreter's to say; the caller uses these where they
+/// are the same directories.
+fn read_while_probing(ctx: &Context, wanted: &[String]) -> (Arc<PythonEnv>, Vec<ReadEarly>) {
+    // Paths only: no process is started to find the virtualenv.
+    let layout = match locate(&ctx.host, &ctx.options) {
+        Discovery::Found(Located {
+            venv: Some(venv), ..
+        }) => venv_site_packages(&ctx.host, &venv),
+        _ => Vec::new(),
+    };
+    std::thread::scope(|scope| {
+        let reading = (!layout.is_empty()).then(|| {
+            scope.spawn(|| {
+                layout
+                    .iter()
+                    .map(|dir| (dir.clone(), installed_in(dir, wanted)))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let env = ctx.shared::<PythonEnv>();
+        let early = reading.and_then(|r| r.join().ok()).unwrap_or_default();
+        (env, early)
+    })
 }
 
 fn located_python(env: &PythonEnv) -> String {

@@ -140,7 +140,7 @@ impl Check for Python {
             distribution(&env, &DISTRIBUTION),
             match env.probe_ok() {
                 Some(probe) => certificates(ctx.host.os, probe, &CERTIFICATES),
-                None => not_started(&CERTIFICATES),
+                None => not_started(&env, &CERTIFICATES),
             },
         ]
     }
@@ -163,9 +163,15 @@ fn create_venv_command(ctx: &Context, wanted: Option<&str>, dir: &Path, clear: b
     command_line(os, &program, &args)
 }
 
-fn not_started(spec: &FindingSpec) -> Finding {
-    spec.finding()
-        .skip("not decided: the interpreter did not start (see python.interpreter)")
+fn not_started(env: &PythonEnv, spec: &FindingSpec) -> Finding {
+    match env.probe_timed_out() {
+        Some(timed_out) => spec
+            .finding()
+            .skip(format!("not decided: {timed_out} (see python.interpreter)")),
+        None => spec
+            .finding()
+            .skip("not decided: the interpreter did not start (see python.interpreter)"),
+    }
 }
 
 impl Python {
@@ -312,7 +318,7 @@ impl Python {
 
     fn version(&self, ctx: &Context, env: &PythonEnv, spec: &FindingSpec) -> Finding {
         let Some(probe) = env.probe_ok() else {
-            return not_started(spec);
+            return not_started(env, spec);
         };
         let Some(version) = probe.version() else {
             return spec
@@ -408,11 +414,12 @@ impl Python {
             );
         }
         let Some(probe) = env.probe_ok() else {
+            let why = match env.probe_timed_out() {
+                Some(_) => "interpreter did not answer in time",
+                None => "interpreter did not start",
+            };
             return if problems.is_empty() {
-                finding.pass(format!(
-                    "{} (pyvenv.cfg present; interpreter did not start)",
-                    venv.display()
-                ))
+                finding.pass(format!("{} (pyvenv.cfg present; {why})", venv.display()))
             } else {
                 finding.warn(problems.join("; "))
             };
@@ -562,7 +569,7 @@ fn distribution(env: &PythonEnv, spec: &FindingSpec) -> Finding {
         Some(probe) => (probe.base_prefix.clone(), probe.version_banner.clone()),
         None => match located.pyvenv_cfg.as_ref().and_then(|c| c.home.clone()) {
             Some(home) => (home, String::new()),
-            None => return not_started(spec),
+            None => return not_started(env, spec),
         },
     };
     let base = base_path.display().to_string();

@@ -210,6 +210,11 @@ fn apple_silicon(
     let finding = finding
         .observe("apple_silicon", true)
         .observe("python_arch", machine.clone());
+    if let Some(timed_out) = env.probe_timed_out() {
+        return finding.skip(format!(
+            "not decided on Apple Silicon, where the interpreter's architecture counts: {timed_out} (see python.interpreter)"
+        ));
+    }
     if machine.as_deref() == Some("x86_64") {
         return finding
             .fail(format!(
