@@ -1447,10 +1447,7 @@ mod tests {
         // The same bytes through the parser alone, as the probe's line carries them.
         let line = format!(
             "version=3.8.10\ncafile_path={}\n",
-            base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                cert.as_os_str().as_bytes()
-            )
+            to_hex(cert.as_os_str().as_bytes())
         );
         assert_eq!(
             Probe::parse(&line).unwrap().cafile.as_deref(),

@@ -29,9 +29,9 @@ pub fn preflight(cwd: &Path) -> Command {
     command
 }
 
-/// `os.devnull`: as `PIP_CONFIG_FILE`, pip (and preflight) read no configuration file at all,
-/// so this machine's `/etc/pip.conf` plays no part.
-pub const NULL_DEVICE: &str = if cfg!(windows) { "nul" } else { "/dev/null" };
+// Not every test crate that includes this module names it.
+#[allow(unused_imports)]
+pub use venv::NULL_DEVICE;
 
 pub struct Run {
     pub code: i32,

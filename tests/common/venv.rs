@@ -3,6 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// `os.devnull`: as `PIP_CONFIG_FILE`, pip (and preflight) read no configuration file at all,
+/// so this machine's `/etc/pip.conf` plays no part.
+pub const NULL_DEVICE: &str = if cfg!(windows) { "nul" } else { "/dev/null" };
+
 /// A pyenv-installed interpreter of `minor` (e.g. "3.8"). Where there is none: under CI a
 /// failure (CI must have them), elsewhere `None` after printing why the test is skipped.
 pub fn python_or_skip(minor: &str) -> Option<PathBuf> {
@@ -55,7 +59,7 @@ fn venv_command(python: &Path, dir: &Path, options: &[&str]) -> PathBuf {
     // reads nothing of this machine's home (user site) or /etc/pip.conf.
     let output = Command::new(python)
         .args(["-I", "-m", "venv"])
-        .env("PIP_CONFIG_FILE", super::NULL_DEVICE)
+        .env("PIP_CONFIG_FILE", NULL_DEVICE)
         .args(options)
         .arg(dir)
         .output()
