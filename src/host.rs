@@ -122,16 +122,26 @@ const CPU_FEATURES_OF_INTEREST: &[&str] = &["avx", "avx2", "fma", "sse4_2", "hyp
 impl SystemFacts {
     fn gather(root: &Path, os: OsFamily) -> Self {
         use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
-        let system = System::new_with_specifics(
-            RefreshKind::nothing()
-                .with_memory(MemoryRefreshKind::nothing().with_ram())
-                .with_cpu(CpuRefreshKind::nothing()),
-        )
-        .ok();
-        let cpu_brand = system
-            .as_ref()
-            .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
-            .filter(|b| !b.is_empty());
+        // Linux names the CPU and its features in /proc/cpuinfo, read once: each read asks
+        // every CPU for its clock. sysinfo is asked for the CPU only where it has no name.
+        let cpuinfo = (os == OsFamily::Linux)
+            .then(|| read_small(&root.join("proc/cpuinfo")).ok())
+            .flatten();
+        let model_name = cpuinfo
+            .as_deref()
+            .and_then(crate::platform::linux::cpu_model_name);
+        let mut wanted =
+            RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram());
+        if model_name.is_none() {
+            wanted = wanted.with_cpu(CpuRefreshKind::nothing());
+        }
+        let system = System::new_with_specifics(wanted).ok();
+        let cpu_brand = model_name.or_else(|| {
+            system
+                .as_ref()
+                .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
+                .filter(|b| !b.is_empty())
+        });
         let (os_name, os_version) = os_name_and_version();
         SystemFacts {
             os_name,
@@ -139,7 +149,7 @@ impl SystemFacts {
             kernel: System::kernel_version().ok(),
             arch: std::env::consts::ARCH.to_string(),
             cpu_brand,
-            cpu_flags: cpu_flags(root, os),
+            cpu_flags: cpu_flags(cpuinfo.as_deref(), os),
             total_memory_bytes: system.map(|s| s.total_memory()).filter(|m| *m > 0),
             host_name: System::host_name().ok().filter(|n| !n.is_empty()),
         }
@@ -184,10 +194,10 @@ fn read_windows_version() -> WindowsVersion {
     }
 }
 
-fn cpu_flags(root: &Path, os: OsFamily) -> Option<Vec<String>> {
+/// The features of interest: on Linux from `cpuinfo` (`None` when it could not be read).
+fn cpu_flags(cpuinfo: Option<&str>, os: OsFamily) -> Option<Vec<String>> {
     if os == OsFamily::Linux {
-        let text = read_small(&root.join("proc/cpuinfo")).ok()?;
-        let mut features = crate::platform::linux::cpu_features(&text)?;
+        let mut features = crate::platform::linux::cpu_features(cpuinfo?)?;
         features.retain(|f| CPU_FEATURES_OF_INTEREST.contains(&f.as_str()));
         return Some(features);
     }
