@@ -166,12 +166,6 @@ pub(crate) fn run(
         width: render::text::width(host.env("COLUMNS"), terminal.width),
         unicode: !dumb && render::text::locale_is_utf8(|key| host.env(key)),
     };
-    let host_info = HostInfo {
-        name: host.facts.host_name.clone(),
-        os: host.os.label().to_string(),
-        os_version: host.facts.os_version.clone(),
-        arch: host.facts.arch.clone(),
-    };
     let options = RunOptions {
         venv: args.venv.clone(),
         offline: args.offline,
@@ -181,7 +175,15 @@ pub(crate) fn run(
     };
     let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
     let started = ctx.started;
-    let mut findings = runner::run(ctx, &profile.checks, selection);
+    let mut findings = runner::run(Arc::clone(&ctx), &profile.checks, selection);
+    // After the run: the facts are gathered when first read, by the system check if it ran.
+    let host = &ctx.host;
+    let host_info = HostInfo {
+        name: host.facts.host_name.clone(),
+        os: host.os.label().to_string(),
+        os_version: host.facts.os_version.clone(),
+        arch: host.facts.arch.clone(),
+    };
     guard_findings(&mut findings);
     let mut report = Report::new(
         ProfileInfo {

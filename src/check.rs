@@ -3,9 +3,10 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -191,6 +192,12 @@ pub trait Check: Send + Sync {
     fn timeout(&self, options: &RunOptions) -> Duration {
         options.timeout
     }
+
+    /// Start the shared fact this check will wait on ([`Context::start_shared`]), before any
+    /// check runs; `None` when it waits on none, or it is already on its way.
+    fn start_early(&self, _ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
+        None
+    }
 }
 
 /// A check's absolute deadline on the run's one clock. A step inside the check (a request, a
@@ -274,6 +281,8 @@ pub struct Context {
     /// The run's one clock: every deadline is measured from here.
     pub started: Instant,
     shared: Mutex<HashMap<TypeId, Slot>>,
+    /// The shared facts [`Context::start_shared`] set on their way.
+    started_early: Mutex<HashSet<TypeId>>,
 }
 
 impl Context {
@@ -284,6 +293,7 @@ impl Context {
             profile,
             started: Instant::now(),
             shared: Mutex::new(HashMap::new()),
+            started_early: Mutex::new(HashSet::new()),
         }
     }
 
@@ -296,6 +306,22 @@ impl Context {
     /// so that any check waiting on it still has time to report.
     pub fn base_deadline(&self) -> Deadline {
         self.deadline_after(self.options.timeout)
+    }
+
+    /// Gather the shared fact `T` on a thread of its own, unless that was done already; the
+    /// checks that ask for it wait for that one answer.
+    pub fn start_shared<T: SharedFact>(self: &Arc<Self>) -> Option<JoinHandle<()>> {
+        let first = self
+            .started_early
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(TypeId::of::<T>());
+        let ctx = Arc::clone(self);
+        first.then(|| {
+            std::thread::spawn(move || {
+                ctx.shared::<T>();
+            })
+        })
     }
 
     /// The shared fact `T`, gathered once per run.

@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -74,22 +74,74 @@ pub struct SystemFacts {
     pub host_name: Option<String>,
 }
 
+/// [`SystemFacts`], gathered when first read: asking the OS for the CPU and memory costs
+/// CPU time that the interpreter probe, started at the same moment, should have; the system
+/// check reads them on its own thread while the probe runs. Tests may overwrite any field
+/// (writing gathers the rest first).
+#[derive(Debug, Clone)]
+pub struct LazyFacts {
+    root: PathBuf,
+    os: OsFamily,
+    gathered: OnceLock<SystemFacts>,
+}
+
+impl LazyFacts {
+    fn new(root: &Path, os: OsFamily) -> Self {
+        LazyFacts {
+            root: root.to_path_buf(),
+            os,
+            gathered: OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for LazyFacts {
+    type Target = SystemFacts;
+
+    fn deref(&self) -> &SystemFacts {
+        self.gathered
+            .get_or_init(|| SystemFacts::gather(&self.root, self.os))
+    }
+}
+
+impl std::ops::DerefMut for LazyFacts {
+    fn deref_mut(&mut self) -> &mut SystemFacts {
+        if self.gathered.get().is_none() {
+            let facts = SystemFacts::gather(&self.root, self.os);
+            self.gathered = OnceLock::from(facts);
+        }
+        self.gathered
+            .get_mut()
+            .unwrap_or_else(|| unreachable!("gathered just above"))
+    }
+}
+
 /// The x86 features TensorFlow's wheels care about.
 const CPU_FEATURES_OF_INTEREST: &[&str] = &["avx", "avx2", "fma", "sse4_2", "hypervisor"];
 
 impl SystemFacts {
     fn gather(root: &Path, os: OsFamily) -> Self {
         use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
-        let system = System::new_with_specifics(
-            RefreshKind::nothing()
-                .with_memory(MemoryRefreshKind::nothing().with_ram())
-                .with_cpu(CpuRefreshKind::nothing()),
-        )
-        .ok();
-        let cpu_brand = system
-            .as_ref()
-            .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
-            .filter(|b| !b.is_empty());
+        // Linux names the CPU and its features in /proc/cpuinfo, read once: each read asks
+        // every CPU for its clock. sysinfo is asked for the CPU only where it has no name.
+        let cpuinfo = (os == OsFamily::Linux)
+            .then(|| read_small(&root.join("proc/cpuinfo")).ok())
+            .flatten();
+        let model_name = cpuinfo
+            .as_deref()
+            .and_then(crate::platform::linux::cpu_model_name);
+        let mut wanted =
+            RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram());
+        if model_name.is_none() {
+            wanted = wanted.with_cpu(CpuRefreshKind::nothing());
+        }
+        let system = System::new_with_specifics(wanted).ok();
+        let cpu_brand = model_name.or_else(|| {
+            system
+                .as_ref()
+                .and_then(|s| s.cpus().first().map(|cpu| cpu.brand().trim().to_string()))
+                .filter(|b| !b.is_empty())
+        });
         let (os_name, os_version) = os_name_and_version();
         SystemFacts {
             os_name,
@@ -97,7 +149,7 @@ impl SystemFacts {
             kernel: System::kernel_version().ok(),
             arch: std::env::consts::ARCH.to_string(),
             cpu_brand,
-            cpu_flags: cpu_flags(root, os),
+            cpu_flags: cpu_flags(cpuinfo.as_deref(), os),
             total_memory_bytes: system.map(|s| s.total_memory()).filter(|m| *m > 0),
             host_name: System::host_name().ok().filter(|n| !n.is_empty()),
         }
@@ -142,10 +194,10 @@ fn read_windows_version() -> WindowsVersion {
     }
 }
 
-fn cpu_flags(root: &Path, os: OsFamily) -> Option<Vec<String>> {
+/// The features of interest: on Linux from `cpuinfo` (`None` when it could not be read).
+fn cpu_flags(cpuinfo: Option<&str>, os: OsFamily) -> Option<Vec<String>> {
     if os == OsFamily::Linux {
-        let text = read_small(&root.join("proc/cpuinfo")).ok()?;
-        let mut features = crate::platform::linux::cpu_features(&text)?;
+        let mut features = crate::platform::linux::cpu_features(cpuinfo?)?;
         features.retain(|f| CPU_FEATURES_OF_INTEREST.contains(&f.as_str()));
         return Some(features);
     }
@@ -378,6 +430,41 @@ pub enum Streamed {
     Cancelled,
 }
 
+/// How many children [`Host::run_with_env`] has started, and a signal for each start.
+static CHILDREN_STARTED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// How many children [`Host::run_with_env`] has started so far in this process.
+pub fn children_started() -> u64 {
+    *CHILDREN_STARTED.0.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn child_started() {
+    let (count, signal) = &CHILDREN_STARTED;
+    *count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    signal.notify_all();
+}
+
+/// Wait until more than `before` children have started, or `done` says there is nothing to
+/// wait for, or `limit` has passed.
+pub fn wait_for_child_after(before: u64, limit: Duration, done: impl Fn() -> bool) {
+    // `done` is asked between short waits: a thread that ends without starting a child
+    // sends no signal.
+    const POLL: Duration = Duration::from_millis(1);
+    let until = Instant::now() + limit;
+    let (count, signal) = &CHILDREN_STARTED;
+    let mut started = count.lock().unwrap_or_else(|p| p.into_inner());
+    while *started <= before && !done() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        started = match signal.wait_timeout(started, left.min(POLL)) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+    }
+}
+
 pub struct Host {
     /// Where absolute system paths (`/opt`, `/sys`, `/Applications`) are looked up: `/` in
     /// production, a temporary directory in tests.
@@ -385,7 +472,7 @@ pub struct Host {
     pub os: OsFamily,
     pub home: Option<PathBuf>,
     pub cwd: PathBuf,
-    pub facts: SystemFacts,
+    pub facts: LazyFacts,
     env: BTreeMap<String, String>,
     video: Arc<dyn VideoDevices>,
 }
@@ -398,13 +485,12 @@ impl Host {
             .collect();
         let os = OsFamily::current();
         let root = PathBuf::from("/");
-        let facts = SystemFacts::gather(&root, os);
         Host {
+            facts: LazyFacts::new(&root, os),
             root,
             os,
             home: std::env::home_dir(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-            facts,
             env,
             video: Arc::new(KernelVideoDevices),
         }
@@ -423,7 +509,7 @@ impl Host {
         } else {
             "HOME"
         };
-        let mut facts = SystemFacts::gather(&root, os);
+        let mut facts = LazyFacts::new(&root, os);
         facts.os_name = Some(os.label().to_string());
         let mut host = Host {
             cwd: root.clone(),
@@ -610,6 +696,7 @@ impl Host {
             let group = ChildGroup(child.id());
             (child, group)
         };
+        child_started();
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
 

@@ -833,14 +833,17 @@ fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
 /// on macOS only, where python.org's Pythons lack CA certificates until "Install
 /// Certificates.command" runs. `os.uname()[4]` is what `platform.machine()` answers on Unix,
 /// without importing `platform`. One `key=value` line per fact; list facts repeat their key.
+/// The lines are written at once at the end: one write and one wake-up of the reader, not
+/// one per line where `PYTHONUNBUFFERED` is set (PyCharm's run configurations set it).
 /// Paths go as `KEY_path=` and the hex of their bytes, so that no path is lost to an
 /// encoding, whatever the locale.
 const PROBE_SCRIPT: &str = r#"
 import sys, site
 v = sys.version_info
+out = []
 def say(k, x):
     if x is not None:
-        sys.stdout.write("%s=%s\n" % (k, str(x).replace("\n", " ")))
+        out.append("%s=%s\n" % (k, str(x).replace("\n", " ")))
 def fsencode(p):
     if isinstance(p, bytes):
         return p
@@ -854,7 +857,7 @@ def hexof(b):
     return "".join(["%02x" % c for c in bytearray(b)])
 def path(k, p):
     if p:
-        sys.stdout.write("%s_path=%s\n" % (k, hexof(fsencode(p))))
+        out.append("%s_path=%s\n" % (k, hexof(fsencode(p))))
 say("version", "%d.%d.%d" % (v[0], v[1], v[2]))
 say("version_banner", sys.version)
 path("executable", sys.executable)
@@ -884,6 +887,7 @@ if sys.platform == "darwin":
         path("cafile", paths.cafile)
     except Exception:
         pass
+sys.stdout.write("".join(out))
 "#;
 
 fn probe(host: &Host, interpreter: &Path, deadline: Duration) -> Result<Probe, ProbeError> {

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
@@ -65,6 +66,10 @@ impl Selection {
     }
 }
 
+/// How long the checks wait for what was started early to start its process: far longer
+/// than a process takes to start; on a machine too busy for that, they just start.
+const EARLY_START_WAIT: Duration = Duration::from_millis(50);
+
 struct Pending {
     index: usize,
     deadline: Instant,
@@ -76,15 +81,31 @@ struct Pending {
 pub fn run(ctx: Arc<Context>, checks: &[ConfiguredCheck], selection: &Selection) -> Vec<Finding> {
     let (tx, rx) = mpsc::channel::<(usize, Vec<Finding>, Duration)>();
     let mut pending = Vec::new();
-    for (index, configured) in checks.iter().enumerate() {
-        let wanted = configured
-            .check
-            .specs()
-            .iter()
-            .any(|s| selection.wants(&s.id, s.category));
-        if !wanted {
-            continue;
-        }
+    let wanted: Vec<(usize, &ConfiguredCheck)> = checks
+        .iter()
+        .enumerate()
+        .filter(|(_, configured)| {
+            configured
+                .check
+                .specs()
+                .iter()
+                .any(|s| selection.wants(&s.id, s.category))
+        })
+        .collect();
+    // The interpreter probe is the longest step of a run: it starts first, and the checks
+    // start once its process has (or once what was started early is done), so that they
+    // do not take the CPU from it while it starts. They all finish long before it answers.
+    let children_before = crate::host::children_started();
+    let early: Vec<JoinHandle<()>> = wanted
+        .iter()
+        .filter_map(|(_, configured)| configured.check.start_early(&ctx))
+        .collect();
+    if !early.is_empty() {
+        crate::host::wait_for_child_after(children_before, EARLY_START_WAIT, || {
+            early.iter().all(JoinHandle::is_finished)
+        });
+    }
+    for (index, configured) in wanted {
         let timeout = configured.check.timeout(&ctx.options);
         let deadline = ctx.deadline_after(timeout);
         let check = Arc::clone(&configured.check);

@@ -243,6 +243,7 @@ proptest! {
         let text = lossy(&bytes);
         in_bounded_time(|| {
             let _ = linux::cpu_features(&text);
+            let _ = linux::cpu_model_name(&text);
             let _ = linux::group_with_id(&text, gid);
             let _ = linux::group_with_id(&text, 44);
             let _ = linux::video_number(&text);

@@ -288,3 +288,97 @@ fn selection_filters_by_id_category_and_prefix() {
             .contains("system.a, system.b")
     );
 }
+
+/// How many times each [`Counted`] fact was gathered, one counter per test.
+static GATHERED: [std::sync::atomic::AtomicUsize; 2] = [
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+];
+
+/// A shared fact that counts its gatherings; `N` keeps the tests apart.
+struct Counted<const N: usize> {
+    gathering: usize,
+}
+
+impl<const N: usize> preflight::check::SharedFact for Counted<N> {
+    fn gather(_ctx: &Context) -> Self {
+        let gathering = GATHERED[N].fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        Counted { gathering }
+    }
+}
+
+/// A check that starts the shared fact `Counted<N>` before the run and reports which
+/// gathering it got.
+struct UsesShared<const N: usize> {
+    spec: FindingSpec,
+}
+
+impl<const N: usize> Check for UsesShared<N> {
+    fn specs(&self) -> Vec<&FindingSpec> {
+        vec![&self.spec]
+    }
+
+    fn start_early(&self, ctx: &Arc<Context>) -> Option<std::thread::JoinHandle<()>> {
+        ctx.start_shared::<Counted<N>>()
+    }
+
+    fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
+        let fact = ctx.shared::<Counted<N>>();
+        vec![
+            self.spec
+                .finding()
+                .pass(format!("gathering {}", fact.gathering)),
+        ]
+    }
+}
+
+fn uses_shared<const N: usize>(id: &str) -> ConfiguredCheck {
+    let spec = FindingSpec::configured(
+        id.to_string(),
+        Category::Python,
+        "Test".into(),
+        Stakes::Fact,
+        ["what".into(), "why".into(), "fix".into()],
+    );
+    ConfiguredCheck::new("test", Severity::Fail, Arc::new(UsesShared::<N> { spec }))
+}
+
+#[test]
+fn a_fact_started_early_by_two_checks_is_gathered_once_and_both_get_it() {
+    let checks = vec![
+        fact("system.first", Behaviour::Report(Status::Pass)),
+        uses_shared::<0>("python.first"),
+        uses_shared::<0>("python.second"),
+    ];
+    // Nothing in this run starts a process: the checks start once the early fact is done.
+    let findings = run(context(Duration::from_secs(20)), &checks, &everything());
+    let summaries: Vec<(&str, Status, &str)> = findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.status, f.summary.as_str()))
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            ("system.first", Status::Pass, "done"),
+            ("python.first", Status::Pass, "gathering 1"),
+            ("python.second", Status::Pass, "gathering 1"),
+        ]
+    );
+    assert_eq!(GATHERED[0].load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_check_left_out_of_the_selection_starts_nothing_early() {
+    let checks = vec![
+        fact("system.first", Behaviour::Report(Status::Pass)),
+        uses_shared::<1>("python.first"),
+    ];
+    let only_system = Selection {
+        only: vec!["system".into()],
+        skip: Vec::new(),
+    };
+    let findings = run(context(Duration::from_secs(20)), &checks, &only_system);
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["system.first"]);
+    assert_eq!(GATHERED[1].load(std::sync::atomic::Ordering::SeqCst), 0);
+}

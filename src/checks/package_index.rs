@@ -8,7 +8,8 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
 
 use pep440_rs::Version;
 use serde::Deserialize;
@@ -66,6 +67,14 @@ pub static INDEX: FindingSpec = FindingSpec::fixed(
 impl Check for PackageIndex {
     fn specs(&self) -> Vec<&FindingSpec> {
         vec![&INDEX]
+    }
+
+    fn start_early(&self, ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
+        // Offline, the index is not asked and the interpreter not needed.
+        if ctx.options.offline {
+            return None;
+        }
+        ctx.start_shared::<PythonEnv>()
     }
 
     fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pep440_rs::{Version, VersionSpecifiers};
@@ -164,6 +165,10 @@ impl Check for Packages {
         } else {
             options.timeout
         }
+    }
+
+    fn start_early(&self, ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
+        ctx.start_shared::<PythonEnv>()
     }
 
     fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {

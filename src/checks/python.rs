@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
@@ -129,6 +131,10 @@ pub static CERTIFICATES: FindingSpec = FindingSpec::fixed(
 impl Check for Python {
     fn specs(&self) -> Vec<&FindingSpec> {
         vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION, &CERTIFICATES]
+    }
+
+    fn start_early(&self, ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
+        ctx.start_shared::<PythonEnv>()
     }
 
     fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {

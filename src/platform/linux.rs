@@ -21,6 +21,16 @@ pub fn cpu_features(cpuinfo: &str) -> Option<Vec<String>> {
     Some(features.split_whitespace().map(str::to_string).collect())
 }
 
+/// The first CPU's `model name` (x86 and some Arm kernels); `None` when there is none.
+pub fn cpu_model_name(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(key, _)| key.trim() == "model name")
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|name| !name.is_empty())
+}
+
 // ---------------------------------------------------------------------------------------
 // /etc/group
 
@@ -344,6 +354,17 @@ mod tests {
         );
         assert_eq!(cpu_features("processor\t: 0\n"), None);
         assert_eq!(cpu_features(""), None);
+    }
+
+    #[test]
+    fn reads_the_model_name_where_the_kernel_gives_one() {
+        assert_eq!(
+            cpu_model_name(CPUINFO_EPYC_GUEST).as_deref(),
+            Some("AMD EPYC")
+        );
+        // The Raspberry Pi's kernel names the board, not the CPU: no model name.
+        assert_eq!(cpu_model_name(CPUINFO_RASPBERRY_PI), None);
+        assert_eq!(cpu_model_name("model name\t: \n"), None);
     }
 
     #[test]
