@@ -72,6 +72,42 @@ fn run_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
     (run.code, json(&run))
 }
 
+/// A pyenv root of the test's own holding Python 3.8.18 (a script that leaves a mark if it is
+/// ever started), and a pyenv-style shim `python3.8` first on PATH, as pyenv sets it up when
+/// 3.8 is installed but not the active version. Returns the PYENV_ROOT, the PATH and the
+/// interpreter a fix command should name.
+#[cfg(unix)]
+fn pyenv_with_3_8(dir: &Path) -> (PathBuf, String, PathBuf) {
+    let root = dir.join("pyenv");
+    let interpreter = root.join("versions/3.8.18/bin/python3");
+    let started = dir.join("started");
+    let mark = format!("#!/bin/sh\ntouch '{}'\nexit 1\n", started.display());
+    write_executable(&interpreter, &mark);
+    write_executable(&root.join("shims/python3.8"), &mark);
+    let path = format!(
+        "{}:{}",
+        root.join("shims").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (root, path, interpreter)
+}
+
+/// Like [`run_json`], with the machine's pyenv replaced by [`pyenv_with_3_8`]'s.
+#[cfg(unix)]
+fn run_json_with_pyenv(cwd: &Path, args: &[&str]) -> (i32, Value, PathBuf) {
+    let (root, path, interpreter) = pyenv_with_3_8(cwd);
+    let run = run(preflight(cwd)
+        .env("PYENV_ROOT", &root)
+        .env("PATH", path)
+        .arg("--json")
+        .args(args));
+    assert!(
+        !cwd.join("started").exists(),
+        "an installed Python is named by its place, never started"
+    );
+    (run.code, json(&run), interpreter)
+}
+
 #[cfg(unix)]
 const PINS_2_9: &[&str] = &["tensorflow==2.9.0", "numpy==1.22.4", "Pillow==9.1.1"];
 
@@ -241,7 +277,7 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
     let dir = TempDir::new().unwrap();
     make_venv(&python, &dir.path().join("venv"));
     let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
-    let (_, report) = run_json(
+    let (_, report, installed) = run_json_with_pyenv(
         dir.path(),
         &[
             "--profile",
@@ -256,11 +292,16 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
         "{report:#}"
     );
     assert!(summary(&report, "packages.tensorflow").starts_with("not installed, and cannot be"));
+    // The Python 3.8 this machine has, by its path: the shim `python3.8` would refuse to run
+    // while 3.8 is not pyenv's active version.
+    let fix = finding_in(&report, "python.version")["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
-        finding_in(&report, "python.version")["fix"]
-            .as_str()
-            .unwrap()
-            .contains("python3.8 -m venv --clear")
+        fix.starts_with("Recreate the virtualenv with the Python 3.8 installed here")
+            && fix.contains(&format!("{} -m venv --clear", installed.display())),
+        "{fix}"
     );
 }
 
@@ -289,7 +330,7 @@ fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
     }
     install_metadata(&venv, "numpy", "1.22.4");
     let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), &["numpy==1.22.4"]);
-    let (code, report) = run_json(
+    let (code, report, installed) = run_json_with_pyenv(
         dir.path(),
         &[
             "--profile",
@@ -309,7 +350,7 @@ fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
         interpreter["fix"]
             .as_str()
             .unwrap()
-            .contains("python3.8 -m venv --clear"),
+            .contains(&format!("{} -m venv --clear", installed.display())),
         "{interpreter:#}"
     );
     assert_eq!(status(&report, "python.version"), "skip");
@@ -810,5 +851,45 @@ fn deep_names_a_segmentation_fault() {
     assert_eq!(
         summary(&report, "python.deep"),
         "Python crashed with SIGSEGV (segmentation fault) while importing tensorflow"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn without_the_wanted_python_the_fix_says_how_to_get_it_on_this_machine() {
+    let Some(python) = python_or_skip("3.11") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    make_venv(&python, &dir.path().join("venv"));
+    let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
+    let empty_root = dir.path().join("no-versions");
+    std::fs::create_dir_all(&empty_root).unwrap();
+    let with_pyenv = dir.path().join("with-pyenv");
+    write_executable(&with_pyenv.join("pyenv"), "#!/bin/sh\nexit 1\n");
+    let fix_on = |path: &Path| {
+        let run = run(preflight(dir.path())
+            .env("PYENV_ROOT", &empty_root)
+            .env("PATH", path)
+            .args(["--json", "--profile", p.to_str().unwrap()])
+            .args(["--only", "python.version"]));
+        finding_in(&json(&run), "python.version")["fix"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // pyenv, with no 3.8 yet: install it, then a command that works whatever pyenv's active
+    // version is (a bare `python3.8` would meet pyenv's shim and fail).
+    let fix = fix_on(&with_pyenv);
+    assert!(
+        fix.starts_with("Install Python 3.8: `pyenv install 3.8`")
+            && fix.contains("`PYENV_VERSION=3.8 pyenv exec python -m venv --clear "),
+        "{fix}"
+    );
+    // Neither: the distribution's packages give `python3.8`.
+    let fix = fix_on(&dir.path().join("nothing-here"));
+    assert!(
+        fix.contains("python3.8-venv packages") && fix.contains("`python3.8 -m venv --clear "),
+        "{fix}"
     );
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
@@ -12,7 +13,8 @@ use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
 use crate::platform::shell::command_line;
 use crate::python_env::{
-    Discovery, Located, Probe, ProbeError, PythonEnv, tensorflow_python_range,
+    Discovery, FoundPython, Located, Probe, ProbeError, PythonEnv, Reach, major_minor,
+    search_pythons, tensorflow_python_range,
 };
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
@@ -155,18 +157,117 @@ impl Check for Python {
 /// The command that makes a fresh virtualenv with the profile's Python.
 fn create_venv_command(ctx: &Context, wanted: Option<&str>, dir: &Path, clear: bool) -> String {
     let os = ctx.host.os;
-    let (program, mut args) = match (os, wanted) {
-        (OsFamily::Windows, Some(v)) => ("py".to_string(), vec![format!("-{v}")]),
-        (OsFamily::Windows, None) => ("py".to_string(), vec![]),
-        (_, Some(v)) => (format!("python{v}"), vec![]),
-        (_, None) => ("python3".to_string(), vec![]),
-    };
+    let (env_prefix, program, mut args) = venv_builder(ctx, wanted);
     args.extend(["-m".to_string(), "venv".to_string()]);
     if clear {
         args.push("--clear".into());
     }
     args.push(dir.display().to_string());
-    command_line(os, &program, &args)
+    format!("{env_prefix}{}", command_line(os, &program, &args))
+}
+
+/// The Python a pasted `-m venv` command should start, so that it works on this machine:
+/// on Windows the py launcher; elsewhere an installed interpreter of the wanted release,
+/// found by where it is installed and not started (a `python3.8` that is pyenv's shim fails
+/// unless 3.8 is pyenv's active version); else pyenv's `exec` when pyenv is there (after
+/// `pyenv install`), else `python3.X`. Returns an environment prefix, the program and its
+/// first arguments.
+fn venv_builder(ctx: &Context, wanted: Option<&str>) -> (String, String, Vec<String>) {
+    let host = &ctx.host;
+    let Some(release) = wanted else {
+        return match host.os {
+            OsFamily::Windows => (String::new(), "py".into(), vec![]),
+            _ => (String::new(), "python3".into(), vec![]),
+        };
+    };
+    if host.os == OsFamily::Windows {
+        return (String::new(), "py".into(), vec![format!("-{release}")]);
+    }
+    if let Some(found) = installed_python(ctx, release) {
+        return (
+            String::new(),
+            found.interpreter.display().to_string(),
+            vec![],
+        );
+    }
+    if host.which("pyenv").is_some() {
+        return (
+            format!("PYENV_VERSION={release} "),
+            "pyenv".into(),
+            vec!["exec".into(), "python".into()],
+        );
+    }
+    (String::new(), format!("python{release}"), vec![])
+}
+
+/// An installed Python of `release` (`3.8`), by the place that names it: pyenv's versions,
+/// python.org's frameworks, `python3.8` on PATH unless it is a version manager's shim.
+fn installed_python(ctx: &Context, release: &str) -> Option<FoundPython> {
+    // `pyenv root` is only asked when PYENV_ROOT is unset; this runs on failing paths only.
+    let pyenv_timeout = ctx.base_deadline().step().min(PYENV_ROOT_TIMEOUT);
+    search_pythons(
+        &ctx.host,
+        Some(release),
+        Reach::Builders { pyenv_timeout },
+        Vec::new,
+    )
+    .pythons
+    .into_iter()
+    .filter(|found| !is_shim(&found.interpreter))
+    .find(|found| {
+        found
+            .named_version
+            .as_deref()
+            .and_then(major_minor)
+            .as_deref()
+            == Some(release)
+    })
+}
+
+const PYENV_ROOT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// pyenv's, pyenv-win's and asdf's shims answer for whichever version is active: their name
+/// says nothing about what they start.
+fn is_shim(interpreter: &Path) -> bool {
+    interpreter
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "shims")
+}
+
+/// How to get Python `release` on this OS, before the venv command can work.
+fn install_python(ctx: &Context, release: &str) -> String {
+    match ctx.host.os {
+        OsFamily::Windows => {
+            format!(
+                "Install Python {release} from python.org (its installer adds the `py` launcher)"
+            )
+        }
+        OsFamily::Macos => format!("Install Python {release} from python.org"),
+        _ if ctx.host.which("pyenv").is_some() => {
+            format!("Install Python {release}: `pyenv install {release}`")
+        }
+        _ => format!(
+            "Install Python {release} (your distribution's python{release} and python{release}-venv packages where it still ships them, or pyenv)"
+        ),
+    }
+}
+
+/// The fix for a virtualenv on the wrong Python: recreate it with the wanted one, installing
+/// that first only when this machine has none.
+fn recreate_with_wanted(ctx: &Context, wanted: Option<&str>, dir: &Path) -> String {
+    let command = create_venv_command(ctx, wanted, dir, true);
+    let release = wanted.unwrap_or("3");
+    let have_one = ctx.host.os != OsFamily::Windows
+        && wanted.is_some_and(|release| installed_python(ctx, release).is_some());
+    if have_one {
+        format!("Recreate the virtualenv with the Python {release} installed here: `{command}`")
+    } else {
+        format!(
+            "{}, then recreate the virtualenv with it: `{command}`",
+            install_python(ctx, release)
+        )
+    }
 }
 
 fn not_started(env: &PythonEnv, spec: &FindingSpec) -> Finding {
@@ -230,8 +331,8 @@ impl Python {
                     .finding()
                     .fail("no virtualenv given or found, and no python3 or python on PATH")
                     .fix(format!(
-                        "Install Python {} from python.org, then create the exam virtualenv: `{}`",
-                        wanted.unwrap_or("3"),
+                        "{}, then create the exam virtualenv: `{}`",
+                        install_python(ctx, wanted.unwrap_or("3")),
                         create_venv_command(ctx, wanted, Path::new("venv"), false)
                     ));
             }
@@ -339,11 +440,7 @@ impl Python {
             .located()
             .and_then(|l| l.venv.clone())
             .unwrap_or_else(|| ctx.host.cwd.join("venv"));
-        let fix = format!(
-            "Install Python {} from python.org and recreate the virtualenv with it: `{}`",
-            self.wanted.as_deref().unwrap_or(""),
-            create_venv_command(ctx, self.wanted.as_deref(), &dir, true)
-        );
+        let fix = recreate_with_wanted(ctx, self.wanted.as_deref(), &dir);
         if let Some(tf) = &self.tensorflow
             && let Some((low, high)) = tensorflow_python_range(tf)
         {
