@@ -24,12 +24,11 @@ const HANG: Duration = Duration::from_secs(60);
 
 /// Run to the end, or kill it after `HANG` and fail: a test of "never hangs" must not hang.
 fn run_bounded(command: &mut Command) -> Run {
-    let mut child = command
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
+        .stderr(Stdio::piped());
+    let mut child = retry_while_busy(|| command.spawn()).expect("the binary starts");
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let out = std::thread::spawn(move || {

@@ -44,11 +44,27 @@ pub fn run(command: &mut Command) -> Run {
         status,
         stdout,
         stderr,
-    } = command.output().expect("the binary starts");
+    } = retry_while_busy(|| command.output()).expect("the binary starts");
     Run {
         code: status.code().expect("exited, not killed"),
         stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// Start a program a test has just written (a copied binary, a fake interpreter), retrying
+/// while exec says "text file busy": a child another test thread forks while the file is still
+/// open for writing holds that descriptor until its own exec, a window of microseconds.
+pub fn retry_while_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut tries = 0;
+    loop {
+        match start() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 
