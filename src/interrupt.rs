@@ -58,9 +58,15 @@ fn interrupted(name: &str, code: i32) {
 fn stop_and_exit(name: &str, code: i32) -> ! {
     let stopped = crate::host::stop_all_children();
     // stderr may be gone too (a closed terminal): never let that stop the exit.
+    // Unix stops process groups; Windows terminates the job object each child runs in.
+    let what = if cfg!(windows) {
+        "child process job(s)"
+    } else {
+        "child process group(s)"
+    };
     let _ = writeln!(
         std::io::stderr(),
-        "preflight: stopped by {name}; {stopped} child process group(s) killed"
+        "preflight: stopped by {name}; {stopped} {what} killed"
     );
     std::process::exit(code);
 }
