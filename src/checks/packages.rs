@@ -16,10 +16,12 @@ use crate::host::canonicalize;
 use crate::host::{OsFamily, ProcessError};
 use crate::platform::macos::arm64_tensorflow;
 use crate::platform::shell::command_line;
-use crate::python_env::{
-    Discovery, Installed, Located, PYTHON_CHILD_ENV, PythonEnv, first_found, installed_in, locate,
-    normalize, python_script_args, tensorflow_python_range, venv_site_packages,
-};
+use crate::python::PythonEnv;
+use crate::python::compat::tensorflow_python_range;
+use crate::python::discover::{Discovery, Located, locate};
+use crate::python::dist::{Installed, first_found, installed_in, normalize};
+use crate::python::probe::{PYTHON_CHILD_ENV, python_script_args};
+use crate::python::venv::venv_site_packages;
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 

@@ -12,10 +12,12 @@ use serde::Deserialize;
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
 use crate::platform::shell::command_line;
-use crate::python_env::{
-    Discovery, FoundPython, Located, Probe, ProbeError, PythonEnv, Reach, major_minor,
-    search_pythons, tensorflow_python_range,
+use crate::python::PythonEnv;
+use crate::python::compat::tensorflow_python_range;
+use crate::python::discover::{
+    Discovery, FoundPython, Located, Reach, major_minor, search_pythons,
 };
+use crate::python::probe::{Probe, ProbeError};
 use crate::registry::{ConfigError, Kind, KindConfig};
 use crate::report::Finding;
 

@@ -8,9 +8,9 @@ use pep440_rs::{Version, VersionSpecifiers};
 
 use crate::check::Deadline;
 use crate::host::{Host, OsFamily, ProcessError, canonicalize};
-use crate::python_env::{
-    Reach, last_line, major_minor, py_launcher_list, search_pythons, tensorflow_python_range,
-};
+use crate::python::compat::tensorflow_python_range;
+use crate::python::discover::{Reach, major_minor, py_launcher_list, search_pythons};
+use crate::python::probe::{last_line, python_script_args};
 
 /// What the profile asks of the interpreter: the `python` check's specifier, and the Pythons
 /// its TensorFlow release supports.
@@ -115,7 +115,7 @@ pub fn query(
     // -E -s: ignore PYTHON* variables and the user site, so the answer is the interpreter's own.
     // The script goes as one line: Rust refuses newlines in arguments to `.bat` shims.
     let mut args = vec!["-E".to_string(), "-s".to_string()];
-    args.extend(crate::python_env::python_script_args(QUERY_SCRIPT));
+    args.extend(python_script_args(QUERY_SCRIPT));
     let output = match host.run(program, &args, timeout) {
         Ok(output) => output,
         Err(ProcessError::TimedOut { after, .. }) => {

@@ -24,7 +24,7 @@ use crate::cli::RunArgs;
 use crate::host::{self, Host, OsFamily, ProcessError, Streamed, read_small};
 use crate::platform::shell::command_line;
 use crate::profile::{self, Profile};
-use crate::python_env::venv_interpreter;
+use crate::python::venv::venv_interpreter;
 use crate::render::Format;
 use crate::runner::Selection;
 
