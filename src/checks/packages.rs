@@ -14,10 +14,9 @@ use serde::Deserialize;
 use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
 use crate::host::canonicalize;
 use crate::host::{OsFamily, ProcessError};
-use crate::platform::macos::arm64_tensorflow;
 use crate::platform::shell::command_line;
 use crate::python::PythonEnv;
-use crate::python::compat::tensorflow_python_range;
+use crate::python::compat::{self, TENSORFLOW_VARIANTS, arm64_tensorflow};
 use crate::python::discover::{Discovery, Located, locate};
 use crate::python::dist::{Installed, first_found, installed_in, normalize};
 use crate::python::probe::{PYTHON_CHILD_ENV, python_script_args};
@@ -29,17 +28,6 @@ pub const KIND: Kind = Kind {
     name: "packages",
     build,
 };
-
-/// Distributions that install TensorFlow under another name and satisfy a `tensorflow` pin.
-const TENSORFLOW_VARIANTS: &[&str] = &[
-    "tensorflow-cpu",
-    "tensorflow-macos",
-    "tensorflow-intel",
-    "tensorflow-gpu",
-];
-
-/// TensorFlow releases before this were built against numpy 1.x and fail to import under 2.x.
-const FIRST_TF_FOR_NUMPY_2: [u64; 2] = [2, 16];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -330,16 +318,13 @@ fn judge(
     let Some(installed) = answer(pin, found) else {
         if pin.key == "tensorflow"
             && let (Some(python), Some(tf)) = (python, pin_version(pin))
-            && let Some((low, high)) = tensorflow_python_range(&tf)
+            && let Err(range) = compat::supports(&tf, python)
         {
-            let minor = Version::new(python.release().iter().take(2).copied());
-            if minor < low || minor > high {
-                return finding
-                    .fail(format!(
-                        "not installed, and cannot be: tensorflow {tf} supports Python {low} to {high}, this is Python {python}"
-                    ))
-                    .fix("First recreate the virtualenv with a supported Python (see python.version), then install the pins.");
-            }
+            return finding
+                .fail(format!(
+                    "not installed, and cannot be: tensorflow {tf} supports Python {range}, this is Python {python}"
+                ))
+                .fix("First recreate the virtualenv with a supported Python (see python.version), then install the pins.");
         }
         let wanted = if pin.spec.is_empty() {
             String::new()
@@ -398,11 +383,8 @@ impl Packages {
                 .clone()
                 .map(|v| ("tensorflow".to_string(), v))
         });
-        let first_ok = Version::new(FIRST_TF_FOR_NUMPY_2);
         match (numpy, tf) {
-            (Some(numpy), Some((tf_name, tf)))
-                if numpy.release().first() >= Some(&2) && tf < first_ok =>
-            {
+            (Some(numpy), Some((tf_name, tf))) if compat::breaks_with_numpy(&tf, numpy) => {
                 let numpy_pin = self
                     .pins
                     .iter()
@@ -618,7 +600,7 @@ fn module_of(key: &str) -> String {
         "protobuf" => "google.protobuf".into(),
         "scikit-learn" => "sklearn".into(),
         "opencv-python" | "opencv-python-headless" => "cv2".into(),
-        k if k == "tensorflow" || TENSORFLOW_VARIANTS.contains(&k) => "tensorflow".into(),
+        k if compat::is_tensorflow(k) => "tensorflow".into(),
         k => k.replace('-', "_"),
     }
 }

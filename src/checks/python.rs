@@ -13,7 +13,7 @@ use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
 use crate::platform::shell::command_line;
 use crate::python::PythonEnv;
-use crate::python::compat::tensorflow_python_range;
+use crate::python::compat::{self, tensorflow_python_range};
 use crate::python::discover::{
     Discovery, FoundPython, Located, Reach, major_minor, search_pythons,
 };
@@ -446,12 +446,11 @@ impl Python {
         if let Some(tf) = &self.tensorflow
             && let Some((low, high)) = tensorflow_python_range(tf)
         {
-            let minor = Version::new(version.release().iter().take(2).copied());
             finding = finding.observe("tensorflow_supports", format!("{low}-{high}"));
-            if minor < low || minor > high {
+            if let Err(range) = compat::supports(tf, &version) {
                 return finding
                     .fail(format!(
-                        "Python {version}: tensorflow {tf} supports Python {low} to {high} only, so pip cannot install it here"
+                        "Python {version}: tensorflow {tf} supports Python {range} only, so pip cannot install it here"
                     ))
                     .fix(fix);
             }

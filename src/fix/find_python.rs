@@ -8,7 +8,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 
 use crate::check::Deadline;
 use crate::host::{Host, OsFamily, ProcessError, canonicalize};
-use crate::python::compat::tensorflow_python_range;
+use crate::python::compat;
 use crate::python::discover::{Reach, major_minor, py_launcher_list, search_pythons};
 use crate::python::probe::{last_line, python_script_args};
 
@@ -29,14 +29,11 @@ impl Wanted {
             return Err(format!("Python {version} does not meet {spec}"));
         }
         if let Some(tf) = &self.tensorflow
-            && let Some((low, high)) = tensorflow_python_range(tf)
+            && let Err(range) = compat::supports(tf, version)
         {
-            let minor = Version::new(version.release().iter().take(2).copied());
-            if minor < low || minor > high {
-                return Err(format!(
-                    "tensorflow {tf} supports Python {low} to {high}, not {version}"
-                ));
-            }
+            return Err(format!(
+                "tensorflow {tf} supports Python {range}, not {version}"
+            ));
         }
         if version.release().first() != Some(&3) {
             return Err(format!(
