@@ -1,16 +1,20 @@
 //! The Python environment the exam will use, and every fact about Python and its packages
 //! that the checks and `preflight fix` share: where Pythons are ([`discover`]), what makes a
 //! virtualenv ([`venv`]), the one interpreter probe ([`probe`]), installed distributions
-//! ([`dist`]) and TensorFlow's requirements ([`compat`]).
+//! ([`dist`]), TensorFlow's requirements ([`compat`]), the commands a fix prints
+//! ([`commands`]) and the `--deep` runner ([`deep`]).
 //!
 //! Found once per run: the interpreter is started at most once, and package versions come
 //! from `.dist-info`/`.egg-info` metadata, never from imports.
 
+pub mod commands;
 pub mod compat;
+pub mod deep;
 pub mod discover;
 pub mod dist;
 pub mod probe;
 pub mod venv;
+pub mod wanted;
 
 use std::path::PathBuf;
 
@@ -32,7 +36,7 @@ impl SharedFact for PythonEnv {
         PythonEnv::discover_preferring(
             &ctx.host,
             &ctx.options,
-            ctx.profile.python.as_deref(),
+            ctx.profile.python.release().as_deref(),
             ctx.base_deadline(),
         )
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use pep440_rs::Version;
 
 use super::venv::pip_in;
-use crate::host::{Host, ProcessError, exists, open_regular};
+use crate::host::{Host, ProcessError, ProcessOutput, exists, is_file, open_regular};
 
 /// What the probe script reports.
 #[derive(Debug, Clone, Default)]
@@ -116,6 +116,17 @@ impl Probe {
     pub fn in_venv(&self) -> bool {
         self.prefix != self.base_prefix
     }
+
+    /// Whether the `venv` and `ensurepip` packages are on the interpreter's `sys.path`
+    /// (Debian splits them into `python3.X-venv`): whether it can make a virtualenv with
+    /// pip. Looked up on disk: importing `venv` costs more than starting the interpreter.
+    pub fn can_make_venvs(&self) -> bool {
+        ["venv", "ensurepip"].iter().all(|package| {
+            self.sys_path
+                .iter()
+                .any(|dir| is_file(dir.join(package).join("__init__.py")))
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +155,33 @@ pub enum ProbeError {
 /// encoding, whatever the locale.
 const PROBE_SCRIPT: &str = include_str!("probe.py");
 
+/// How the probe starts the interpreter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// As the exam will start it: its environment variables and user site count.
+    AsUsed,
+    /// With `-E -s`: `PYTHON*` variables and the user site ignored, so that the answer is
+    /// the interpreter's own, as `fix` needs it to build a virtualenv from.
+    Isolated,
+}
+
+/// Start the probe in `interpreter` once, within `timeout`; what it printed, unjudged.
+pub fn run_probe(
+    host: &Host,
+    interpreter: &Path,
+    start: Start,
+    timeout: Duration,
+) -> Result<ProcessOutput, ProcessError> {
+    let mut args: Vec<String> = match start {
+        Start::AsUsed => Vec::new(),
+        Start::Isolated => vec!["-E".into(), "-s".into()],
+    };
+    args.extend(python_script_args(PROBE_SCRIPT));
+    host.run_with_env(interpreter, &args, PYTHON_CHILD_ENV, timeout)
+}
+
+/// The probe as the checks take it: started as the exam will start it, every way it can
+/// fail told apart.
 pub(crate) fn probe(
     host: &Host,
     interpreter: &Path,
@@ -153,12 +191,7 @@ pub(crate) fn probe(
     if !exists(interpreter) {
         return Err(ProbeError::Missing(interpreter.to_path_buf()));
     }
-    let output = match host.run_with_env(
-        interpreter,
-        &python_script_args(PROBE_SCRIPT),
-        PYTHON_CHILD_ENV,
-        deadline,
-    ) {
+    let output = match run_probe(host, interpreter, Start::AsUsed, deadline) {
         Ok(o) => o,
         Err(ProcessError::TimedOut { after, .. }) => return Err(ProbeError::TimedOut(after)),
         Err(ProcessError::NotFound { .. }) if !exists(interpreter) => {
