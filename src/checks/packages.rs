@@ -11,7 +11,9 @@ use std::time::Duration;
 use pep440_rs::Version;
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
+use crate::check::{
+    Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, RunOptions, Stakes,
+};
 use crate::host::canonicalize;
 use crate::host::{OsFamily, ProcessError};
 use crate::python::PythonEnv;
@@ -22,8 +24,7 @@ use crate::python::discover::{Discovery, Located, locate};
 use crate::python::dist::{Installed, first_found, installed_in, normalize};
 use crate::python::venv::venv_site_packages;
 use crate::python::wanted::Pin;
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "packages",

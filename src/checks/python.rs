@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use pep440_rs::VersionSpecifiers;
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
 use crate::platform::shell::command_line;
 use crate::python::PythonEnv;
@@ -17,8 +17,7 @@ use crate::python::compat::{self, tensorflow_python_range};
 use crate::python::discover::{Discovery, Located};
 use crate::python::probe::{Probe, ProbeError};
 use crate::python::wanted::Wanted;
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "python",

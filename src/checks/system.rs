@@ -5,14 +5,13 @@ use std::path::PathBuf;
 use pep440_rs::Version;
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::OsFamily;
 use crate::platform::linux::{self, PowerSupply};
 use crate::python::PythonEnv;
 use crate::python::compat::arm64_tensorflow;
 use crate::python::discover::{self, Discovery, Located};
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "system",
