@@ -227,41 +227,200 @@ fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
     assert_eq!(status(&report, "packages.tensorflow-datasets"), "pass");
 }
 
+/// `packages.compat` for a real 3.8 virtualenv holding only the metadata of `installed`
+/// (`name==version`), with tensorflow pinned at its installed version and `env` set for the
+/// run: the exit code and the finding.
 #[cfg(unix)]
-#[test]
-#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
-fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
+fn known_breakage(installed: &[&str], pins: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
     let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
-    install_metadata(&venv, "tensorflow", "2.13.0");
-    install_metadata(&venv, "numpy", "2.0.1");
-    let p = profile(
-        dir.path(),
-        "==3.8.*",
-        Some("2.13.0"),
-        &["tensorflow==2.13.0"],
-    );
-    let (code, report) = run_json(
-        dir.path(),
-        &["--profile", p.to_str().unwrap(), "--only", "packages"],
+    for line in installed {
+        let (name, version) = line.split_once("==").unwrap();
+        install_metadata(&venv, name, version);
+    }
+    let tf = installed
+        .iter()
+        .find_map(|l| l.strip_prefix("tensorflow=="))
+        .unwrap();
+    let p = profile(dir.path(), "==3.8.*", Some(tf), pins);
+    let mut command = preflight(dir.path());
+    command.args([
+        "--json",
+        "--profile",
+        p.to_str().unwrap(),
+        "--only",
+        "packages",
+    ]);
+    command.envs(env.iter().copied());
+    let run = run(&mut command);
+    let report = json(&run);
+    assert_eq!(status(&report, "packages.tensorflow"), "pass", "{report:#}");
+    (run.code, finding_in(&report, "packages.compat").clone())
+}
+
+#[cfg(unix)]
+fn text(finding: &Value, key: &str) -> String {
+    finding[key].as_str().unwrap_or_default().to_string()
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn numpy_2_under_a_tensorflow_before_2_18_fails_even_without_a_numpy_pin() {
+    // TF 2.14.0's metadata says `numpy>=1.23.5`: only the table sees this.
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.14.0", "numpy==2.0.1"],
+        &["tensorflow==2.14.0"],
+        &[],
     );
     assert_eq!(code, 1);
-    assert_eq!(status(&report, "packages.tensorflow"), "pass");
-    let compat = finding_in(&report, "packages.compat");
-    assert_eq!(compat["status"], "fail");
-    assert!(
-        compat["summary"]
-            .as_str()
-            .unwrap()
-            .contains("numpy 2.0.1 with installed tensorflow 2.13.0")
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(
+        text(&compat, "summary"),
+        "numpy 2.0.1 under tensorflow 2.14.0"
     );
     assert!(
-        compat["fix"]
+        text(&compat, "fix").ends_with("-m pip install 'numpy<2'"),
+        "{compat:#}"
+    );
+    assert_eq!(compat["observed"]["breakages"][0]["row"], "numpy-2");
+    assert!(
+        compat["details"][0]
             .as_str()
             .unwrap()
-            .ends_with("-m pip install 'numpy<2'")
+            .contains("issues/67291")
     );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn numpy_2_is_fine_from_tensorflow_2_18() {
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.18.0", "numpy==2.0.1"],
+        &["tensorflow==2.18.0"],
+        &[],
+    );
+    assert_eq!(compat["status"], "pass", "{compat:#}");
+    assert_eq!(code, 0);
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn protobuf_4_under_tensorflow_2_9_fails_and_the_fix_installs_a_protobuf_3() {
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.9.0", "protobuf==4.21.12"],
+        &["tensorflow==2.9.0"],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(
+        text(&compat, "summary"),
+        "protobuf 4.21.12 under tensorflow 2.9.0"
+    );
+    assert!(
+        text(&compat, "fix").ends_with("-m pip install 'protobuf<3.20'"),
+        "{compat:#}"
+    );
+    assert!(
+        compat["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("Descriptors cannot be created directly")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn a_keras_of_another_minor_fails_and_the_fix_installs_tensorflows_own() {
+    // TF 2.6.0 says `keras~=2.6`, which admits 2.15: a plain install gets it today.
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.6.0", "keras==2.15.0"],
+        &["tensorflow==2.6.0"],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(
+        text(&compat, "summary"),
+        "keras 2.15.0 under tensorflow 2.6.0"
+    );
+    assert!(
+        text(&compat, "fix").ends_with("-m pip install 'keras>=2.6,<2.7'"),
+        "{compat:#}"
+    );
+    // The profile's keras pin, where it excludes the installed one, is the fix.
+    let (_, compat) = known_breakage(
+        &["tensorflow==2.9.0", "keras==2.12.0"],
+        &["tensorflow==2.9.0", "keras==2.9.0"],
+        &[],
+    );
+    assert!(
+        text(&compat, "fix").ends_with("-m pip install keras==2.9.0"),
+        "{compat:#}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn numpy_1_24_under_tensorflow_2_6_fails() {
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.6.0", "numpy==1.24.4"],
+        &["tensorflow==2.6.0", "numpy==1.19.5"],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(
+        text(&compat, "summary"),
+        "numpy 1.24.4 under tensorflow 2.6.0"
+    );
+    assert!(
+        text(&compat, "fix").ends_with("-m pip install numpy==1.19.5"),
+        "{compat:#}"
+    );
+    assert!(
+        compat["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("no attribute 'object'")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn the_protobuf_implementation_variable_is_read_from_the_interpreters_environment() {
+    let installed = ["tensorflow==2.12.0", "protobuf==4.21.12"];
+    let pins = ["tensorflow==2.12.0"];
+    let variable = "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION";
+    let (code, compat) = known_breakage(&installed, &pins, &[]);
+    assert_eq!(
+        (code, text(&compat, "status")),
+        (0, "pass".into()),
+        "{compat:#}"
+    );
+    let (code, compat) = known_breakage(&installed, &pins, &[(variable, "cpp")]);
+    assert_eq!(code, 1);
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(
+        text(&compat, "summary"),
+        "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=cpp with protobuf 4.21.12"
+    );
+    assert_eq!(
+        text(&compat, "fix"),
+        "unset PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION"
+    );
+    // Pure-Python protobuf works, slower: a warning, never a pass.
+    let (code, compat) = known_breakage(&installed, &pins, &[(variable, "python")]);
+    assert_eq!(compat["status"], "warn", "{compat:#}");
+    assert_eq!(code, 0, "ready with a warning");
+    assert_eq!(compat["observed"]["breakages"][0]["fails"], false);
 }
 
 #[cfg(unix)]

@@ -15,9 +15,9 @@ use crate::check::{
     Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, RunOptions, Stakes,
 };
 use crate::host::canonicalize;
-use crate::host::{OsFamily, ProcessError};
+use crate::host::{Host, OsFamily, ProcessError};
 use crate::python::PythonEnv;
-use crate::python::commands::pip_install;
+use crate::python::commands::{pip_install, unset_variable};
 use crate::python::compat::{self, TENSORFLOW_VARIANTS, arm64_tensorflow};
 use crate::python::deep;
 use crate::python::discover::{Discovery, Located, locate};
@@ -90,9 +90,9 @@ pub static COMPAT: FindingSpec = FindingSpec::fixed(
     "Known breakages",
     Stakes::Fact,
     [
-        "Pairs of installed packages known not to work together, such as numpy 2.x under a TensorFlow before 2.16.",
-        "TensorFlow before 2.16 was built against numpy 1.x: with numpy 2, `import tensorflow` fails (\"Unable to convert function return value to a Python type\").",
-        "Install a numpy 1.x release (the profile's pin, or `numpy<2`).",
+        "Known breakages that the packages' metadata does not declare, one table (docs/exam-facts.md): numpy 2 under TensorFlow before 2.18; protobuf 4.21 or later under TensorFlow before 2.12; a keras whose minor release differs from TensorFlow's (2.6 to 2.15); numpy 1.24 or later under TensorFlow 2.6 or older; PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION set in the environment the interpreter gets.",
+        "Each of them makes `import tensorflow` or the first `tf.keras` call fail while the installed metadata looks consistent, so pip check can say nothing is broken. PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python only warns: it works, slower.",
+        "Run the printed command: the virtualenv's pip installs the profile's pin (or a known-good range); a variable is unset in this shell, and must also go where it is set (a shell profile, the PyCharm run configuration's environment).",
     ],
 )
 .caused_by(&["python.interpreter"]);
@@ -134,7 +134,7 @@ impl Check for Packages {
     fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
         let mut wanted: Vec<String> = self.pins.iter().map(|p| p.key.clone()).collect();
         wanted.extend(TENSORFLOW_VARIANTS.iter().map(|v| v.to_string()));
-        wanted.extend(["tensorflow".to_string(), "numpy".to_string()]);
+        wanted.extend(["tensorflow", "numpy", "protobuf", "keras"].map(String::from));
         let (env, early) = read_while_probing(ctx, &wanted);
         let Some(located) = env.located() else {
             return self
@@ -219,7 +219,7 @@ impl Check for Packages {
                 f.fix = Some(command.clone());
             }
         }
-        findings.push(self.compat(&COMPAT, &found, &located_python(&env), ctx.host.os));
+        findings.push(self.compat(&COMPAT, &found, &located_python(&env), &ctx.host));
         findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
@@ -328,39 +328,49 @@ impl Packages {
         spec: &FindingSpec,
         found: &BTreeMap<String, Installed>,
         python: &str,
-        os: OsFamily,
+        host: &Host,
     ) -> Finding {
-        let numpy = found.get("numpy").and_then(|i| i.version.as_ref().ok());
+        let version = |key: &str| found.get(key).and_then(|i| i.version.as_ref().ok());
         let tf_installed = std::iter::once("tensorflow")
             .chain(TENSORFLOW_VARIANTS.iter().copied())
-            .find_map(|k| found.get(k))
-            .and_then(|i| i.version.as_ref().ok().map(|v| (i.name.clone(), v.clone())));
-        let tf = tf_installed.clone().or_else(|| {
-            self.tensorflow
-                .clone()
-                .map(|v| ("tensorflow".to_string(), v))
-        });
-        match (numpy, tf) {
-            (Some(numpy), Some((tf_name, tf))) if compat::breaks_with_numpy(&tf, numpy) => {
-                let numpy_pin = self
-                    .pins
-                    .iter()
-                    .find(|p| p.key == "numpy")
-                    .map_or_else(|| "numpy<2".to_string(), |p| p.requirement.clone());
-                let whose = if tf_installed.is_some() {
-                    "installed"
-                } else {
-                    "the profile's"
-                };
-                spec
-                    .finding()
-                    .fail(format!("numpy {numpy} with {whose} {tf_name} {tf}: `import tensorflow` will fail"))
-                    .detail("TensorFlow before 2.16 was built against numpy 1.x; under numpy 2 it fails with \"Unable to convert function return value to a Python type\".")
-                    .observe("numpy", numpy.to_string())
-                    .observe("tensorflow", tf.to_string())
-                    .fix(pip_install(os, python, &[&numpy_pin]))
-            }
-            _ => spec.finding().pass("no known-broken combination installed"),
+            .find_map(version);
+        let installed = compat::Installed {
+            tensorflow: tf_installed.or(self.tensorflow.as_ref()),
+            numpy: version("numpy"),
+            protobuf: version("protobuf"),
+            keras: version("keras"),
+            protobuf_implementation: host.env(compat::PROTOBUF_IMPLEMENTATION),
+        };
+        let breakages = compat::known_breakages(&installed, &self.pins);
+        if breakages.is_empty() {
+            return spec.finding().pass("no known-broken combination installed");
+        }
+        let whose = if tf_installed.is_some() {
+            ""
+        } else {
+            " (the profile's tensorflow)"
+        };
+        let mut finding = spec.finding().observe(
+            "breakages",
+            breakages
+                .iter()
+                .map(|b| serde_json::json!({"row": b.row, "what": b.what, "fails": b.fails, "source": b.source}))
+                .collect::<Vec<_>>(),
+        );
+        for b in &breakages {
+            finding = finding.detail(format!("{}: {} ({})", b.what, b.effect, b.source));
+        }
+        finding = finding.fix(breakage_fix(host.os, python, &breakages));
+        let summary = breakages
+            .iter()
+            .map(|b| b.what.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+            + whose;
+        if breakages.iter().any(|b| b.fails) {
+            finding.fail(summary)
+        } else {
+            finding.warn(summary)
         }
     }
 
@@ -506,6 +516,30 @@ impl Packages {
                 .fix("Another copy shadows the installed one: look for stray packages on PYTHONPATH or in the user site-packages.")
         }
     }
+}
+
+/// One command line that repairs every breakage: the variables unset, then one pip install.
+fn breakage_fix(os: OsFamily, python: &str, breakages: &[compat::Breakage]) -> String {
+    let mut steps: Vec<String> = Vec::new();
+    let mut requirements: Vec<&str> = Vec::new();
+    for b in breakages {
+        match &b.remedy {
+            compat::Remedy::Unset(name) => {
+                let command = unset_variable(os, name);
+                if !steps.contains(&command) {
+                    steps.push(command);
+                }
+            }
+            compat::Remedy::Install(req) if !requirements.contains(&req.as_str()) => {
+                requirements.push(req)
+            }
+            compat::Remedy::Install(_) => {}
+        }
+    }
+    if !requirements.is_empty() {
+        steps.push(pip_install(os, python, &requirements));
+    }
+    steps.join("; ")
 }
 
 /// The last non-empty lines a crashed process wrote, for context.
