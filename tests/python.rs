@@ -256,6 +256,7 @@ fn known_breakage(installed: &[&str], pins: &[&str], env: &[(&str, &str)]) -> (i
     let run = run(&mut command);
     let report = json(&run);
     assert_eq!(status(&report, "packages.tensorflow"), "pass", "{report:#}");
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
     (run.code, finding_in(&report, "packages.compat").clone())
 }
 
@@ -888,6 +889,126 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
         summary(&report, "python.deep").contains("did not finish within 1.0 s"),
         "{report:#}"
     );
+}
+
+/// Stands in for any value: every attribute, call and index gives another one. The fake
+/// numpy and tensorflow below are made of it, so deep.py's four models run without real TF.
+#[cfg(unix)]
+const ANYTHING: &str = "class Anything:\n    def __getattr__(self, name):\n        return Anything()\n    def __call__(self, *args, **kwargs):\n        return Anything()\n    def __getitem__(self, key):\n        return Anything()\n    def __iter__(self):\n        return iter([])\n    def __add__(self, other):\n        return Anything()\n    __radd__ = __truediv__ = __add__\n";
+
+/// `--deep` reads its answers on a channel of its own (issue 26): a tensorflow that prints on
+/// stdout without a newline at import hides neither its own answer nor the next pin's. Each
+/// exam model is its own step; the one that raises is named, with the hint for its error,
+/// and the others still report their times.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn deep_trains_each_exam_model_and_names_the_one_that_fails() {
+    let python = pyenv_python("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"));
+    install_module(
+        &venv,
+        "numpy",
+        "1.22.4",
+        &format!(
+            "{ANYTHING}__version__ = '1.22.4'\nrandom = Anything()\ndef __getattr__(name):\n    return Anything()\n"
+        ),
+    );
+    let tensorflow = format!(
+        "import sys\n{ANYTHING}\
+         sys.stdout.write('Loading TensorFlow... ')\nsys.stdout.flush()\n\
+         __version__ = '2.9.0'\n\
+         class Layers(Anything):\n    def Bidirectional(self, *args, **kwargs):\n        raise NotImplementedError('Cannot convert a symbolic Tensor (bidirectional/forward_lstm/strided_slice:0) to a numpy array.')\n\
+         keras = Anything()\nkeras.layers = Layers()\n\
+         def __getattr__(name):\n    return Anything()\n"
+    );
+    install_module(&venv, "tensorflow", "2.9.0", &tensorflow);
+    install_module(
+        &venv,
+        "examlib",
+        "1.0",
+        "import sys\nsys.stdout.write('examlib ready')\n__version__ = '1.0'\n",
+    );
+    let p = profile(
+        dir.path(),
+        "==3.8.*",
+        Some("2.9.0"),
+        &["tensorflow==2.9.0", "numpy==1.22.4", "examlib==1.0"],
+    );
+    let (code, report) = deep_only(dir.path(), &p);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
+    let deep = finding_in(&report, "python.deep");
+    assert_eq!(deep["status"], "fail", "{report:#}");
+    assert_eq!(
+        deep["summary"],
+        "text_classifier failed: NotImplementedError: Cannot convert a symbolic Tensor (bidirectional/forward_lstm/strided_slice:0) to a numpy array.",
+        "{report:#}"
+    );
+    let imported: Vec<&str> = deep["observed"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["ok"] == true)
+        .filter_map(|s| s["import"].as_str())
+        .collect();
+    assert_eq!(imported, ["tensorflow", "numpy", "examlib"]);
+    let models = deep["observed"]["models"].as_object().unwrap();
+    let names: Vec<&str> = models.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "dense_regression",
+            "image_classifier",
+            "text_classifier",
+            "time_series"
+        ]
+    );
+    for (name, model) in models {
+        assert_eq!(model["ok"], name != "text_classifier", "{name}: {model}");
+        assert!(model["seconds"].as_f64().unwrap() >= 0.0, "{name}: {model}");
+        assert!(
+            model["cpu_seconds"].as_f64().unwrap() >= 0.0,
+            "{name}: {model}"
+        );
+    }
+    let details: Vec<&str> = deep["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        details[0].starts_with("dense_regression: trained in "),
+        "{details:?}"
+    );
+    assert!(
+        details[2].starts_with("text_classifier: failed after "),
+        "{details:?}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("hint: numpy 1.20 or later under TensorFlow 2.4 or 2.5")),
+        "{details:?}"
+    );
+    // -v shows each model's time.
+    let verbose = run(preflight(dir.path()).args([
+        "-v",
+        "--deep",
+        "--profile",
+        p.to_str().unwrap(),
+        "--only",
+        "python.deep",
+    ]));
+    for name in ["dense_regression", "image_classifier", "time_series"] {
+        assert!(
+            verbose.stdout.contains(&format!("{name}: trained in ")),
+            "{}",
+            verbose.stdout
+        );
+    }
 }
 
 #[cfg(unix)] // pyenv's Unix Pythons

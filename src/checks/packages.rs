@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -15,7 +14,7 @@ use crate::check::{
     Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, RunOptions, Stakes,
 };
 use crate::host::canonicalize;
-use crate::host::{Host, OsFamily, ProcessError};
+use crate::host::{Host, OsFamily};
 use crate::python::PythonEnv;
 use crate::python::commands::{pip_install, unset_variable};
 use crate::python::compat::{self, TENSORFLOW_VARIANTS, arm64_tensorflow};
@@ -103,8 +102,8 @@ pub static DEEP: FindingSpec = FindingSpec::fixed(
     "Import and train (--deep)",
     Stakes::Fact,
     [
-        "With --deep: imports each pinned package, compares its __version__ with the metadata, and trains a tiny Keras model on random data when TensorFlow is pinned.",
-        "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2).",
+        "With --deep: imports each pinned package, compares its __version__ with the metadata, and when TensorFlow is pinned builds and fits one tiny model per exam category on random data: a Dense regression, a Conv2D + MaxPooling image classifier, an Embedding + Bidirectional LSTM text classifier over padded sequences, and a windowed tf.data time series with Conv1D + LSTM. Each model is its own step, timed (shown with -v).",
+        "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2), and some breakages show only when a layer is built (numpy 1.20 under TensorFlow 2.4/2.5 fails in LSTM layers only).",
         "Follow the hint printed with the import error; a crash by SIGILL (exit code 0xC000001D on Windows) means the CPU lacks AVX.",
     ],
 )
@@ -394,127 +393,29 @@ impl Packages {
         };
         // Every pin is imported, installed or not: a missing one fails here too, with the
         // interpreter's own words, so --deep can never pass for an environment that lacks one.
-        let imports: Vec<(String, String, Option<String>)> = self
+        let imports: Vec<deep::Import> = self
             .pins
             .iter()
             .map(|pin| {
                 let installed = answer(pin, found);
-                let dist = installed.map_or_else(|| pin.name.clone(), |i| i.name.clone());
-                let version = installed
-                    .and_then(|i| i.version.as_ref().ok())
-                    .map(|v| v.to_string());
-                (dist, deep::module_of(&pin.key), version)
+                deep::Import {
+                    dist: installed.map_or_else(|| pin.name.clone(), |i| i.name.clone()),
+                    module: deep::module_of(&pin.key),
+                    metadata_version: installed
+                        .and_then(|i| i.version.as_ref().ok())
+                        .map(|v| v.to_string()),
+                }
             })
             .collect();
-        let tensorflow_pinned = imports.iter().any(|(_, module, _)| module == "tensorflow");
-        let modules: Vec<(&str, &str)> = imports
-            .iter()
-            .map(|(dist, module, _)| (dist.as_str(), module.as_str()))
-            .collect();
-        let run = deep::run(
+        let tensorflow_pinned = imports.iter().any(|i| i.module == "tensorflow");
+        let ran = deep::run(
             &ctx.host,
             &located.interpreter,
-            &modules,
+            &imports,
             tensorflow_pinned,
             deadline.step().min(ctx.options.deep_timeout),
         );
-        let (output, steps) = match run {
-            Ok(ran) => ran,
-            Err(ProcessError::TimedOut { after, .. }) => {
-                return spec
-                    .finding()
-                    .fail(format!("importing and training did not finish within {:.1} s", after.as_secs_f64()))
-                    .fix("Run again with a longer deadline (`--deep-timeout SECS`); a first TensorFlow import can be slow on a cold disk.");
-            }
-            Err(e) => {
-                return spec
-                    .finding()
-                    .fail(format!("could not run the interpreter: {e}"));
-            }
-        };
-        let mut finding = spec.finding().observe("steps", steps.clone());
-        if let Some(crash) = output.crash() {
-            let done = steps.iter().filter(|s| s.get("import").is_some()).count();
-            let during = match imports.get(done) {
-                Some((dist, _, _)) => format!("while importing {dist}"),
-                None => "while training the model".to_string(),
-            };
-            finding = finding
-                .observe("crash", crash.name.clone())
-                .fail(format!("Python crashed with {} {during}", crash.name));
-            return if crash.illegal_instruction {
-                finding
-                    .detail("The CPU lacks an instruction TensorFlow's wheel was built for, usually AVX.")
-                    .fix("Use a machine whose CPU has AVX, or on Apple Silicon a native arm64 Python with tensorflow-macos.")
-            } else {
-                finding.details(last_lines(&output.stderr, 3))
-            };
-        }
-        let mut failures = Vec::new();
-        let mut mismatches = Vec::new();
-        for (dist, _, metadata_version) in &imports {
-            let Some(step) = steps.iter().find(|s| s["import"] == dist.as_str()) else {
-                failures.push(format!("{dist}: the import run ended before reaching it"));
-                continue;
-            };
-            if step["ok"] == true {
-                if let (Some(imported), Some(meta)) = (step["version"].as_str(), metadata_version)
-                    && Version::from_str(imported).ok() != Version::from_str(meta).ok()
-                {
-                    mismatches.push(format!("{dist}: imported {imported}, metadata says {meta}"));
-                }
-            } else {
-                let error = deep::exception_text(step);
-                finding = finding.details(hint(&error)).details(deep::causes(step));
-                failures.push(format!("import {dist}: {error}"));
-            }
-        }
-        if !failures.is_empty() {
-            return finding.fail(failures.join("; "));
-        }
-        if !output.status.success() {
-            return finding
-                .fail(format!(
-                    "the import run exited with {}",
-                    output
-                        .status
-                        .code()
-                        .map_or("no code".to_string(), |c| c.to_string())
-                ))
-                .details(last_lines(&output.stderr, 3));
-        }
-        let mut summary = match imports.len() {
-            1 => "imported 1 package".to_string(),
-            n => format!("imported {n} packages"),
-        };
-        if tensorflow_pinned {
-            match steps.iter().find(|s| s.get("train").is_some()) {
-                Some(step) if step["ok"] == true => {
-                    let seconds = step["seconds"].as_f64().unwrap_or(0.0);
-                    finding = finding.observe("train_seconds", seconds);
-                    summary.push_str(&format!("; a tiny Keras model trained in {seconds:.1} s"));
-                }
-                Some(step) => {
-                    let error = deep::exception_text(step);
-                    return finding
-                        .details(hint(&error))
-                        .details(deep::causes(step))
-                        .fail(format!("training a tiny model failed: {error}"));
-                }
-                None => {
-                    return finding
-                        .fail("the training step did not report (the import run ended early)");
-                }
-            }
-        }
-        if mismatches.is_empty() {
-            finding.pass(summary)
-        } else {
-            finding
-                .warn(format!("{summary}, but versions disagree"))
-                .details(mismatches)
-                .fix("Another copy shadows the installed one: look for stray packages on PYTHONPATH or in the user site-packages.")
-        }
+        deep::judge(spec.finding(), &imports, tensorflow_pinned, ran)
     }
 }
 
@@ -540,42 +441,4 @@ fn breakage_fix(os: OsFamily, python: &str, breakages: &[compat::Breakage]) -> S
         steps.push(pip_install(os, python, &requirements));
     }
     steps.join("; ")
-}
-
-/// The last non-empty lines a crashed process wrote, for context.
-fn last_lines(text: &str, count: usize) -> Vec<String> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines[lines.len().saturating_sub(count)..]
-        .iter()
-        .map(|l| l.chars().take(300).collect())
-        .collect()
-}
-
-/// What to try for a well-known import error.
-fn hint(error: &str) -> Vec<String> {
-    let mut hints = Vec::new();
-    if error.contains("Unable to convert function return value")
-        || error.contains("numpy.core.multiarray failed")
-        || error.contains("_ARRAY_API")
-    {
-        hints.push("hint: numpy 2.x under a TensorFlow built for numpy 1.x: install the profile's numpy pin (or `numpy<2`).".into());
-    }
-    if error.contains("_no_nep50_warning") {
-        hints.push("hint: this numpy is too old for the installed TensorFlow: numpy 1.23.0 or later fixes it.".into());
-    }
-    if error.contains("DLL load failed") {
-        hints.push(
-            "hint: on Windows, install the latest Microsoft Visual C++ Redistributable.".into(),
-        );
-    }
-    if error.contains("CERTIFICATE_VERIFY_FAILED") {
-        hints.push(
-            "hint: on macOS with python.org's Python, run \"Install Certificates.command\".".into(),
-        );
-    }
-    hints
 }
