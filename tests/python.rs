@@ -891,6 +891,25 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     );
 }
 
+/// Issue 26: a package that prints on stdout without a newline at import (as some print a
+/// banner) is still reported as imported, and so is the next one.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn deep_reads_its_answers_apart_from_what_imports_print() {
+    let python = pyenv_python("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"));
+    let banner = "import sys\nsys.stdout.write('Welcome to chatty')\nsys.stdout.flush()\n__version__ = '1.0'\n";
+    install_module(&venv, "chatty", "1.0", banner);
+    install_module(&venv, "quiet", "1.0", "__version__ = '1.0'\n");
+    let p = profile(dir.path(), "==3.8.*", None, &["chatty==1.0", "quiet==1.0"]);
+    let (code, report) = deep_only(dir.path(), &p);
+    assert_eq!(status(&report, "python.deep"), "pass", "{report:#}");
+    assert_eq!(summary(&report, "python.deep"), "imported 2 packages");
+    assert_eq!(code, 0);
+}
+
 /// Stands in for any value: every attribute, call and index gives another one. The fake
 /// numpy and tensorflow below are made of it, so deep.py's four models run without real TF.
 #[cfg(unix)]
