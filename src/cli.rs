@@ -101,7 +101,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Also import the pinned packages and train a tiny model (starts Python a second time).
+    /// Also import the pinned packages and train one tiny model per exam category (starts Python a second time).
     #[arg(long)]
     pub deep: bool,
 
