@@ -333,7 +333,7 @@ impl Packages {
         let tf_installed = std::iter::once("tensorflow")
             .chain(TENSORFLOW_VARIANTS.iter().copied())
             .find_map(version);
-        let installed = compat::Installed {
+        let installed = compat::Versions {
             tensorflow: tf_installed.or(self.tensorflow.as_ref()),
             numpy: version("numpy"),
             protobuf: version("protobuf"),
