@@ -168,6 +168,7 @@ pub(crate) fn run(
     };
     let options = RunOptions {
         venv: args.venv.clone(),
+        project: args.project.clone(),
         offline: args.offline,
         deep: args.deep,
         timeout: args.timeout,

@@ -236,6 +236,8 @@ impl Deadline {
 pub struct RunOptions {
     /// `--venv`: the virtualenv to judge, as the user gave it.
     pub venv: Option<PathBuf>,
+    /// `--project`: the PyCharm project (a folder with `.idea/`) whose interpreter to judge.
+    pub project: Option<PathBuf>,
     pub offline: bool,
     pub deep: bool,
     pub timeout: Duration,
@@ -246,6 +248,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             venv: None,
+            project: None,
             offline: false,
             deep: false,
             timeout: Duration::from_secs(10),

@@ -252,6 +252,7 @@ pub(crate) fn run(
     let recheck = RunArgs {
         profile: run_args.profile.clone(),
         venv: Some(plan.dir.clone()),
+        project: run_args.project.clone(),
         json: false,
         format: Format::Human,
         only: categories.clone(),
