@@ -72,6 +72,7 @@ fn walk(bytes: &[u8], mut visit: impl FnMut(Step<'_>)) -> Result<(), String> {
         .map_err(|e| format!("is not UTF-8 text (at byte {})", e.valid_up_to()))?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut depth = 0usize;
+    let mut roots = 0usize;
     let at = |reader: &quick_xml::Reader<&[u8]>| reader.buffer_position();
     loop {
         let event = reader.read_event().map_err(|e| {
@@ -87,11 +88,26 @@ fn walk(bytes: &[u8], mut visit: impl FnMut(Step<'_>)) -> Result<(), String> {
                     at(&reader)
                 ));
             }
+            // A document has one root element and nothing but markup around it.
+            Event::Start(_) | Event::Empty(_) if depth == 0 && roots == 1 => {
+                return Err(format!(
+                    "has a second root element (at byte {}): not one XML document",
+                    at(&reader)
+                ));
+            }
+            Event::Text(text) if depth == 0 && !text.iter().all(u8::is_ascii_whitespace) => {
+                return Err(format!(
+                    "is not well-formed XML: text outside the root element (at byte {})",
+                    at(&reader)
+                ));
+            }
             Event::Start(start) => {
+                roots += usize::from(depth == 0);
                 depth += 1;
                 visit(Step::Open(opened(&start, depth, at(&reader))?));
             }
             Event::Empty(start) => {
+                roots += usize::from(depth == 0);
                 visit(Step::Open(opened(&start, depth + 1, at(&reader))?));
                 visit(Step::Close(depth + 1));
             }
@@ -101,6 +117,9 @@ fn walk(bytes: &[u8], mut visit: impl FnMut(Step<'_>)) -> Result<(), String> {
             }
             Event::Eof if depth > 0 => {
                 return Err(format!("ends inside an element ({depth} left open)"));
+            }
+            Event::Eof if roots == 0 => {
+                return Err("is not well-formed XML: it has no root element".into());
             }
             Event::Eof => return Ok(()),
             // Text, comments, CDATA, processing instructions and the DOCTYPE (with any
@@ -391,7 +410,23 @@ mod tests {
                 .unwrap_err()
                 .contains("deeper")
         );
-        assert_eq!(parse_sdk_table(b"").unwrap(), Vec::new());
+        assert!(
+            parse_sdk_table(b"")
+                .unwrap_err()
+                .contains("no root element")
+        );
+        assert!(
+            parse_sdk_table(b"\x00\x01 binary")
+                .unwrap_err()
+                .contains("well-formed")
+        );
+        assert!(
+            parse_sdk_table(b"<a/><b/>")
+                .unwrap_err()
+                .contains("second root")
+        );
+        let empty = b"<application><component name=\"ProjectJdkTable\" /></application>";
+        assert_eq!(parse_sdk_table(empty).unwrap(), Vec::new());
     }
 
     #[test]
