@@ -226,8 +226,9 @@ impl Known {
         ]
     }
 
-    /// One line per SDK read, and what moved the config directory, for `-v`.
-    pub fn details(&self) -> Vec<String> {
+    /// What moved the config directory, the file read, and with `every_sdk` one line per
+    /// SDK read, for `-v`.
+    pub fn details(&self, every_sdk: bool) -> Vec<String> {
         let mut lines: Vec<String> = self
             .place
             .moved_by
@@ -237,11 +238,13 @@ impl Known {
         if let Some(file) = &self.table_file {
             lines.push(format!("read {}", file.display()));
         }
-        lines.extend(
-            self.sdks()
-                .iter()
-                .map(|k| format!("PyCharm knows {}", k.describe())),
-        );
+        if every_sdk {
+            lines.extend(
+                self.sdks()
+                    .iter()
+                    .map(|k| format!("PyCharm knows {}", k.describe())),
+            );
+        }
         lines
     }
 }

@@ -711,3 +711,39 @@ fn real_venvs_are_matched_by_the_venv_they_are() {
         assert_eq!(found.status, want, "{home}: {found:#?}");
     }
 }
+
+#[test]
+fn list_explain_and_project_flag_know_the_findings() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let list = common::run(common::preflight(dir.path()).arg("list"));
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    for (id, severity) in [("pycharm.interpreter", "warn"), ("pycharm.project", "fail")] {
+        let row = list
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{}", list.stdout));
+        assert!(row.contains(severity), "{row}");
+    }
+    let explain = common::run(common::preflight(dir.path()).args(["explain", "pycharm.interpreter"]));
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(
+        explain.stdout.contains("Why it matters:")
+            && explain.stdout.contains("runs on the interpreter PyCharm is set to")
+            && explain.stdout.contains("warns: it is advice"),
+        "{}",
+        explain.stdout
+    );
+    // `--project` is read: a folder PyCharm never opened, on a machine without PyCharm.
+    let project = dir.path().join("exam-project");
+    std::fs::create_dir(&project).unwrap();
+    let run = common::run(
+        common::preflight(dir.path())
+            .args(["--offline", "--json", "--only", "pycharm.project", "--project"])
+            .arg(&project),
+    );
+    let report = common::json(&run);
+    let found = common::finding_in(&report, "pycharm.project");
+    assert_eq!(found["status"], "skip", "{found:#}");
+    assert_eq!(found["observed"]["project"], project.display().to_string());
+}

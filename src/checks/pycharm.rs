@@ -264,9 +264,11 @@ impl<'a> Link<'a> {
 
     /// The finding with what was read observed, or (boxed: a finding is large) the skip that
     /// says which prerequisite is missing.
+    /// `every_sdk`: list each SDK read in the details (`-v`), else only the file read.
     fn start(
         &self,
         spec: &FindingSpec,
+        every_sdk: bool,
     ) -> Result<(Finding, &'a Install, &Known, &Path, &Environment), Box<Finding>> {
         let (Some(install), Some(known)) = (self.install, self.known.as_ref()) else {
             return Err(Box::new(
@@ -282,7 +284,7 @@ impl<'a> Link<'a> {
             .finding()
             .observe("pycharm", install.root.display().to_string())
             .observe("environment", interpreter.display().to_string())
-            .details(known.details());
+            .details(known.details(every_sdk));
         for (key, value) in known.observe() {
             finding = finding.observe(key, value);
         }
@@ -302,7 +304,7 @@ impl<'a> Link<'a> {
     }
 
     fn interpreter(&self, spec: &FindingSpec) -> Finding {
-        let (finding, install, known, interpreter, environment) = match self.start(spec) {
+        let (finding, install, known, interpreter, environment) = match self.start(spec, true) {
             Ok(started) => started,
             Err(skipped) => return *skipped,
         };
@@ -340,7 +342,11 @@ impl<'a> Link<'a> {
                 interpreter.display()
             ),
             _ => {
-                let listed: Vec<String> = known.sdks().iter().map(|k| k.describe()).collect();
+                let listed: Vec<String> = known
+                    .sdks()
+                    .iter()
+                    .map(|k| format!("\"{}\"", k.sdk.name))
+                    .collect();
                 let gone = known
                     .sdks()
                     .iter()
@@ -357,8 +363,13 @@ impl<'a> Link<'a> {
                     },
                     match gone {
                         0 => String::new(),
-                        1 => " (one of them no longer exists)".to_string(),
-                        n => format!(" ({n} of them no longer exist)"),
+                        1 if listed.len() == 1 => {
+                            " (which no longer exists: PyCharm shows it as invalid)".to_string()
+                        }
+                        1 => " (one of them no longer exists: PyCharm shows it as invalid)"
+                            .to_string(),
+                        n =>
+                            format!(" ({n} of them no longer exist: PyCharm shows them as invalid)"),
                     }
                 )
             }
@@ -376,7 +387,7 @@ impl<'a> Link<'a> {
                 "not decided: no project given (--project DIR) and no .idea/ in the working directory",
             );
         };
-        let (finding, install, known, interpreter, environment) = match self.start(spec) {
+        let (finding, install, known, interpreter, environment) = match self.start(spec, false) {
             Ok(started) => started,
             Err(skipped) => return (*skipped).observe("project", dir.display().to_string()),
         };
