@@ -725,11 +725,14 @@ fn list_explain_and_project_flag_know_the_findings() {
             .unwrap_or_else(|| panic!("{id} not listed:\n{}", list.stdout));
         assert!(row.contains(severity), "{row}");
     }
-    let explain = common::run(common::preflight(dir.path()).args(["explain", "pycharm.interpreter"]));
+    let explain =
+        common::run(common::preflight(dir.path()).args(["explain", "pycharm.interpreter"]));
     assert_eq!(explain.code, 0, "{}", explain.stderr);
     assert!(
         explain.stdout.contains("Why it matters:")
-            && explain.stdout.contains("runs on the interpreter PyCharm is set to")
+            && explain
+                .stdout
+                .contains("runs on the interpreter PyCharm is set to")
             && explain.stdout.contains("warns: it is advice"),
         "{}",
         explain.stdout
@@ -739,7 +742,13 @@ fn list_explain_and_project_flag_know_the_findings() {
     std::fs::create_dir(&project).unwrap();
     let run = common::run(
         common::preflight(dir.path())
-            .args(["--offline", "--json", "--only", "pycharm.project", "--project"])
+            .args([
+                "--offline",
+                "--json",
+                "--only",
+                "pycharm.project",
+                "--project",
+            ])
             .arg(&project),
     );
     let report = common::json(&run);

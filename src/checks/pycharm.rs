@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::{
     Host, OsFamily, SMALL_FILE_LIMIT, canonicalize, is_dir, is_file, read_bounded, read_dir,
     read_small,
@@ -19,8 +19,7 @@ use crate::host::{
 use crate::pycharm_interpreters::{self, Environment, Known, SdkState, Table};
 use crate::pycharm_places::{self, Descriptor, descriptor};
 use crate::python_env::PythonEnv;
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 use serde_json::Value;
 
 pub const KIND: Kind = Kind {
