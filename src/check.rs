@@ -7,7 +7,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -240,6 +240,12 @@ pub trait Check: Send + Sync {
     /// Start the shared fact this check will wait on ([`Context::start_shared`]), before any
     /// check runs; `None` when it waits on none, or it is already on its way.
     fn start_early(&self, _ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
+        None
+    }
+
+    /// What this check has to say about the virtualenv `preflight fix` just built (its
+    /// interpreter at `interpreter`), printed after fix's own check of it; `None`: nothing.
+    fn after_fix(&self, _host: &Host, _interpreter: &Path) -> Option<String> {
         None
     }
 }

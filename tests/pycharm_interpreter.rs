@@ -756,3 +756,44 @@ fn list_explain_and_project_flag_know_the_findings() {
     assert_eq!(found["status"], "skip", "{found:#}");
     assert_eq!(found["observed"]["project"], project.display().to_string());
 }
+
+/// What `preflight fix` prints last about the venv it built, from each check's `after_fix`.
+fn after_fix(m: &Machine, interpreter: &std::path::Path) -> Vec<String> {
+    let text = format!("{}{CHECK}", common::PROFILE_HEADER);
+    let profile = preflight::profile::parse(&text, "t.toml", "test").unwrap();
+    let host = m.host();
+    profile
+        .checks
+        .iter()
+        .filter_map(|c| c.check.after_fix(&host, interpreter))
+        .collect()
+}
+
+#[test]
+fn fix_is_told_whether_pycharm_knows_the_new_venv() {
+    let m = machine_with_table(&[("Python 3.8 (exam)", "$USER_HOME$/exam/venv/bin/python")]);
+    let interpreter = m.path("home/ada/exam/venv/bin/python");
+    let said = after_fix(&m, &interpreter);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("PyCharm: PyCharm knows ") && said[0].contains("\"Python 3.8 (exam)\""),
+        "{said:?}"
+    );
+    // A new venv PyCharm does not know yet: the steps for this version, with the path.
+    let m = venv_shape(m, "home/ada/new/venv", OsFamily::Linux);
+    let interpreter = m.path("home/ada/new/venv/bin/python");
+    let said = after_fix(&m, &interpreter).join("\n");
+    assert!(
+        said.contains("does not know")
+            && said.contains("Add Local Interpreter")
+            && said.contains(&interpreter.display().to_string()),
+        "{said}"
+    );
+    // No PyCharm at all: the steps for any version.
+    let m = venv_shape(Machine::linux(), "home/ada/new/venv", OsFamily::Linux);
+    let said = after_fix(&m, &m.path("home/ada/new/venv/bin/python")).join("\n");
+    assert!(
+        said.contains("no PyCharm install was found") && said.contains("before 2023.2"),
+        "{said}"
+    );
+}

@@ -19,7 +19,7 @@ use crate::host::{
 use crate::pycharm_interpreters::{self, Environment, Known, SdkState, Table};
 use crate::pycharm_places::{self, Descriptor, descriptor};
 use crate::python_env::PythonEnv;
-use crate::report::{Category, Finding};
+use crate::report::{Category, Finding, Status};
 use serde_json::Value;
 
 pub const KIND: Kind = Kind {
@@ -202,6 +202,38 @@ impl Check for PyCharm {
         ctx.start_shared::<PythonEnv>()
     }
 
+    /// Whether the chosen PyCharm knows the venv `preflight fix` built, judged as
+    /// `pycharm.interpreter` judges it, and if not the steps, with the path.
+    fn after_fix(&self, host: &Host, interpreter: &Path) -> Option<String> {
+        let installs = find_installs(host);
+        let link = Link::new(host, self.choose(&installs), Link::environment(interpreter));
+        let finding = link.interpreter(&self.specs.interpreter);
+        let steps = || pycharm_interpreters::add_steps("PyCharm", None, host.os, interpreter);
+        Some(match (finding.status, finding.fix) {
+            (Status::Pass, _) => format!(
+                "PyCharm: {}; pick it as the exam project's interpreter.",
+                finding.summary
+            ),
+            (_, Some(fix)) => format!(
+                "PyCharm: {}.
+{fix}",
+                finding.summary
+            ),
+            (_, None) if link.install.is_none() => {
+                format!(
+                    "PyCharm: no PyCharm install was found; once one is: {}",
+                    steps()
+                )
+            }
+            (_, None) => format!(
+                "PyCharm: {}.
+{}",
+                finding.summary,
+                steps()
+            ),
+        })
+    }
+
     fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
         let installs = find_installs(&ctx.host);
         let chosen = self.choose(&installs);
@@ -229,7 +261,30 @@ struct Link<'a> {
 }
 
 impl<'a> Link<'a> {
+    /// The link between `chosen` and the environment the run chose.
     fn gather(ctx: &Context, chosen: Option<&'a Install>, env: &PythonEnv) -> Link<'a> {
+        let environment = match env.located() {
+            None => Err("not decided: no Python environment was found".to_string()),
+            Some(located) => Self::environment(&located.interpreter),
+        };
+        Self::new(&ctx.host, chosen, environment)
+    }
+
+    fn environment(interpreter: &Path) -> Result<(PathBuf, Environment), String> {
+        match Environment::of(interpreter) {
+            Some(environment) => Ok((interpreter.to_path_buf(), environment)),
+            None => Err(format!(
+                "not decided: the exam interpreter {} is not there",
+                interpreter.display()
+            )),
+        }
+    }
+
+    fn new(
+        host: &Host,
+        chosen: Option<&'a Install>,
+        environment: Result<(PathBuf, Environment), String>,
+    ) -> Link<'a> {
         let install = chosen.filter(|i| i.data_directory.is_some());
         let known = install.map(|i| {
             let before_2020_1 = i
@@ -237,27 +292,17 @@ impl<'a> Link<'a> {
                 .as_ref()
                 .is_some_and(|v| *v < Version::new([2020, 1]));
             Known::read(
-                &ctx.host,
+                host,
                 &i.root,
                 i.data_directory.as_deref().unwrap_or_default(),
                 before_2020_1,
             )
         });
-        let environment = match env.located() {
-            None => Err("not decided: no Python environment was found".to_string()),
-            Some(located) => match Environment::of(&located.interpreter) {
-                Some(environment) => Ok((located.interpreter.clone(), environment)),
-                None => Err(format!(
-                    "not decided: the exam interpreter {} is not there",
-                    located.interpreter.display()
-                )),
-            },
-        };
         Link {
             install,
             known,
             environment,
-            os: ctx.host.os,
+            os: host.os,
         }
     }
 
