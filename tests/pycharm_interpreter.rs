@@ -48,6 +48,15 @@ fn interpreter(findings: &[Finding]) -> Finding {
     finding(findings, "pycharm.interpreter").clone()
 }
 
+/// An observed path, compared as a path: on Windows `a/b` and `a\\b` are one.
+fn observed_path(value: &serde_json::Value) -> PathBuf {
+    PathBuf::from(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a path: {value}")),
+    )
+}
+
 fn sdk_names(finding: &Finding) -> Vec<String> {
     finding.observed["sdks"]
         .as_array()
@@ -85,8 +94,8 @@ fn linux_2024_3_knows_its_new_projects_venv() {
     );
     assert_eq!(found.observed["matched"], "Python 3.12 (PythonProject)");
     assert_eq!(
-        found.observed["sdk_table"],
-        m.path(format!("home/ada/{table}")).display().to_string()
+        observed_path(&found.observed["sdk_table"]),
+        m.path(format!("home/ada/{table}"))
     );
     let sdk = &found.observed["sdks"][0];
     assert_eq!(
@@ -94,8 +103,8 @@ fn linux_2024_3_knows_its_new_projects_venv() {
         "$USER_HOME$/PycharmProjects/PythonProject/.venv/bin/python"
     );
     assert_eq!(
-        sdk["path"],
-        venv.join("bin/python").display().to_string(),
+        observed_path(&sdk["path"]),
+        venv.join("bin/python"),
         "$USER_HOME$ is expanded"
     );
     assert_eq!(sdk["exists"], true);
@@ -172,7 +181,11 @@ fn an_unknown_venv_warns_naming_what_pycharm_knows_and_how_to_add_it() {
         "{fix}"
     );
     assert!(
-        fix.contains(&venv.join("bin/python").display().to_string()),
+        fix.contains(
+            &venv_interpreter(&venv, OsFamily::Linux)
+                .display()
+                .to_string()
+        ),
         "{fix}"
     );
     assert_eq!(found.observed["matched"], serde_json::Value::Null);
@@ -309,10 +322,8 @@ fn before_2020_1_the_table_is_under_the_selector_folder() {
         "Python 3.6 (paysafe-service-metadata)"
     );
     assert_eq!(
-        found.observed["config_dir"],
+        observed_path(&found.observed["config_dir"]),
         m.path("home/ada/.PyCharmCE2018.2/config")
-            .display()
-            .to_string()
     );
 }
 
@@ -551,15 +562,15 @@ fn a_project_on_the_exam_venv_passes() {
     ));
     assert_eq!(found.status, Status::Pass, "{found:#?}");
     assert_eq!(found.observed["project_sdk"], "Python 3.10 (inz_python)");
-    let files: Vec<&str> = found.observed["project_files"]
+    let files: Vec<PathBuf> = found.observed["project_files"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f.as_str().unwrap())
+        .map(observed_path)
         .collect();
     assert_eq!(
         files,
-        [dir.join(".idea/inz_python.iml").display().to_string()],
+        [dir.join(".idea/inz_python.iml")],
         "the module's own jdkName decides"
     );
 }
