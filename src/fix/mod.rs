@@ -269,12 +269,17 @@ pub(crate) fn run(
         only: categories,
         skip: Vec::new(),
     };
+    // What the checks say of the new venv (the pycharm check: whether PyCharm knows it, and
+    // if not that version's steps), read before the recheck takes the host.
+    let after: Vec<String> = profile
+        .checks
+        .iter()
+        .filter_map(|c| c.check.after_fix(&host, &interpreter))
+        .collect();
     let code = crate::app::run(&recheck, host, profile, &selection, terminal, out, err);
-    let _ = writeln!(
-        out,
-        "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
-        interpreter.display()
-    );
+    for said in after {
+        let _ = writeln!(out, "\n{said}");
+    }
     code
 }
 
