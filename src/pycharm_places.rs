@@ -70,7 +70,8 @@ fn application_dirs(host: &Host) -> Vec<PathBuf> {
     dirs
 }
 
-fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+/// The entries of `dir` whose names start with `prefix` (lowercase), sorted.
+pub fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = read_dir(dir) else {
         return Vec::new();
     };

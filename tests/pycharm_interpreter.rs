@@ -254,15 +254,10 @@ fn macos_unknown_venv_gets_the_settings_menu_of_a_mac() {
     );
 }
 
-/// The recorded Windows table of PyCharm 2021.2 with its user's home folder
-/// (`C:\Users\HomePC`) replaced by the machine's, in memory: the paths then exist here.
-fn windows_2021_2(m: &Machine) -> String {
-    recorded!("jdk.table-2021.2-windows.xml")
-        .replace(r"C:\Users\HomePC", m.home().to_str().unwrap())
-}
-
-#[test]
-fn windows_scripts_python_exe_with_backslashes() {
+/// A Windows PC with PyCharm 2021.2 in Program Files, the venv of the recorded 2021.2 table's
+/// djangoProject, and that table in %APPDATA%, its user's home folder (`C:\Users\HomePC`)
+/// replaced by the machine's, in memory: the paths then exist here.
+fn windows_2021_2_machine() -> Machine {
     let m = Machine::windows().file(
         "Program Files/JetBrains/PyCharm 2021.2.3/product-info.json",
         product_info("PyCharm", "2021.2.3", "PY-212.5457.59", "PyCharm2021.2"),
@@ -272,15 +267,20 @@ fn windows_scripts_python_exe_with_backslashes() {
         "Users/ada/PycharmProjects/djangoProject/venv",
         OsFamily::Windows,
     );
-    let table = windows_2021_2(&m);
+    let table = recorded!("jdk.table-2021.2-windows.xml")
+        .replace(r"C:\Users\HomePC", m.home().to_str().unwrap());
     let (program_files, appdata) = (m.path("Program Files"), m.path("Users/ada/AppData/Roaming"));
-    let m = m
-        .file(
-            "Users/ada/AppData/Roaming/JetBrains/PyCharm2021.2/options/jdk.table.xml",
-            table,
-        )
-        .env("ProgramFiles", program_files)
-        .env("APPDATA", appdata);
+    m.file(
+        "Users/ada/AppData/Roaming/JetBrains/PyCharm2021.2/options/jdk.table.xml",
+        table,
+    )
+    .env("ProgramFiles", program_files)
+    .env("APPDATA", appdata)
+}
+
+#[test]
+fn windows_scripts_python_exe_with_backslashes() {
+    let m = windows_2021_2_machine();
     let venv = m.path("Users/ada/PycharmProjects/djangoProject/venv");
     let found = interpreter(&judge(&m, Some(venv.clone()), None));
     assert_eq!(found.status, Status::Pass, "{found:#?}");
@@ -658,29 +658,11 @@ fn the_working_directory_is_the_project_when_it_holds_idea() {
 
 #[test]
 fn windows_projects_and_tables_agree_across_separators() {
-    let m = Machine::windows().file(
-        "Program Files/JetBrains/PyCharm 2021.2.3/product-info.json",
-        product_info("PyCharm", "2021.2.3", "PY-212.5457.59", "PyCharm2021.2"),
+    let m = windows_2021_2_machine().file(
+        "Users/ada/PycharmProjects/djangoProject/.idea/misc.xml",
+        recorded!("project-2024-django_server/.idea/misc.xml")
+            .replace("Python 3.8 (venvs)", "Python 3.10 (djangoProject)"),
     );
-    let m = venv_shape(
-        m,
-        "Users/ada/PycharmProjects/djangoProject/venv",
-        OsFamily::Windows,
-    );
-    let table = windows_2021_2(&m);
-    let (program_files, appdata) = (m.path("Program Files"), m.path("Users/ada/AppData/Roaming"));
-    let m = m
-        .file(
-            "Users/ada/AppData/Roaming/JetBrains/PyCharm2021.2/options/jdk.table.xml",
-            table,
-        )
-        .env("ProgramFiles", program_files)
-        .env("APPDATA", appdata)
-        .file(
-            "Users/ada/PycharmProjects/djangoProject/.idea/misc.xml",
-            recorded!("project-2024-django_server/.idea/misc.xml")
-                .replace("Python 3.8 (venvs)", "Python 3.10 (djangoProject)"),
-        );
     let found = project(&judge(
         &m,
         Some(m.path("Users/ada/PycharmProjects/djangoProject/venv")),
