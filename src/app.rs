@@ -192,6 +192,7 @@ pub(crate) fn run(
             description: profile.description.clone(),
             source: profile.source.clone(),
             verified: profile.verified,
+            built_in: profile::built_in_names().contains(&profile.name.as_str()),
         },
         host_info,
         findings,
