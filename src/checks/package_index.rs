@@ -19,10 +19,10 @@ use crate::checks::network::{DEFAULT_SLOW, reach_via};
 use crate::host::{is_file, read_small};
 use crate::net::{ProxySetting, Roots, Route, proxy_for, redact};
 use crate::pip_config::{self, PipConfig};
+use crate::platform::proxy;
 use crate::python::PythonEnv;
 use crate::python::dist::installed;
 use crate::report::{Category, Finding, Status};
-use crate::system_proxy;
 
 pub const KIND: Kind = Kind {
     name: "package-index",
@@ -516,7 +516,7 @@ struct PipView<'a> {
 }
 
 /// The system's proxy, asked at most once per run of the check.
-type SystemAnswer = OnceLock<Result<Option<system_proxy::SystemProxies>, String>>;
+type SystemAnswer = OnceLock<Result<Option<proxy::SystemProxies>, String>>;
 
 /// What decided the proxy.
 struct ProxyNote {
@@ -583,7 +583,7 @@ fn choose_proxy(
     let answer = system.get_or_init(|| {
         // A system lookup is quick; cap it so the request keeps most of the time.
         let timeout = deadline.step().min(std::time::Duration::from_secs(3));
-        system_proxy::gather(host, timeout)
+        proxy::gather(host, timeout)
     });
     match answer {
         Ok(Some(system)) => {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::system_proxy::SystemProxies;
+use super::proxy::SystemProxies;
 
 /// One camera `system_profiler SPCameraDataType -json` lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
