@@ -18,6 +18,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::host::Host;
+use crate::python::wanted::{Pin, Wanted};
 use crate::report::{Category, Finding};
 
 /// What a failure of a finding means, and so whether a profile's `severity = "warn"` may
@@ -242,6 +243,17 @@ pub trait Check: Send + Sync {
     fn start_early(&self, _ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
         None
     }
+
+    /// The Python the profile wants, when this kind is the one that says (the `python`
+    /// kind): what the checks prefer and judge by, and what `preflight fix` builds from.
+    fn wanted_python(&self) -> Option<&Wanted> {
+        None
+    }
+
+    /// The packages this kind pins (the `packages` kind), for `preflight fix` to install.
+    fn pins(&self) -> &[Pin] {
+        &[]
+    }
 }
 
 /// A check's absolute deadline on the run's one clock. A step inside the check (a request, a
@@ -304,8 +316,10 @@ pub struct ProfileFacts {
     pub name: String,
     /// The TensorFlow release of the profile's era, when it pins one.
     pub tensorflow: Option<pep440_rs::Version>,
-    /// The Python release (`3.8`) the profile's python check wants, to prefer among several.
-    pub python: Option<String>,
+    /// The Python the profile wants: its python check's, once the checks are built (see
+    /// [`Check::wanted_python`]); until then, and without such a check, any Python its
+    /// TensorFlow supports.
+    pub python: Wanted,
 }
 
 /// A fact about the machine that several checks need and that costs something to gather (the

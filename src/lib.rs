@@ -15,7 +15,7 @@ pub mod pip_config;
 pub mod platform;
 pub mod profile;
 pub mod pycharm_places;
-pub mod python_env;
+pub mod python;
 pub mod registry;
 pub mod render;
 pub mod report;

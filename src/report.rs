@@ -274,6 +274,16 @@ pub struct HostInfo {
     pub arch: String,
 }
 
+/// The exit code of a run whose verdict is ready (with or without warnings), and of a
+/// command that did what it was asked.
+pub const EXIT_READY: u8 = 0;
+/// The exit code of a run whose verdict is not ready, and of a `fix` that could not build.
+pub const EXIT_NOT_READY: u8 = 1;
+/// The exit code of a usage or profile error, and of output that could not be written.
+pub const EXIT_USAGE: u8 = 2;
+/// The exit code after Ctrl-C, as shells report a process ended by SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
 /// The one answer to "can I sit the exam on this machine?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,9 +298,13 @@ impl Verdict {
         self != Verdict::NotReady
     }
 
-    /// The process exit code: 0 ready, 1 not ready.
+    /// The process exit code: [`EXIT_READY`] or [`EXIT_NOT_READY`].
     pub fn exit_code(self) -> u8 {
-        u8::from(!self.is_ready())
+        if self.is_ready() {
+            EXIT_READY
+        } else {
+            EXIT_NOT_READY
+        }
     }
 }
 
