@@ -17,7 +17,7 @@ pub mod profile;
 pub mod pycharm_interpreters;
 pub mod pycharm_places;
 pub mod pycharm_sdks;
-pub mod python_env;
+pub mod python;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -20,7 +20,8 @@ use crate::host::{is_file, read_small};
 use crate::net::{ProxySetting, Roots, Route, proxy_for, redact};
 use crate::pip_config::{self, PipConfig};
 use crate::platform::proxy;
-use crate::python_env::{PythonEnv, installed};
+use crate::python::PythonEnv;
+use crate::python::dist::installed;
 use crate::report::{Category, Finding, Status};
 
 pub const KIND: Kind = Kind {

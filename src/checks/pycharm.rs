@@ -18,7 +18,7 @@ use crate::host::{
 };
 use crate::pycharm_interpreters::{self, Environment, Known, SdkState, Table};
 use crate::pycharm_places::{self, Descriptor, descriptor};
-use crate::python_env::PythonEnv;
+use crate::python::PythonEnv;
 use crate::report::{Category, Finding, Status};
 use serde_json::Value;
 
