@@ -147,6 +147,53 @@ fn a_uv_sdk_is_the_venv_it_runs() {
 }
 
 #[test]
+fn community_2020_2_of_the_exams_era_and_a_remote_sdk() {
+    // PyCharm Community 2020.2, what the Dec 2020 handbook asks for.
+    let m = Machine::linux().file(
+        "opt/pycharm-community-2020.2.5/product-info.json",
+        product_info(
+            "PyCharm Community Edition",
+            "2020.2.5",
+            "PC-202.8194.15",
+            "PyCharmCE2020.2",
+        ),
+    );
+    let m = venv_shape(m, "home/ada/.envs/loft", OsFamily::Linux)
+        .file("home/ada/.envs/loft/bin/python3.8", "")
+        .file(
+            "home/ada/.config/JetBrains/PyCharmCE2020.2/options/jdk.table.xml",
+            recorded!("jdk.table-2020.2-community-linux.xml"),
+        );
+    let found = interpreter(&judge(&m, Some(m.path("home/ada/.envs/loft")), None));
+    assert_eq!(found.status, Status::Pass, "{found:#?}");
+    assert_eq!(found.observed["matched"], "Python 3.8 (loft)");
+    // 2020.1, with a remote interpreter: listed as remote, never taken for the venv.
+    let m = linux_install(
+        Machine::linux(),
+        "2020.1.4",
+        "PY-201.8743.11",
+        "PyCharm2020.1",
+    );
+    let m = venv_shape(m, "home/ada/exam/venv", OsFamily::Linux).file(
+        "home/ada/.config/JetBrains/PyCharm2020.1/options/jdk.table.xml",
+        recorded!("jdk.table-2020.1-linux-remote.xml"),
+    );
+    let found = interpreter(&judge(&m, Some(m.path("home/ada/exam/venv")), None));
+    assert_eq!(found.status, Status::Warn, "{found:#?}");
+    assert_eq!(found.observed["sdks"][1]["remote"], true);
+    assert!(
+        found
+            .details
+            .iter()
+            .any(|d| d.contains("on another machine")),
+        "{:?}",
+        found.details
+    );
+    // Before 2023.2: the gear icon's words.
+    assert!(found.fix.unwrap().contains("gear icon"));
+}
+
+#[test]
 fn an_unknown_venv_warns_naming_what_pycharm_knows_and_how_to_add_it() {
     let m = linux_install(
         Machine::linux(),

@@ -62,6 +62,32 @@ fn pycharm_2018_2_linux_user_home_paths() {
 }
 
 #[test]
+fn pycharm_2020_linux_tables() {
+    let sdks = table(recorded!("jdk.table-2020.1-linux-remote.xml"));
+    assert_eq!(sdks.len(), 2);
+    assert_eq!(
+        sdks[0].home.as_deref(),
+        Some("$USER_HOME$/.venv/mapy-relevance/bin/python3")
+    );
+    assert!(
+        sdks[1]
+            .home
+            .as_deref()
+            .is_some_and(|h| h.starts_with("sftp://")),
+        "{sdks:#?}"
+    );
+    let community = table(recorded!("jdk.table-2020.2-community-linux.xml"));
+    assert_eq!(community.len(), 8);
+    // Two SDKs for one venv, as PyCharm names a second one.
+    let loft: Vec<&str> = community
+        .iter()
+        .filter(|s| s.home.as_deref() == Some("$USER_HOME$/.envs/loft/bin/python3.8"))
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(loft, ["Python 3.8 (loft)", "Python 3.8 (loft) (2)"]);
+}
+
+#[test]
 fn pycharm_2021_windows_tables() {
     let sdks = table(recorded!("jdk.table-2021.2-windows.xml"));
     assert_eq!(sdks.len(), 2);
