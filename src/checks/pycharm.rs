@@ -264,7 +264,9 @@ impl<'a> Link<'a> {
     /// The link between `chosen` and the environment the run chose.
     fn gather(ctx: &Context, chosen: Option<&'a Install>, env: &PythonEnv) -> Link<'a> {
         let environment = match env.located() {
-            None => Err("not decided: no Python environment was found".to_string()),
+            None => Err(
+                "not decided: no Python environment was found (see python.interpreter)".to_string(),
+            ),
             Some(located) => Self::environment(&located.interpreter),
         };
         Self::new(&ctx.host, chosen, environment)
