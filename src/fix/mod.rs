@@ -25,7 +25,7 @@ use crate::host::{self, Host, OsFamily, ProcessError, Streamed};
 use crate::platform::shell::command_line;
 use crate::profile::Profile;
 use crate::python::commands::how_to_get;
-use crate::python::venv::venv_interpreter;
+use crate::python::venv::{pip_in, venv_interpreter, venv_site_packages};
 use crate::python::wanted::Wanted;
 use crate::render::Format;
 use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY};
@@ -193,11 +193,19 @@ pub(crate) fn run(
         only: categories,
         skip: Vec::new(),
     };
+    // What the checks say of the new venv (the pycharm check: whether PyCharm knows it, and
+    // if not that version's steps), read before the recheck takes the host.
+    let after: Vec<String> = profile
+        .checks
+        .iter()
+        .filter_map(|c| c.check.after_fix(&host, &interpreter))
+        .collect();
     let recheck = Request {
         profile: &profile,
         selection: &selection,
         options: RunOptions {
             venv: Some(plan.dir.clone()),
+            project: run_args.project.clone(),
             offline: true,
             deep: args.deep || run_args.deep,
             timeout: run_args.timeout,
@@ -208,11 +216,9 @@ pub(crate) fn run(
     let render_options = app::render_options(run_args.color, run_args.verbose, &host, &terminal);
     let report = app::check(host, &recheck);
     let code = app::show(&report, Format::Human, render_options, out, err);
-    let _ = writeln!(
-        out,
-        "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
-        interpreter.display()
-    );
+    for said in after {
+        let _ = writeln!(out, "\n{said}");
+    }
     code
 }
 
@@ -275,25 +281,12 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
             incomplete,
         };
     }
-    let has_pip = site_packages_hold_pip(host, dir);
+    let has_pip = pip_in(venv_site_packages(host, dir)).is_some();
     Existing::Venv {
         candidate,
         has_pip,
         incomplete,
     }
-}
-
-fn site_packages_hold_pip(host: &Host, dir: &Path) -> bool {
-    if host.os == OsFamily::Windows {
-        return host::is_dir(dir.join("Lib/site-packages/pip"));
-    }
-    host::read_dir(dir.join("lib"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| host::is_dir(e.path().join("site-packages/pip")))
-        })
-        .unwrap_or(false)
 }
 
 /// What to do with what is there; an error says why nothing will be done.
