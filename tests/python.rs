@@ -265,6 +265,26 @@ fn text(finding: &Value, key: &str) -> String {
     finding[key].as_str().unwrap_or_default().to_string()
 }
 
+/// A finding's details.
+#[cfg(unix)]
+fn details_of(finding: &Value) -> Vec<&str> {
+    finding["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect()
+}
+
+/// The run is not ready: `compat` fails with `summary`, and its fix ends with `fix_end`.
+#[cfg(unix)]
+fn assert_fails(code: i32, compat: &Value, summary: &str, fix_end: &str) {
+    assert_eq!(code, 1, "{compat:#}");
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(text(compat, "summary"), summary);
+    assert!(text(compat, "fix").ends_with(fix_end), "{compat:#}");
+}
+
 #[cfg(unix)]
 #[test]
 #[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
@@ -275,15 +295,11 @@ fn numpy_2_under_a_tensorflow_before_2_18_fails_even_without_a_numpy_pin() {
         &["tensorflow==2.14.0"],
         &[],
     );
-    assert_eq!(code, 1);
-    assert_eq!(compat["status"], "fail", "{compat:#}");
-    assert_eq!(
-        text(&compat, "summary"),
-        "numpy 2.0.1 under tensorflow 2.14.0"
-    );
-    assert!(
-        text(&compat, "fix").ends_with("-m pip install 'numpy<2'"),
-        "{compat:#}"
+    assert_fails(
+        code,
+        &compat,
+        "numpy 2.0.1 under tensorflow 2.14.0",
+        "-m pip install 'numpy<2'",
     );
     assert_eq!(compat["observed"]["breakages"][0]["row"], "numpy-2");
     assert!(
@@ -316,15 +332,11 @@ fn protobuf_4_under_tensorflow_2_9_fails_and_the_fix_installs_a_protobuf_3() {
         &["tensorflow==2.9.0"],
         &[],
     );
-    assert_eq!(code, 1);
-    assert_eq!(compat["status"], "fail", "{compat:#}");
-    assert_eq!(
-        text(&compat, "summary"),
-        "protobuf 4.21.12 under tensorflow 2.9.0"
-    );
-    assert!(
-        text(&compat, "fix").ends_with("-m pip install 'protobuf<3.20'"),
-        "{compat:#}"
+    assert_fails(
+        code,
+        &compat,
+        "protobuf 4.21.12 under tensorflow 2.9.0",
+        "-m pip install 'protobuf<3.20'",
     );
     assert!(
         compat["details"][0]
@@ -344,15 +356,11 @@ fn a_keras_of_another_minor_fails_and_the_fix_installs_tensorflows_own() {
         &["tensorflow==2.6.0"],
         &[],
     );
-    assert_eq!(code, 1);
-    assert_eq!(compat["status"], "fail", "{compat:#}");
-    assert_eq!(
-        text(&compat, "summary"),
-        "keras 2.15.0 under tensorflow 2.6.0"
-    );
-    assert!(
-        text(&compat, "fix").ends_with("-m pip install 'keras>=2.6,<2.7'"),
-        "{compat:#}"
+    assert_fails(
+        code,
+        &compat,
+        "keras 2.15.0 under tensorflow 2.6.0",
+        "-m pip install 'keras>=2.6,<2.7'",
     );
     // The profile's keras pin, where it excludes the installed one, is the fix.
     let (_, compat) = known_breakage(
@@ -375,15 +383,11 @@ fn numpy_1_24_under_tensorflow_2_6_fails() {
         &["tensorflow==2.6.0", "numpy==1.19.5"],
         &[],
     );
-    assert_eq!(code, 1);
-    assert_eq!(compat["status"], "fail", "{compat:#}");
-    assert_eq!(
-        text(&compat, "summary"),
-        "numpy 1.24.4 under tensorflow 2.6.0"
-    );
-    assert!(
-        text(&compat, "fix").ends_with("-m pip install numpy==1.19.5"),
-        "{compat:#}"
+    assert_fails(
+        code,
+        &compat,
+        "numpy 1.24.4 under tensorflow 2.6.0",
+        "-m pip install numpy==1.19.5",
     );
     assert!(
         compat["details"][0]
@@ -992,12 +996,7 @@ fn deep_trains_each_exam_model_and_names_the_one_that_fails() {
             "{name}: {model}"
         );
     }
-    let details: Vec<&str> = deep["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_str().unwrap())
-        .collect();
+    let details = details_of(deep);
     assert!(
         details[0].starts_with("dense_regression: trained in "),
         "{details:?}"
@@ -1104,12 +1103,7 @@ fn deep_names_the_real_exception_and_its_cause() {
         deep["summary"],
         "import tensorflow: ImportError: numpy.core.multiarray failed to import"
     );
-    let details: Vec<&str> = deep["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_str().unwrap())
-        .collect();
+    let details = details_of(deep);
     assert!(
         details.contains(&"caused by AttributeError: _ARRAY_API not found"),
         "{deep:#}"
