@@ -143,7 +143,7 @@ fn profile(dir: &Path, pins: &[&str]) -> PathBuf {
     )
 }
 
-/// preflight's `packages.dependencies` finding on `venv`.
+/// preflight's `packages.dependencies` finding on `venv`, from a report the schema admits.
 fn dependencies(work: &Path, profile: &Path, venv: &Path) -> serde_json::Value {
     let mut command = preflight(work);
     command.args([
@@ -157,6 +157,17 @@ fn dependencies(work: &Path, profile: &Path, venv: &Path) -> serde_json::Value {
         venv.to_str().unwrap(),
     ]);
     let report = json(&common::run(&mut command));
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report does not match the schema: {errors:#?}"
+    );
     finding_in(&report, "packages.dependencies").clone()
 }
 

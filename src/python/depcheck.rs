@@ -557,7 +557,8 @@ pub fn finding(
         let why = env
             .probe_timed_out()
             .unwrap_or_else(|| "the interpreter did not answer".into());
-        return finding.error(format!("not decided: {why} (see python.interpreter)"));
+        // python.interpreter fails for it: the run is not ready either way.
+        return finding.skip(format!("not decided: {why} (see python.interpreter)"));
     };
     let markers = match marker_environment(probe) {
         Ok(m) => m,
