@@ -177,6 +177,7 @@ pub fn check(host: Host, request: &Request<'_>) -> Report {
             description: profile.description.clone(),
             source: profile.source.clone(),
             verified: profile.verified,
+            built_in: profile::built_in_names().contains(&profile.name.as_str()),
         },
         host_info,
         findings,

@@ -69,7 +69,8 @@ fn application_dirs(host: &Host) -> Vec<PathBuf> {
     dirs
 }
 
-fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+/// The entries of `dir` whose names start with `prefix` in any case (`PyCharm-2023.1`), sorted.
+pub(crate) fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = read_dir(dir) else {
         return Vec::new();
     };

@@ -377,23 +377,7 @@ fn download_advice(os: OsFamily, version: Option<&VersionSpecifiers>) -> String 
 fn find_installs(host: &Host) -> Vec<Install> {
     let mut roots: Vec<PathBuf> = Vec::new();
     let home = host.home.clone();
-    let children = |dir: &Path, prefix: &str| -> Vec<PathBuf> {
-        let Ok(entries) = read_dir(dir) else {
-            return Vec::new();
-        };
-        let mut found: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .to_ascii_lowercase()
-                    .starts_with(prefix)
-            })
-            .map(|e| e.path())
-            .collect();
-        found.sort();
-        found
-    };
+    let children = pycharm_places::children_named;
     match host.os {
         OsFamily::Macos => {
             let mut apps = vec![host.system_path("/Applications")];

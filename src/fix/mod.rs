@@ -25,7 +25,7 @@ use crate::host::{self, Host, OsFamily, ProcessError, Streamed};
 use crate::platform::shell::command_line;
 use crate::profile::Profile;
 use crate::python::commands::how_to_get;
-use crate::python::venv::venv_interpreter;
+use crate::python::venv::{pip_in, venv_interpreter, venv_site_packages};
 use crate::python::wanted::Wanted;
 use crate::render::Format;
 use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY};
@@ -275,25 +275,12 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
             incomplete,
         };
     }
-    let has_pip = site_packages_hold_pip(host, dir);
+    let has_pip = pip_in(venv_site_packages(host, dir)).is_some();
     Existing::Venv {
         candidate,
         has_pip,
         incomplete,
     }
-}
-
-fn site_packages_hold_pip(host: &Host, dir: &Path) -> bool {
-    if host.os == OsFamily::Windows {
-        return host::is_dir(dir.join("Lib/site-packages/pip"));
-    }
-    host::read_dir(dir.join("lib"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| host::is_dir(e.path().join("site-packages/pip")))
-        })
-        .unwrap_or(false)
 }
 
 /// What to do with what is there; an error says why nothing will be done.

@@ -303,6 +303,7 @@ pub fn last_line(text: &str) -> String {
 #[allow(clippy::disallowed_methods)] // tests build the trees they judge
 mod tests {
     use super::*;
+    #[cfg(unix)]
     use crate::host::OsFamily;
 
     #[test]
