@@ -944,6 +944,17 @@ mod tests {
         ));
         assert!(!holds("a; platform_system == \"Windows\""));
         assert!(!holds("a; python_full_version < \"3.8.1\""));
+        // Markers of the real TensorFlow 2.9 venv that packaging evaluates true there.
+        for line in [
+            "cffi>=1.14 ; python_full_version == '3.8.*' and platform_python_implementation != 'PyPy'",
+            "typing-extensions>=4.13.2 ; python_full_version < '3.11'",
+            "numpy (>=1.18.5) ; platform_machine != \"aarch64\" and platform_machine != \"arm64\" and python_version < \"3.10\"",
+            "importlib-resources ; python_version < \"3.9\"",
+            "zipp >=3.1.0 ; python_version < \"3.10\"",
+            "importlib-metadata >=4.4 ; python_version < \"3.10\"",
+        ] {
+            assert!(holds(line), "{line}");
+        }
         let tags = tag_interpreter(&probe).unwrap();
         assert_eq!(tags.glibc, Some((2, 36)));
         assert!(tags.supports("cp38-cp38-manylinux2014_x86_64"));

@@ -130,6 +130,12 @@ fn header_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .then(|| value.trim())
 }
 
+/// An empty line ends the headers; a line of only spaces does not: it continues the header
+/// before it, as in Python's email parser (Markdown 3.7's License header has such lines).
+fn is_blank_line(text: &str) -> bool {
+    text.trim_end_matches(['\r', '\n']).is_empty()
+}
+
 /// The `Name` and `Version` headers of a METADATA or PKG-INFO file (the first of each), read
 /// no further than the end of the headers, nor past both found.
 pub fn metadata_headers(reader: impl Read) -> io::Result<(Option<String>, Option<String>)> {
@@ -142,7 +148,7 @@ pub fn metadata_headers(reader: impl Read) -> io::Result<(Option<String>, Option
             break;
         }
         let text = String::from_utf8_lossy(&line);
-        if text.trim().is_empty() {
+        if is_blank_line(&text) {
             break; // the end of the headers
         }
         if name.is_none() {
@@ -179,7 +185,7 @@ pub fn dependency_headers(reader: impl Read) -> io::Result<Headers> {
             break;
         }
         let text = String::from_utf8_lossy(&line);
-        if text.trim().is_empty() {
+        if is_blank_line(&text) {
             break;
         }
         if text.starts_with([' ', '\t']) {
@@ -420,5 +426,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Markdown 3.7's METADATA (from the real TensorFlow 2.9 venv): its License header goes on
+    /// over lines of only spaces, and its Requires-Dist lines come after them.
+    #[test]
+    fn headers_go_on_past_lines_of_spaces_and_compare_case_insensitively() {
+        let text = "Metadata-Version: 2.1\nName: Markdown\nversion: 3.7\nLicense: BSD\n        \n        Copyright 2007\n        \nrequires-dist: importlib-metadata >=4.4 ; python_version < \"3.10\"\nRequires-Dist: mkdocs >=1.5 ; extra == 'docs'\nRequires-Python: >=3.8\n\nLong description\nRequires-Dist: not-a-header\n";
+        let headers = dependency_headers(text.as_bytes()).unwrap();
+        assert_eq!(headers.name.as_deref(), Some("Markdown"));
+        assert_eq!(headers.version.as_deref(), Some("3.7"));
+        assert_eq!(
+            headers.requires_dist,
+            [
+                "importlib-metadata >=4.4 ; python_version < \"3.10\"",
+                "mkdocs >=1.5 ; extra == 'docs'"
+            ]
+        );
+        assert_eq!(headers.requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(
+            metadata_headers(text.as_bytes()).unwrap(),
+            (Some("Markdown".into()), Some("3.7".into()))
+        );
+    }
+
+    #[test]
+    fn requires_txt_sections_as_pkg_resources_reads_them() {
+        let text = "six\nnu>=1\n\n[:python_version < \"3\"]\nxi\n\n[tests]\nomicron\n\n[tests:sys_platform == \"linux\"]\npi\n";
+        assert_eq!(
+            egg_requires(text),
+            ["six", "nu>=1", "xi; python_version < \"3\""]
+        );
     }
 }
