@@ -11,7 +11,9 @@
 //!   the Python and the pins stay the same.
 //! - With `PREFLIGHT_BENCH_VENV` set to a virtualenv holding a real TensorFlow install: the
 //!   whole offline run there against `python -c pass`, run in alternation so that both see the
-//!   same load; goal at most 1.2x.
+//!   same load; goal at most 1.2x; and `--offline --only packages` (which reads every
+//!   distribution's metadata for `packages.dependencies`) against `python -m pip check`,
+//!   in turns; goal at most 0.05x.
 
 // Benchmarks build the machines they judge, with the file calls clippy.toml keeps out of src/.
 #![allow(clippy::disallowed_methods)]
@@ -60,7 +62,13 @@ fn print_samples(label: &str, mut samples: Vec<Duration>) -> Duration {
 
 /// `a` and `b` run in turns, so that a change in the machine's load touches both alike;
 /// returns both medians.
-fn time_alternating(
+fn time_alternating(a: (&str, Command), b: (&str, Command)) -> Option<(Duration, Duration)> {
+    time_alternating_runs(RUNS, a, b)
+}
+
+/// [`time_alternating`], `runs` turns.
+fn time_alternating_runs(
+    runs: usize,
     (label_a, mut a): (&str, Command),
     (label_b, mut b): (&str, Command),
 ) -> Option<(Duration, Duration)> {
@@ -72,7 +80,7 @@ fn time_alternating(
         }
     }
     let (mut samples_a, mut samples_b) = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         samples_a.push(elapsed(&mut a));
         samples_b.push(elapsed(&mut b));
     }
@@ -278,4 +286,24 @@ fn main() {
             ms(full) / ms(pip)
         );
     }
+    // packages.dependencies reads every distribution's metadata: against pip check itself,
+    // in turns (pip check takes seconds: fewer turns).
+    let mut pip_check = Command::new(&python);
+    pip_check.args(["-m", "pip", "check", "--disable-pip-version-check"]);
+    if let Some((packages, check)) = time_alternating_runs(
+        PIP_CHECK_RUNS,
+        (
+            "preflight --offline --only packages",
+            preflight(&["--offline", "--only", "packages", "--venv", &venv_arg]),
+        ),
+        ("python -m pip check", pip_check),
+    ) {
+        println!(
+            "--only packages = {:.3}x pip check (target <= 0.05)",
+            ms(packages) / ms(check)
+        );
+    }
 }
+
+/// Turns of `--only packages` against `pip check`, which takes about a second of CPU.
+const PIP_CHECK_RUNS: usize = 9;

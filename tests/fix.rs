@@ -147,14 +147,14 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
     let venv = work.path().join("exam-venv");
     // The re-check: every python finding passed (python.certificates is macOS-only, so
     // skipped here), --deep's import included, and both pins
-    // plus the known-breakages finding.
+    // plus the known-breakages and the installed-requirements findings.
     assert!(
         run.stdout.contains("Python: 5 passed, 1 skipped\n"),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("Packages: 3 passed\n"),
+        run.stdout.contains("Packages: 4 passed\n"),
         "{}",
         run.stdout
     );

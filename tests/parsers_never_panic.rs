@@ -1,5 +1,6 @@
 //! Property tests: every parser of what the machine holds (profile TOML, pyvenv.cfg, METADATA,
-//! product-info.json, build.txt, pip.conf, the probe's answer, redaction, and what each OS
+//! product-info.json, build.txt, pip.conf, every distribution's dependency metadata judged
+//! as `packages.dependencies` judges it, the probe's answer, redaction, and what each OS
 //! says: /proc and /sys text, /etc/group, container and VM evidence, system_profiler JSON,
 //! scutil, PowerShell's JSON, `reg query`, `py -0p`, the registry's version values) takes
 //! arbitrary bytes without a panic, and the OS parsers answer in bounded time. Parsers that
@@ -108,6 +109,42 @@ proptest! {
         prop_assert!(read_install(dir.path()).is_some());
     }
 
+    /// Every distribution metadata shape `packages.dependencies` reads (a .dist-info with
+    /// METADATA and WHEEL, an .egg-info with PKG-INFO and requires.txt), judged: no panic.
+    #[test]
+    fn dependency_metadata_is_read_and_judged(
+        metadata in metadata_bytes(),
+        wheel in metadata_bytes(),
+        requires in metadata_bytes(),
+        second in metadata_bytes(),
+    ) {
+        use preflight::python::{depcheck, tags};
+        let dir = TempDir::new().unwrap();
+        let site = dir.path();
+        std::fs::create_dir_all(site.join("a-1.0.dist-info")).unwrap();
+        std::fs::write(site.join("a-1.0.dist-info/METADATA"), &metadata).unwrap();
+        std::fs::write(site.join("a-1.0.dist-info/WHEEL"), &wheel).unwrap();
+        std::fs::create_dir_all(site.join("b-1.0-py3.8.egg-info")).unwrap();
+        std::fs::write(site.join("b-1.0-py3.8.egg-info/PKG-INFO"), &second).unwrap();
+        std::fs::write(site.join("b-1.0-py3.8.egg-info/requires.txt"), &requires).unwrap();
+        std::fs::write(site.join("c-1.0.egg-info"), &second).unwrap();
+        let dists = dist::distributions_in(site);
+        prop_assert_eq!(dists.len(), 3);
+        let probe = Probe::parse("version=3.8.18\nmarker_implementation_name=cpython\nmarker_implementation_version=3.8.18\nmarker_os_name=posix\nmarker_sys_platform=linux\nmarker_python_version=3.8\nmarker_python_full_version=3.8.18\nmarker_platform_python_implementation=CPython\nmarker_platform_system=Linux\nmarker_platform_release=6.1\nmarker_platform_version=#1\nmarker_platform_machine=x86_64\nlibc=glibc 2.36\n").unwrap();
+        let markers = depcheck::marker_environment(&probe).unwrap();
+        let interpreter: Option<tags::Interpreter> = depcheck::tag_interpreter(&probe);
+        let python = probe.version().unwrap();
+        let outcome = depcheck::check(&[dists], &markers, &python, interpreter.as_ref(), &["a".to_string()]);
+        for problem in &outcome.problems {
+            let _ = problem.sentence("3.8.18");
+            let _ = problem.to_json();
+        }
+        for wanted in outcome.wanted.values() {
+            let _ = wanted.requirement();
+        }
+        let _ = dist::egg_requires(&lossy(&requires));
+    }
+
     #[test]
     fn pyvenv_cfg_and_dist_info(cfg in texty_bytes(), metadata in texty_bytes()) {
         let dir = TempDir::new().unwrap();
@@ -125,6 +162,46 @@ proptest! {
         prop_assert!(matches!(found, Discovery::Found(_)), "{:?}", found);
         let _ = dist::installed(&[site], &["numpy".to_string()]);
     }
+}
+
+/// Pieces of METADATA, PKG-INFO, requires.txt and WHEEL files, and of PEP 508 requirements.
+fn metadata_bytes() -> impl Strategy<Value = Vec<u8>> {
+    joined(&[
+        b"\n",
+        b" ",
+        b"\t",
+        b"Name: a",
+        b"version: 1.0",
+        b"Requires-Dist: ",
+        b"Requires-Python: ",
+        b"Tag: ",
+        b"requires-dist: b",
+        b"a",
+        b"b",
+        b"Iota_Pkg",
+        b"[x]",
+        b"[:python_version < \"3\"]",
+        b" (>=1.0,<3)",
+        b">=2",
+        b"<2.0.dev1",
+        b"~=1.4",
+        b"==1.*",
+        b"!=",
+        b"; ",
+        b"extra == \"x\"",
+        b"sys_platform == \"linux\"",
+        b" and ",
+        b" or ",
+        b"python_full_version",
+        b"\"",
+        b"'",
+        b"@ file:///x",
+        b"cp38-cp38-manylinux_2_17_x86_64",
+        b"py2.py3-none-any",
+        b"-",
+        b".",
+        b"_",
+    ])
 }
 
 /// Pieces of what the OS parsers read: /proc, /sys and /etc lines, `scutil` and `reg query`

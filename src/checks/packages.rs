@@ -19,6 +19,7 @@ use crate::python::PythonEnv;
 use crate::python::commands::{pip_install, unset_variable};
 use crate::python::compat::{self, TENSORFLOW_VARIANTS, arm64_tensorflow};
 use crate::python::deep;
+use crate::python::depcheck;
 use crate::python::discover::{Discovery, Located, locate};
 use crate::python::dist::{Installed, first_found, installed_in, normalize};
 use crate::python::venv::venv_site_packages;
@@ -96,6 +97,19 @@ pub static COMPAT: FindingSpec = FindingSpec::fixed(
 )
 .caused_by(&["python.interpreter"]);
 
+pub static DEPENDENCIES: FindingSpec = FindingSpec::fixed(
+    "packages.dependencies",
+    Category::Packages,
+    "Installed requirements hold",
+    Stakes::Fact,
+    [
+        "`pip check`'s truth, read from metadata without starting pip: every installed distribution's Requires-Dist, with PEP 508 markers evaluated for this interpreter (no extra; pre-releases match); also, as `uv pip check` does, a Requires-Python that excludes this interpreter, a name installed twice, a wheel built for another platform, and metadata that cannot be read.",
+        "A pinned TensorFlow breaks when a package it needs drifts (protobuf 4 forced in makes `import tensorflow` fail; keras 2.12 under TensorFlow 2.9 fails at the first `tf.keras` use), usually after an unrelated `pip install`, while every pin still reads right. A broken requirement inside the pins' dependency closure fails; one of an unrelated tool in the venv warns.",
+        "Install the required range with the venv's pip, e.g. `python -m pip install \"protobuf>=3.9.2,<3.20\"` (printed for this machine), or the pins again when a pin is what conflicts.",
+    ],
+)
+.caused_by(&["python.interpreter"]);
+
 pub static DEEP: FindingSpec = FindingSpec::fixed(
     "python.deep",
     Category::Python,
@@ -111,7 +125,10 @@ pub static DEEP: FindingSpec = FindingSpec::fixed(
 
 impl Check for Packages {
     fn specs(&self) -> Vec<&FindingSpec> {
-        self.specs.iter().chain([&COMPAT, &DEEP]).collect()
+        self.specs
+            .iter()
+            .chain([&COMPAT, &DEPENDENCIES, &DEEP])
+            .collect()
     }
 
     fn pins(&self) -> &[Pin] {
@@ -134,7 +151,7 @@ impl Check for Packages {
         let mut wanted: Vec<String> = self.pins.iter().map(|p| p.key.clone()).collect();
         wanted.extend(TENSORFLOW_VARIANTS.iter().map(|v| v.to_string()));
         wanted.extend(["tensorflow", "numpy", "protobuf", "keras"].map(String::from));
-        let (env, early) = read_while_probing(ctx, &wanted);
+        let (env, early, early_dists) = read_while_probing(ctx, &wanted);
         let Some(located) = env.located() else {
             return self
                 .specs()
@@ -219,6 +236,13 @@ impl Check for Packages {
             }
         }
         findings.push(self.compat(&COMPAT, &found, &located_python(&env), &ctx.host));
+        findings.push(depcheck::finding(
+            &DEPENDENCIES,
+            ctx,
+            &env,
+            early_dists,
+            &self.pins,
+        ));
         findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
@@ -232,7 +256,11 @@ type ReadEarly = (PathBuf, BTreeMap<String, Installed>);
 /// distributions is read while the interpreter starts, not after it answered. Which
 /// site-packages count is still the interpreter's to say; the caller uses these where they
 /// are the same directories.
-fn read_while_probing(ctx: &Context, wanted: &[String]) -> (Arc<PythonEnv>, Vec<ReadEarly>) {
+/// Every distribution in them is read meanwhile too, for `packages.dependencies`.
+fn read_while_probing(
+    ctx: &Context,
+    wanted: &[String],
+) -> (Arc<PythonEnv>, Vec<ReadEarly>, depcheck::ReadEarly) {
     // Paths only: no process is started to find the virtualenv.
     let layout = match locate(&ctx.host, &ctx.options) {
         Discovery::Found(Located {
@@ -249,9 +277,11 @@ fn read_while_probing(ctx: &Context, wanted: &[String]) -> (Arc<PythonEnv>, Vec<
                     .collect::<Vec<_>>()
             })
         });
+        let reading_all = (!layout.is_empty()).then(|| scope.spawn(|| depcheck::read(&layout)));
         let env = ctx.shared::<PythonEnv>();
         let early = reading.and_then(|r| r.join().ok()).unwrap_or_default();
-        (env, early)
+        let early_dists = reading_all.and_then(|r| r.join().ok()).unwrap_or_default();
+        (env, early, early_dists)
     })
 }
 

@@ -10,9 +10,11 @@
 pub mod commands;
 pub mod compat;
 pub mod deep;
+pub mod depcheck;
 pub mod discover;
 pub mod dist;
 pub mod probe;
+pub mod tags;
 pub mod venv;
 pub mod wanted;
 

@@ -39,6 +39,47 @@ for p in sys.path:
     path("sys_path", p)
 import os
 say("machine", os.uname()[4] if hasattr(os, "uname") else os.environ.get("PROCESSOR_ARCHITECTURE"))
+# PEP 508's marker environment, as packaging's default_environment() computes it. On Unix
+# `platform` answers these from os.uname(), so they are read there without importing it
+# (about 3 ms with `re`); on Windows `platform` is asked.
+impl = getattr(sys, "implementation", None)
+if impl is not None:
+    iv = impl.version
+    full = "%d.%d.%d" % (iv[0], iv[1], iv[2])
+    if iv[3] != "final":
+        full += iv[3][0] + str(iv[4])
+    say("marker_implementation_name", impl.name)
+    say("marker_implementation_version", full)
+else:
+    say("marker_implementation_name", "")
+    say("marker_implementation_version", "0")
+say("marker_os_name", os.name)
+say("marker_sys_platform", sys.platform)
+say("marker_python_version", "%d.%d" % (v[0], v[1]))
+say("marker_python_full_version", sys.version.split()[0])
+names = {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython", "jython": "Jython"}
+say("marker_platform_python_implementation", names.get(impl and impl.name, "CPython"))
+if hasattr(os, "uname"):
+    u = os.uname()
+    say("marker_platform_system", u[0])
+    say("marker_platform_release", u[2])
+    say("marker_platform_version", u[3])
+    say("marker_platform_machine", u[4])
+else:
+    import platform
+    say("marker_platform_system", platform.system())
+    say("marker_platform_release", platform.release())
+    say("marker_platform_version", platform.version())
+    say("marker_platform_machine", platform.machine())
+# What wheel tags this interpreter runs (src/python/tags.rs): its ABI flags, word size and C
+# library, without importing sysconfig.
+say("abiflags", getattr(sys, "abiflags", ""))
+say("debug_build", hasattr(sys, "gettotalrefcount"))
+say("pointer_bits", 64 if sys.maxsize > 2 ** 32 else 32)
+try:
+    say("libc", os.confstr("CS_GNU_LIBC_VERSION"))
+except (AttributeError, ValueError, OSError):
+    pass
 if sys.platform == "darwin":
     try:
         import ssl

@@ -1,6 +1,7 @@
 //! The one interpreter probe: `probe.py`, started once per run, answering in `key=value`
 //! lines (paths as the hex of their bytes); and how preflight starts any Python script.
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -33,6 +34,14 @@ pub struct Probe {
     pub openssl_cafile: Option<PathBuf>,
     pub openssl_cafile_exists: Option<bool>,
     pub cafile: Option<PathBuf>,
+    /// PEP 508's marker environment (`python_version`, `sys_platform`, ...), as packaging's
+    /// `default_environment()` has it.
+    pub markers: BTreeMap<String, String>,
+    /// For wheel tags: `sys.abiflags`, a debug build, the pointer width, glibc's version.
+    pub abiflags: Option<String>,
+    pub debug_build: bool,
+    pub pointer_bits: Option<u32>,
+    pub libc: Option<String>,
 }
 
 /// A path the probe sent as the hex of its bytes (`os.fsencode`): a venv at a path that is
@@ -101,7 +110,15 @@ impl Probe {
                 "user_site_enabled" => probe.user_site_enabled = value == "True",
                 "machine" => probe.machine = Some(value),
                 "openssl_cafile_exists" => probe.openssl_cafile_exists = Some(value == "True"),
-                _ => {}
+                "abiflags" => probe.abiflags = Some(value),
+                "debug_build" => probe.debug_build = value == "True",
+                "pointer_bits" => probe.pointer_bits = value.parse().ok(),
+                "libc" => probe.libc = Some(value),
+                _ => {
+                    if let Some(marker) = key.strip_prefix("marker_") {
+                        probe.markers.insert(marker.to_string(), value);
+                    }
+                }
             }
         }
         // pip is looked up on disk rather than by the interpreter: no import, no cost.
@@ -147,8 +164,9 @@ pub enum ProbeError {
 /// about one interpreter start (`binascii`, which pyenv's and Debian's builds load as a
 /// shared library, was one such). The exception is `ssl` (about 8 ms),
 /// on macOS only, where python.org's Pythons lack CA certificates until "Install
-/// Certificates.command" runs. `os.uname()[4]` is what `platform.machine()` answers on Unix,
-/// without importing `platform`. One `key=value` line per fact; list facts repeat their key.
+/// Certificates.command" runs, and `platform` (about 3 ms with `re`), on Windows only, for
+/// PEP 508's marker environment: on Unix `platform.system()`, `.release()`, `.version()` and
+/// `.machine()` are `os.uname()`'s fields, read without importing it. One `key=value` line per fact; list facts repeat their key.
 /// The lines are written at once at the end: one write and one wake-up of the reader, not
 /// one per line where `PYTHONUNBUFFERED` is set (PyCharm's run configurations set it).
 /// Paths go as `KEY_path=` and the hex of their bytes, so that no path is lost to an
