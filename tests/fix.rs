@@ -373,6 +373,59 @@ fn an_unreachable_index_is_named_as_a_network_cause() {
     );
 }
 
+#[test]
+fn secrets_and_escape_sequences_in_pips_output_reach_neither_the_screen_nor_the_log() {
+    let Some(_python) = python_or_skip("3.8") else {
+        return;
+    };
+    const SECRET: &str = "fix-s3cret";
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let work = TempDir::new().unwrap();
+    let profile = exam_profile(work.path(), &["examlib==1.0"]);
+    // pip quotes its index in "Looking in indexes: ..." (it hides the password, not the
+    // query) and in every retry; the escape sequence would retitle the terminal.
+    let index = format!(
+        "http://ana:pw-{SECRET}@127.0.0.1:{port}/simple/?token={SECRET}&t=\u{1b}]0;owned\u{7}"
+    );
+    let run = run(&mut fix(
+        work.path(),
+        &index,
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("pip said:"),
+        "pip's own words are quoted: {}",
+        run.stdout
+    );
+    let log = std::fs::read_to_string(work.path().join("exam-venv/preflight-fix.log")).unwrap();
+    assert!(
+        log.contains("Looking in indexes: http://") && log.contains("?***"),
+        "{log}"
+    );
+    for (what, text) in [
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+        ("log", &log),
+    ] {
+        assert!(!text.contains(SECRET), "{what} leaked the secret:\n{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "{what} holds an escape:\n{text:?}"
+        );
+    }
+}
+
 /// Processes whose command line still mentions `needle` after a grace for signals to land
 /// (a killed process is listed until the kernel has finished it).
 #[cfg(target_os = "linux")]

@@ -51,7 +51,8 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
     if !parsed.id.starts_with("network.") || parsed.id.len() <= "network.".len() {
         return Err(config.error("id", "must be `network.NAME`"));
     }
-    match reqwest::Url::parse(&parsed.url) {
+    // Read as pip reads it: `http:/host` and `http:\\host` are not requested.
+    match net::parse_like_pip(&parsed.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => {
             return Err(config.error(

@@ -22,6 +22,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use crate::app::{EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
 use crate::cli::RunArgs;
 use crate::host::{self, Host, OsFamily, ProcessError, Streamed, read_small};
+use crate::net::{RedactingWriter, redact};
 use crate::platform::shell::command_line;
 use crate::profile::{self, Profile};
 use crate::python_env::venv_interpreter;
@@ -160,6 +161,10 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    // Every message passes redaction: they quote pip, its configuration and paths.
+    let mut out = RedactingWriter::new(out);
+    let mut err = RedactingWriter::new(err);
+    let (out, err) = (&mut out, &mut err);
     let wants = match wants(&profile, &run_args.profile, &host) {
         Ok(w) => w,
         Err(message) => {
@@ -268,7 +273,13 @@ pub(crate) fn run(
         only: categories,
         skip: Vec::new(),
     };
-    let code = crate::app::run(&recheck, host, profile, &selection, terminal, out, err);
+    // The report is guarded as it is rendered, and keeps its colours.
+    let (Ok(report_out), Ok(report_err)) = (out.inner_mut(), err.inner_mut()) else {
+        return EXIT_USAGE;
+    };
+    let code = crate::app::run(
+        &recheck, host, profile, &selection, terminal, report_out, report_err,
+    );
     let _ = writeln!(
         out,
         "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
@@ -618,6 +629,7 @@ fn build(
         .create(true)
         .append(true)
         .open(&log_path)
+        .map(RedactingWriter::new)
         .map_err(|e| failed(format!("could not write {}: {e}", log_path.display())))?;
     let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(SystemTime::now()));
 
@@ -695,7 +707,7 @@ fn build(
             &mut |line| {
                 let _ = writeln!(log, "{line}");
                 if let Some(activity) = pip_output::activity(line) {
-                    progress.say(&activity);
+                    progress.say(&redact(&activity));
                 }
                 transcript.push(line);
             },
