@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::CommandFactory;
 
-use crate::check::{Context, FindingSpec, RunOptions, Stakes};
+use crate::check::{Context, FindingSpec, RunOptions, Severity, Stakes};
 use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
 use crate::net::redact;
@@ -291,7 +291,7 @@ fn list_checks(profile: &Profile, selection: &Selection) -> String {
 }
 
 fn explain(profile: &Profile, id: &str) -> Result<String, String> {
-    let specs: Vec<(&FindingSpec, profile::Severity)> = profile
+    let specs: Vec<(&FindingSpec, Severity)> = profile
         .checks
         .iter()
         .flat_map(|c| c.check.specs().into_iter().map(move |s| (s, c.severity)))
@@ -306,8 +306,8 @@ fn explain(profile: &Profile, id: &str) -> Result<String, String> {
     };
     let when_it_does_not_hold = match (spec.stakes, severity) {
         (Stakes::Fact, _) => "fails: it says the environment cannot work, so no profile softens it",
-        (Stakes::Policy, profile::Severity::Fail) => "fails",
-        (Stakes::Policy, profile::Severity::Warn) => {
+        (Stakes::Policy, Severity::Fail) => "fails",
+        (Stakes::Policy, Severity::Warn) => {
             "warns where only the profile's policy is missed (this profile sets severity = \"warn\"); fails where the environment cannot work"
         }
         (Stakes::Advice, _) => "warns: it is advice",

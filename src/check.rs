@@ -1,71 +1,24 @@
-//! What a check is: the findings it promises before it runs (static specs), and what it may
-//! use while it runs (the host, the options, the run's one clock, facts shared between checks).
+//! What a check is: the kind that builds it from a profile's `[[check]]` table (and that table's
+//! errors and severity), the findings it promises before it runs (static specs), and what it
+//! may use while it runs (the host, the options, the run's one clock, facts shared between
+//! checks). The table of kinds is `registry.rs`; the report's types are `report.rs`.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::host::Host;
-use crate::profile::Severity;
-use crate::report::Finding;
-
-/// The sections of a report, in the order a candidate fixes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Category {
-    System,
-    Python,
-    Packages,
-    Pycharm,
-    Network,
-    Webcam,
-}
-
-impl Category {
-    pub const ALL: [Category; 6] = [
-        Category::System,
-        Category::Python,
-        Category::Packages,
-        Category::Pycharm,
-        Category::Network,
-        Category::Webcam,
-    ];
-
-    /// The name used in ids, `--only`/`--skip` and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::System => "system",
-            Category::Python => "python",
-            Category::Packages => "packages",
-            Category::Pycharm => "pycharm",
-            Category::Network => "network",
-            Category::Webcam => "webcam",
-        }
-    }
-
-    /// The heading people read.
-    pub fn heading(self) -> &'static str {
-        match self {
-            Category::System => "System",
-            Category::Python => "Python",
-            Category::Packages => "Packages",
-            Category::Pycharm => "PyCharm",
-            Category::Network => "Network",
-            Category::Webcam => "Webcam",
-        }
-    }
-}
-
-impl Serialize for Category {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
+use crate::report::{Category, Finding};
 
 /// What a failure of a finding means, and so whether a profile's `severity = "warn"` may
 /// soften it. Facts are never softened: a finding that says the environment cannot work
@@ -178,6 +131,97 @@ impl FindingSpec {
         finding.causes = self.causes;
         finding
     }
+}
+
+/// A check kind: its name in profiles and how it builds a check from its table.
+pub struct Kind {
+    pub name: &'static str,
+    /// Builds a check from its `[[check]]` table (without `kind` and `severity`).
+    pub build: fn(KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError>,
+}
+
+/// A configuration problem inside one `[[check]]` table, located by byte span.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub span: Option<Range<usize>>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+/// One `[[check]]` table handed to its kind, with what the kind needs to report errors
+/// at the right line.
+pub struct KindConfig<'a> {
+    table: Spanned<DeTable<'a>>,
+    pub profile: &'a ProfileFacts,
+}
+
+impl<'a> KindConfig<'a> {
+    pub(crate) fn new(table: Spanned<DeTable<'a>>, profile: &'a ProfileFacts) -> Self {
+        KindConfig { table, profile }
+    }
+
+    /// Deserialize the kind's own keys; unknown keys and wrong types are errors at their line.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        T::deserialize(Deserializer::from(self.table.clone())).map_err(|e| {
+            let span = e.span();
+            ConfigError {
+                key: span.as_ref().and_then(|s| self.key_at(s.start)),
+                span: span.or_else(|| Some(self.table.span())),
+                message: e.message().to_string(),
+            }
+        })
+    }
+
+    /// An error about `key`'s value (a bad version, say), placed at that key's line.
+    pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let span = self
+            .table
+            .get_ref()
+            .get_key_value(key)
+            .map(|(k, _)| k.span())
+            .unwrap_or_else(|| self.table.span());
+        ConfigError {
+            span: Some(span),
+            key: Some(key.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// An error about item `index` of the array `key` (one pin, say), placed at that item's
+    /// line; at the key's line when there is no such item.
+    pub fn item_error(&self, key: &str, index: usize, message: impl Into<String>) -> ConfigError {
+        let item = self
+            .table
+            .get_ref()
+            .get(key)
+            .and_then(|value| match value.get_ref() {
+                DeValue::Array(items) => items.get(index).map(|item| item.span()),
+                _ => None,
+            });
+        match item {
+            Some(span) => ConfigError {
+                span: Some(span),
+                key: Some(key.to_string()),
+                message: message.into(),
+            },
+            None => self.error(key, message),
+        }
+    }
+
+    fn key_at(&self, offset: usize) -> Option<String> {
+        self.table.get_ref().iter().find_map(|(k, v)| {
+            let covers = k.span().start <= offset && offset < v.span().end.max(k.span().end);
+            covers.then(|| k.get_ref().to_string())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+/// A `[[check]]` table's `severity`: whether its policy findings fail or only warn.
+pub enum Severity {
+    Fail,
+    Warn,
 }
 
 pub trait Check: Send + Sync {
@@ -360,12 +404,5 @@ mod tests {
         assert!(deadline.step() <= Duration::from_secs(10) - Deadline::MARGIN);
         let past = Deadline::at(now);
         assert_eq!(past.step(), Duration::ZERO);
-    }
-
-    #[test]
-    fn categories_have_distinct_names() {
-        let names: std::collections::BTreeSet<_> =
-            Category::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(names.len(), Category::ALL.len());
     }
 }

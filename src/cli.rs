@@ -187,7 +187,7 @@ pub fn check_ids() -> Vec<String> {
 
 /// The categories, then every check id of the built-in profiles.
 pub fn checks_and_categories() -> Vec<String> {
-    crate::check::Category::ALL
+    crate::report::Category::ALL
         .iter()
         .map(|c| c.as_str().to_string())
         .chain(check_ids())

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, Deserializer};
 
-use crate::check::{Check, ProfileFacts};
+use crate::check::{Check, ConfigError, KindConfig, ProfileFacts, Severity};
 use crate::host::{Host, SMALL_FILE_LIMIT, is_file, read_bounded};
-use crate::registry::{self, ConfigError, KindConfig};
+use crate::registry;
 
 pub struct BuiltIn {
     pub name: &'static str,
@@ -40,13 +40,6 @@ pub const BUILT_IN: &[BuiltIn] = built_in![
 pub const ALIASES: &[(&str, &str)] = &[("tf-cert", "tf-cert-2023-01")];
 
 pub const DEFAULT_PROFILE: &str = "tf-cert";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Fail,
-    Warn,
-}
 
 pub struct ConfiguredCheck {
     pub kind: &'static str,

@@ -3,7 +3,57 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::check::Category;
+/// The sections of a report, in the order a candidate fixes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    System,
+    Python,
+    Packages,
+    Pycharm,
+    Network,
+    Webcam,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::System,
+        Category::Python,
+        Category::Packages,
+        Category::Pycharm,
+        Category::Network,
+        Category::Webcam,
+    ];
+
+    /// The name used in ids, `--only`/`--skip` and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::System => "system",
+            Category::Python => "python",
+            Category::Packages => "packages",
+            Category::Pycharm => "pycharm",
+            Category::Network => "network",
+            Category::Webcam => "webcam",
+        }
+    }
+
+    /// The heading people read.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Category::System => "System",
+            Category::Python => "Python",
+            Category::Packages => "Packages",
+            Category::Pycharm => "PyCharm",
+            Category::Network => "Network",
+            Category::Webcam => "Webcam",
+        }
+    }
+}
+
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
 
 /// The JSON report's schema version; bump it when a field changes meaning or disappears.
 /// 2: `error` status and `summary.error`; `summary.strict` and `summary.verdict`, and
@@ -337,6 +387,13 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn categories_have_distinct_names() {
+        let names: std::collections::BTreeSet<_> =
+            Category::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Category::ALL.len());
+    }
 
     fn with(statuses: &[Status]) -> Vec<Finding> {
         statuses

@@ -8,9 +8,9 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
-use crate::profile::{ConfiguredCheck, Severity};
-use crate::report::{Finding, Status};
+use crate::check::{Check, Context, Deadline, FindingSpec, Severity, Stakes};
+use crate::profile::ConfiguredCheck;
+use crate::report::{Category, Finding, Status};
 
 /// `--only` and `--skip`: check ids or categories.
 #[derive(Debug, Clone, Default)]

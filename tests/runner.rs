@@ -7,11 +7,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use preflight::check::{
-    Category, Check, Context, Deadline, FindingSpec, ProfileFacts, RunOptions, Stakes,
+    Check, Context, Deadline, FindingSpec, ProfileFacts, RunOptions, Severity, Stakes,
 };
 use preflight::host::{Host, OsFamily};
-use preflight::profile::{ConfiguredCheck, Severity};
-use preflight::report::{Finding, Status};
+use preflight::profile::ConfiguredCheck;
+use preflight::report::{Category, Finding, Status};
 use preflight::runner::{Selection, run};
 
 /// What a test check does when it runs.

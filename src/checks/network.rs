@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::net::{self, Cause, Outcome};
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "network",

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use pep440_rs::Version;
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::checks::network::{DEFAULT_SLOW, reach_via};
 use crate::host::{is_file, read_small};
 use crate::net::{
@@ -22,8 +22,7 @@ use crate::net::{
 };
 use crate::pip_config::{self, PipConfig};
 use crate::python_env::{PythonEnv, installed};
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::{Finding, Status};
+use crate::report::{Category, Finding, Status};
 use crate::system_proxy;
 
 pub const KIND: Kind = Kind {

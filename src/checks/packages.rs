@@ -11,7 +11,9 @@ use std::time::Duration;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, RunOptions, Stakes};
+use crate::check::{
+    Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, RunOptions, Stakes,
+};
 use crate::host::canonicalize;
 use crate::host::{OsFamily, ProcessError};
 use crate::platform::macos::arm64_tensorflow;
@@ -20,8 +22,7 @@ use crate::python_env::{
     Discovery, Installed, Located, PYTHON_CHILD_ENV, PythonEnv, first_found, installed_in, locate,
     normalize, python_script_args, tensorflow_python_range, venv_site_packages,
 };
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "packages",

@@ -7,14 +7,13 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::{
     Host, OsFamily, SMALL_FILE_LIMIT, canonicalize, is_dir, is_file, read_bounded, read_dir,
     read_small,
 };
 use crate::pycharm_places::{self, Descriptor, descriptor};
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "pycharm",

@@ -9,15 +9,14 @@ use std::time::Duration;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
 use crate::platform::shell::command_line;
 use crate::python_env::{
     Discovery, FoundPython, Located, Probe, ProbeError, PythonEnv, Reach, major_minor,
     search_pythons, tensorflow_python_range,
 };
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "python",

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use pep440_rs::Version;
 use serde::Deserialize;
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::OsFamily;
 use crate::platform::linux::{self, PowerSupply};
 use crate::platform::macos::arm64_tensorflow;
 use crate::python_env::{self, Discovery, Located, PythonEnv};
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "system",

@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::check::{Category, Check, Context, Deadline, FindingSpec, Stakes};
+use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::{Host, OsFamily, exists};
 use crate::platform::linux::{self, VideoNode};
 use crate::platform::macos;
 use crate::platform::windows::{self, CameraAnswer, DeviceKind, PnpDevice};
 use crate::platform::{Place, hypervisor_named};
-use crate::registry::{ConfigError, Kind, KindConfig};
-use crate::report::Finding;
+use crate::report::{Category, Finding};
 use crate::video::{Capability, Probe};
 
 pub const KIND: Kind = Kind {

@@ -9,9 +9,8 @@ use serde_json::Value;
 use super::RenderOptions;
 use super::steps::{self, Step};
 use super::text;
-use crate::check::Category;
 use crate::profile;
-use crate::report::{Finding, Report, Status, Verdict};
+use crate::report::{Category, Finding, Report, Status, Verdict};
 
 /// Shown under the header of a built-in profile (facts: docs/exam-facts.md).
 pub const PROGRAM_NOTICE: &str =

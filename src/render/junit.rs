@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
-use crate::check::Category;
-use crate::report::{Finding, Report, Status};
+use crate::report::{Category, Finding, Report, Status};
 
 pub fn render(report: &Report) -> String {
     let strict = report.summary.strict;

@@ -6,9 +6,8 @@ use std::fmt::Write;
 use super::human::{PROGRAM_NOTICE, counts, observed};
 use super::steps;
 use super::text;
-use crate::check::Category;
 use crate::profile;
-use crate::report::{Finding, Report, Status, Verdict};
+use crate::report::{Category, Finding, Report, Status, Verdict};
 
 /// Markdown keeps more than a terminal line, but machine text is still bounded.
 const MAX_CHARS: usize = 2000;

@@ -2,8 +2,7 @@
 //! order that works (the machine, the Python, the virtualenv, the pins, PyCharm and its
 //! plugin, the camera, the network).
 
-use crate::check::Category;
-use crate::report::{Finding, Report, Status};
+use crate::report::{Category, Finding, Report, Status};
 
 /// One step: the action, and the root-cause findings it fixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
