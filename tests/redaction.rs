@@ -4,10 +4,9 @@
 //! its log go through. Every piece of every secret holds the marker `zq`, which nothing else
 //! generated here can spell: no `zq` may come out.
 
-use preflight::check::Category;
 use preflight::net::{RedactingWriter, redact};
 use preflight::render::{self, Format, RenderOptions};
-use preflight::report::{Finding, HostInfo, ProfileInfo, Report};
+use preflight::report::{Category, Finding, HostInfo, ProfileInfo, Report};
 use proptest::prelude::*;
 use std::io::Write;
 
