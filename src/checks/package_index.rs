@@ -90,18 +90,40 @@ impl Check for PackageIndex {
             .or_else(|| python.located().and_then(|l| l.venv.clone()));
         let config = pip_config::load(&ctx.host, prefix.as_deref(), "install");
         let mut finding = spec.finding().details(config_details(&config));
-        if let Some((path, why)) = config.unreadable().next() {
+        for (path, why) in config.skipped() {
+            finding = finding.detail(format!("pip skips {}: {why}", path.display()));
+        }
+        if let Some((path, why)) = config.blocking().next() {
             return vec![
                 finding
                     .observe("config_error", why.to_string())
                     .fail(format!(
-                        "pip cannot read its configuration file {}: {why}",
+                        "pip would hang reading its configuration file {}: {why}",
                         path.display()
                     ))
                     .fix(format!(
-                        "Correct or remove {}: pip refuses to run while it cannot parse it.",
+                        "Point PIP_CONFIG_FILE at a regular file (or unset it): every pip command waits on {}.",
                         path.display()
                     )),
+            ];
+        }
+        if let Some((path, why)) = config.unreadable().next() {
+            return vec![
+                finding
+                    .observe("config_error", why.to_string())
+                    .fail(format!("pip refuses to run: {why}"))
+                    .fix(format!(
+                        "Correct or remove {}: pip stops with this error before every install.",
+                        path.display()
+                    )),
+            ];
+        }
+        if let Err(why) = config.check_values() {
+            return vec![
+                finding
+                    .observe("config_error", why.clone())
+                    .fail(format!("pip refuses to run: {why}"))
+                    .fix("Give timeout a number of seconds and retries a whole number, or remove them (`python -m pip config debug` shows where each is set)."),
             ];
         }
         let no_index = match config.flag("no-index") {

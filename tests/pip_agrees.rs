@@ -1,0 +1,458 @@
+//! `network.package-index` reads pip's settings exactly as pip 23.0.1 reads them: each case
+//! gives the real pip (a `python3.8 -m venv` of pyenv's Python 3.8, which bundles pip 23.0.1)
+//! and `preflight` the same files and variables, and asserts the same outcome: pip refuses
+//! to run, hangs or downloads from a loopback index; `preflight` fails with pip's reason, says
+//! pip would hang (without hanging), or passes. Nothing leaves 127.0.0.1. Unix only: pyenv's
+//! Pythons make Unix venvs.
+
+// Tests build the machines they judge, with the file calls clippy.toml keeps out of src/.
+#![allow(clippy::disallowed_methods)]
+#![cfg(unix)]
+
+mod common;
+#[path = "support/loopback_index.rs"]
+mod loopback_index;
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::venv::{make_venv_with_pip, python_or_skip};
+use common::*;
+use loopback_index::{Index, exam_index};
+use tempfile::TempDir;
+use wait_timeout::ChildExt;
+
+/// The pip every case compares with.
+const PIP_VERSION: &str = "pip 23.0.1 ";
+
+/// Far above any pip or preflight run here, so a hang fails instead of stalling the test.
+const HANG: Duration = Duration::from_secs(120);
+
+/// One venv with pyenv's Python 3.8 and the pip its ensurepip bundles, made once per run of
+/// this file under cargo's temporary directory. `None` (the test is skipped) without 3.8.
+fn pip_venv() -> Option<PathBuf> {
+    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let python = python_or_skip("3.8")?;
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pip-agrees-venv-3.8");
+        if !dir.join("bin/python").exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+            make_venv_with_pip(&python, &dir);
+        }
+        let version = Command::new(dir.join("bin/python"))
+            .args(["-I", "-m", "pip", "--version"])
+            .env("PIP_CONFIG_FILE", NULL_DEVICE)
+            .output()
+            .unwrap();
+        let version = String::from_utf8_lossy(&version.stdout).to_string();
+        assert!(
+            version.starts_with(PIP_VERSION),
+            "Python 3.8.18's ensurepip bundles pip 23.0.1: {version}"
+        );
+        Some(dir)
+    })
+    .clone()
+}
+
+struct Ran {
+    /// `None`: still running at the deadline, and killed.
+    code: Option<i32>,
+    output: String,
+    stdout: String,
+}
+
+/// Run `command` to its end, or kill it after `limit`.
+fn bounded(command: &mut Command, limit: Duration) -> Ran {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = retry_while_busy(|| command.spawn()).expect("it starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stdout.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let code = match child.wait_timeout(limit).unwrap() {
+        Some(status) => Some(status.code().unwrap_or(-1)),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
+    };
+    let stdout = out.join().unwrap();
+    let stderr = err.join().unwrap();
+    Ran {
+        code,
+        output: format!("{stdout}{stderr}"),
+        stdout,
+    }
+}
+
+/// A case's directory: a home of its own (`home/`, as `preflight()` gives the binary) and
+/// the profile.
+struct Case {
+    dir: TempDir,
+    venv: PathBuf,
+}
+
+impl Case {
+    fn new() -> Option<Case> {
+        let venv = pip_venv()?;
+        let dir = TempDir::new().unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Some(Case { dir, venv })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The real pip with only `env` and a clean home: `pip ARGS`.
+    fn pip(&self, env: &[(&str, &OsStr)], args: &[&str], limit: Duration) -> Ran {
+        let mut command = Command::new(self.venv.join("bin/python"));
+        command
+            .env_clear()
+            .current_dir(self.dir.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_NO_INPUT", "1")
+            .args(["-m", "pip"])
+            .args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        bounded(&mut command, limit)
+    }
+
+    /// `pip download examlib==1.0` (no dependencies), where the settings point.
+    fn pip_download(&self, env: &[(&str, &OsStr)]) -> Ran {
+        let into = self.path("downloaded");
+        self.pip(
+            env,
+            &[
+                "download",
+                "--no-deps",
+                "--no-cache-dir",
+                "--retries",
+                "0",
+                "--timeout",
+                "20",
+                "-d",
+                into.to_str().unwrap(),
+                "examlib==1.0",
+            ],
+            HANG,
+        )
+    }
+
+    /// `preflight`'s package-index finding (as JSON) with the same `env`, asking the index
+    /// for `examlib`'s page.
+    fn preflight(&self, env: &[(&str, &OsStr)]) -> (Ran, serde_json::Value) {
+        let profile = profile_file(
+            self.dir.path(),
+            "index.toml",
+            &format!(
+                "{PROFILE_HEADER}\n[[check]]\nkind = \"package-index\"\nproject = \"examlib\"\n"
+            ),
+        );
+        let mut command = preflight(self.dir.path());
+        command
+            .args(["--json", "--timeout", "30", "--venv"])
+            .arg(&self.venv)
+            .arg("--profile")
+            .arg(&profile);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let ran = bounded(&mut command, HANG);
+        assert!(ran.code.is_some(), "preflight hung: {}", ran.output);
+        let report: serde_json::Value = serde_json::from_str(&ran.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", ran.output));
+        let finding = finding_in(&report, "network.package-index").clone();
+        (ran, finding)
+    }
+}
+
+fn os(text: &str) -> &OsStr {
+    OsStr::new(text)
+}
+
+fn summary(finding: &serde_json::Value) -> &str {
+    finding["summary"].as_str().unwrap_or_default()
+}
+
+/// pip refuses to run with `pip_says`; preflight fails the finding, quoting it.
+fn both_refuse(case: &Case, env: &[(&str, &OsStr)], pip_says: &str) {
+    let pip = case.pip_download(env);
+    assert!(
+        pip.code.is_some_and(|c| c != 0) && pip.output.contains(pip_says),
+        "pip: {:?}\n{}",
+        pip.code,
+        pip.output
+    );
+    let listed = case.pip(env, &["config", "list"], HANG);
+    assert!(
+        listed.code.is_some_and(|c| c != 0) && listed.output.contains(pip_says),
+        "pip config list: {:?}\n{}",
+        listed.code,
+        listed.output
+    );
+    let (_, finding) = case.preflight(env);
+    assert_eq!(finding["status"], "fail", "{finding:#}");
+    assert!(summary(&finding).contains(pip_says), "{finding:#}");
+}
+
+/// pip downloads; preflight passes.
+fn both_succeed(case: &Case, env: &[(&str, &OsStr)]) {
+    let pip = case.pip_download(env);
+    assert_eq!(pip.code, Some(0), "pip: {}", pip.output);
+    let (_, finding) = case.preflight(env);
+    assert_eq!(finding["status"], "pass", "{finding:#}");
+}
+
+fn config_file(case: &Case, text: impl AsRef<[u8]>) -> PathBuf {
+    let path = case.path("pip.conf");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_section_given_twice_stops_pip_and_fails_the_finding() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    let conf = config_file(
+        &case,
+        format!(
+            "[global]\nindex-url = {}\n\n[global]\ntimeout = 20\n",
+            index.url()
+        ),
+    );
+    both_refuse(
+        &case,
+        &[("PIP_CONFIG_FILE", conf.as_os_str())],
+        "[line  4]: section 'global' already exists",
+    );
+}
+
+#[test]
+fn an_option_given_twice_in_one_section_stops_pip_and_fails_the_finding() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    let conf = config_file(
+        &case,
+        format!(
+            "[global]\nindex-url = {}\nTimeout = 20\n    # a comment between\ntimeout: 30\n",
+            index.url()
+        ),
+    );
+    both_refuse(
+        &case,
+        &[("PIP_CONFIG_FILE", conf.as_os_str())],
+        "[line  5]: option 'timeout' in section 'global' already exists",
+    );
+}
+
+#[test]
+fn the_same_section_in_two_files_and_an_option_in_two_sections_are_no_duplicates() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    // XDG_CONFIG_DIRS is pip's global file; PIP_CONFIG_FILE the last.
+    let global = case.path("xdg/pip/pip.conf");
+    std::fs::create_dir_all(global.parent().unwrap()).unwrap();
+    std::fs::write(&global, "[global]\ntimeout = 20\n").unwrap();
+    let conf = config_file(
+        &case,
+        format!(
+            "[global]\nindex-url = {}\nextra-index-url =\n    {}\n\n[download]\ntimeout = 20\n[install]\ntimeout = 20\n",
+            index.url(),
+            index.url()
+        ),
+    );
+    let xdg = case.path("xdg");
+    both_succeed(
+        &case,
+        &[
+            ("PIP_CONFIG_FILE", conf.as_os_str()),
+            ("XDG_CONFIG_DIRS", xdg.as_os_str()),
+        ],
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_config_file_stops_pip_and_fails_the_finding() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    let mut text = format!("[global]\nindex-url = {}\n# caf", index.url()).into_bytes();
+    text.extend_from_slice(b"\xe9 (Latin-1)\n");
+    let conf = config_file(&case, text);
+    both_refuse(
+        &case,
+        &[
+            ("PIP_CONFIG_FILE", conf.as_os_str()),
+            ("LC_ALL", os("C.UTF-8")),
+        ],
+        "Configuration file contains invalid UTF-8 characters in",
+    );
+}
+
+#[test]
+fn an_invalid_timeout_or_retries_stops_pip_and_fails_the_finding() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    let url = index.url();
+    let conf = config_file(
+        &case,
+        format!("[global]\nindex-url = {url}\ntimeout = 2O\n"),
+    );
+    both_refuse(
+        &case,
+        &[("PIP_CONFIG_FILE", conf.as_os_str())],
+        "option timeout: invalid floating-point value: '2O'",
+    );
+    // Overridden by a valid variable, the file's value is still checked.
+    both_refuse(
+        &case,
+        &[
+            ("PIP_CONFIG_FILE", conf.as_os_str()),
+            ("PIP_TIMEOUT", os("20")),
+        ],
+        "option timeout: invalid floating-point value: '2O'",
+    );
+    both_refuse(
+        &case,
+        &[
+            ("PIP_CONFIG_FILE", os(NULL_DEVICE)),
+            ("PIP_INDEX_URL", os(&url)),
+            ("PIP_RETRIES", os("08")),
+        ],
+        "option retries: invalid integer value: '08'",
+    );
+    // What Python reads as numbers, pip accepts: so does preflight.
+    let conf = config_file(
+        &case,
+        format!("[global]\nindex-url = {url}\ntimeout = 1_0e1\nretries = 0x2\n"),
+    );
+    both_succeed(&case, &[("PIP_CONFIG_FILE", conf.as_os_str())]);
+}
+
+/// pip opens a FIFO named by PIP_CONFIG_FILE and waits for a writer before anything else;
+/// preflight says so at once.
+#[test]
+fn a_fifo_as_pip_config_file_hangs_pip_and_fails_the_finding_without_waiting() {
+    let Some(case) = Case::new() else { return };
+    let fifo = case.path("pip.conf");
+    common::venv::make_fifo(&fifo);
+    let env = [("PIP_CONFIG_FILE", fifo.as_os_str())];
+    let pip = case.pip(&env, &["config", "list"], Duration::from_secs(10));
+    assert_eq!(pip.code, None, "pip did not wait: {}", pip.output);
+    let (_, finding) = case.preflight(&env);
+    assert_eq!(finding["status"], "fail", "{finding:#}");
+    assert!(
+        summary(&finding).contains("pip would hang") && summary(&finding).contains("FIFO"),
+        "{finding:#}"
+    );
+}
+
+/// /dev/zero as PIP_CONFIG_FILE: pip reads it as one endless line until memory runs out (here
+/// capped at 512 MiB so the test machine keeps its memory); preflight reads none of it.
+#[test]
+fn dev_zero_as_pip_config_file_never_lets_pip_run_and_fails_the_finding() {
+    let Some(case) = Case::new() else { return };
+    let env = [("PIP_CONFIG_FILE", os("/dev/zero"))];
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -v 524288; exec \"$0\" -m pip config list")
+        .arg(case.venv.join("bin/python"))
+        .env_clear()
+        .env("HOME", case.path("home"))
+        .env("PIP_CONFIG_FILE", "/dev/zero");
+    let pip = bounded(&mut command, HANG);
+    assert!(
+        pip.code != Some(0) && !pip.output.contains("global."),
+        "pip ran: {:?} {}",
+        pip.code,
+        pip.output
+    );
+    let (_, finding) = case.preflight(&env);
+    assert_eq!(finding["status"], "fail", "{finding:#}");
+    assert!(
+        summary(&finding).contains("a character device"),
+        "{finding:#}"
+    );
+}
+
+#[test]
+fn a_large_valid_config_file_is_read_as_pip_reads_it() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    // 1.8 MB: a generated file with many sections pip reads and ignores, the index last.
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 1_800_000 {
+        text.push_str(&format!(
+            "[tool-{n}]\nnote = generated by the company's configuration tool, entry {n}\n\n"
+        ));
+        n += 1;
+    }
+    text.push_str(&format!("[global]\nindex-url = {}\n", index.url()));
+    let conf = config_file(&case, text);
+    both_succeed(&case, &[("PIP_CONFIG_FILE", conf.as_os_str())]);
+}
+
+/// `http:/host` has no host for pip (browsers and reqwest read it as `http://host`): pip
+/// fails, and preflight does not request it.
+#[test]
+fn an_index_url_pip_finds_no_host_in_is_not_requested() {
+    let Some(case) = Case::new() else { return };
+    let index: Index = exam_index();
+    for url in [
+        format!("http:/127.0.0.1:{}/simple/", index.port),
+        format!("http:\\\\127.0.0.1:{}/simple/", index.port),
+    ] {
+        let env = [
+            ("PIP_CONFIG_FILE", os(NULL_DEVICE)),
+            ("PIP_INDEX_URL", os(&url)),
+        ];
+        let pip = case.pip_download(&env);
+        assert!(pip.code.is_some_and(|c| c != 0), "pip: {}", pip.output);
+        let before = index
+            .page_requests
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let (_, finding) = case.preflight(&env);
+        assert_eq!(finding["status"], "fail", "{url}: {finding:#}");
+        assert!(
+            summary(&finding).contains("is not a URL pip can use"),
+            "{finding:#}"
+        );
+        assert_eq!(
+            index
+                .page_requests
+                .load(std::sync::atomic::Ordering::SeqCst),
+            before,
+            "preflight requested {url}"
+        );
+    }
+}
+
+#[test]
+fn the_control_case_pip_and_preflight_both_reach_the_loopback_index() {
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    let conf = config_file(&case, format!("[global]\nindex-url = {}\n", index.url()));
+    both_succeed(&case, &[("PIP_CONFIG_FILE", conf.as_os_str())]);
+}
