@@ -49,6 +49,8 @@ pub enum Cause {
     ConnectTimeout,
     NoAnswer,
     TlsUntrusted,
+    /// The server shows a self-signed certificate that is not among the trusted ones.
+    TlsSelfSigned,
     TlsExpired,
     TlsWrongHost,
     Tls,
@@ -629,18 +631,23 @@ fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)
                 .with_custom_certificate_verifier(Arc::new(verifier))
         }
         Roots::SystemAnd(paths) => {
+            let extra = bundles(paths)?;
             let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-                bundles(paths)?,
+                extra.clone(),
                 Arc::clone(&provider),
             )
             .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_custom_certificate_verifier(Arc::new(AnchorsAsServers {
+                    inner: Arc::new(verifier),
+                    anchors: extra,
+                }))
         }
         Roots::Only(paths) => {
+            let certs = bundles(paths)?;
             let mut store = rustls::RootCertStore::empty();
-            let (_, ignored) = store.add_parsable_certificates(bundles(paths)?);
+            let (_, ignored) = store.add_parsable_certificates(certs.clone());
             if store.is_empty() {
                 return Err(setup(format!(
                     "no usable certificate in {} ({ignored} refused)",
@@ -651,7 +658,18 @@ fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)
                         .join(", ")
                 )));
             }
-            builder.with_root_certificates(store)
+            let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(store),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnchorsAsServers {
+                    inner: verifier,
+                    anchors: certs,
+                }))
         }
         Roots::Unverified => builder
             .dangerous()
@@ -690,6 +708,103 @@ fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
+
+/// The given roots' verifier, also accepting a server that shows exactly one of the roots
+/// (a self-signed certificate made with `openssl req -x509`, which says `CA:TRUE`): OpenSSL,
+/// and so pip, trust a certificate found in the trust store as it is, where webpki refuses a
+/// CA as a server's certificate. Its dates were checked before that refusal; its name is
+/// checked here; the handshake's signatures as for any server.
+#[derive(Debug)]
+struct AnchorsAsServers {
+    inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    anchors: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for AnchorsAsServers {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let refused = match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(refused) => refused,
+        };
+        let ca_as_server = matches!(
+            &refused,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                )
+        );
+        if !ca_as_server {
+            return Err(refused);
+        }
+        if !self
+            .anchors
+            .iter()
+            .any(|a| a.as_ref() == end_entity.as_ref())
+        {
+            // Not "a CA used as a server" (which blames nobody): a self-signed certificate
+            // nobody said to trust, as OpenSSL and pip name it.
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Other(rustls::OtherError(Arc::new(SelfSigned))),
+            ));
+        }
+        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|_| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
+            })?;
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A server's self-signed certificate that is not among the trusted ones.
+#[derive(Debug)]
+struct SelfSigned;
+
+impl std::fmt::Display for SelfSigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("self-signed certificate, not among the trusted ones")
+    }
+}
+
+impl StdError for SelfSigned {}
 
 /// Accepts any server certificate, as pip does for a `trusted-host`; the handshake's
 /// signatures are still checked, so the connection is real TLS.
@@ -956,6 +1071,7 @@ fn classify(
         };
         let message = match cause {
             Cause::TlsUntrusted => format!("TLS: the server's certificate is not trusted (unknown issuer): a TLS-inspecting proxy or firewall may be in the way.{mac}"),
+            Cause::TlsSelfSigned => "TLS: the server's certificate is self-signed and not among the certificates trusted here.".into(),
             Cause::TlsExpired => format!("TLS: the server's certificate has expired (or this machine's clock is wrong).{mac}"),
             Cause::TlsWrongHost => "TLS: the certificate is for another host name: something between you and the server answers in its place.".into(),
             _ => format!("TLS handshake failed: {}.{mac}", redact(&chain)),
@@ -1039,6 +1155,15 @@ fn tls_cause(error: &reqwest::Error, chain: &str) -> Option<Cause> {
     use rustls::CertificateError as C;
     if let Some(tls) = rustls_error(error) {
         return Some(match tls {
+            rustls::Error::InvalidCertificate(C::Other(other))
+                if other.0.downcast_ref::<SelfSigned>().is_some()
+                    || matches!(
+                        other.0.downcast_ref::<webpki::Error>(),
+                        Some(webpki::Error::CaUsedAsEndEntity)
+                    ) =>
+            {
+                Cause::TlsSelfSigned
+            }
             rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
                 Cause::TlsUntrusted
             }
@@ -1052,6 +1177,13 @@ fn tls_cause(error: &reqwest::Error, chain: &str) -> Option<Cause> {
         });
     }
     let text = chain.to_ascii_lowercase();
+    // Boxed by hyper, the error shows only as its Debug text.
+    if text.contains("self-signed certificate, not among")
+        || text.contains("othererror(selfsigned)")
+        || text.contains("causedasendentity")
+    {
+        return Some(Cause::TlsSelfSigned);
+    }
     if text.contains("unknownissuer")
         || text.contains("badsignature")
         || text.contains("self-signed")

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use common::venv::{make_venv_with_pip, python_or_skip};
 use common::*;
-use loopback_index::{Index, exam_index};
+use loopback_index::{Index, exam_index, exam_wheels};
 use tempfile::TempDir;
 use wait_timeout::ChildExt;
 
@@ -455,4 +455,102 @@ fn the_control_case_pip_and_preflight_both_reach_the_loopback_index() {
     let index = exam_index();
     let conf = config_file(&case, format!("[global]\nindex-url = {}\n", index.url()));
     both_succeed(&case, &[("PIP_CONFIG_FILE", conf.as_os_str())]);
+}
+
+/// A self-signed certificate for 127.0.0.1 made the common way, `openssl req -x509`, which
+/// marks it `CA:TRUE`; and a TLS server configuration showing it.
+fn openssl_self_signed(case: &Case) -> (PathBuf, std::sync::Arc<rustls::ServerConfig>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = (case.path("index-cert.pem"), case.path("index-key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("CA:TRUE"),
+        "openssl req -x509 makes a CA certificate"
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let chain = CertificateDer::pem_file_iter(&cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(&key).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    (cert, std::sync::Arc::new(config))
+}
+
+/// pip (OpenSSL) trusts a certificate that is itself in its trust store, CA or not; so must
+/// preflight, through `cert` and `PIP_CERT` alike. Without it, both refuse the index.
+#[test]
+fn a_self_signed_openssl_certificate_given_as_cert_is_trusted_as_pip_trusts_it() {
+    let Some(case) = Case::new() else { return };
+    let (cert, tls) = openssl_self_signed(&case);
+    let index = Index::start_tls(exam_wheels(), tls);
+    let url = index.https_url();
+    let conf = config_file(
+        &case,
+        format!("[global]\nindex-url = {url}\ncert = {}\n", cert.display()),
+    );
+    both_succeed(&case, &[("PIP_CONFIG_FILE", conf.as_os_str())]);
+    both_succeed(
+        &case,
+        &[
+            ("PIP_CONFIG_FILE", os(NULL_DEVICE)),
+            ("PIP_INDEX_URL", os(&url)),
+            ("PIP_CERT", cert.as_os_str()),
+        ],
+    );
+    let untrusted = [
+        ("PIP_CONFIG_FILE", os(NULL_DEVICE)),
+        ("PIP_INDEX_URL", os(&url)),
+    ];
+    let pip = case.pip_download(&untrusted);
+    assert!(
+        pip.code.is_some_and(|c| c != 0)
+            && pip.output.contains("CERTIFICATE_VERIFY_FAILED")
+            // OpenSSL 1.1 writes "self signed", 3.x "self-signed".
+            && pip.output.replace('-', " ").contains("self signed certificate"),
+        "pip: {}",
+        pip.output
+    );
+    let (_, finding) = case.preflight(&untrusted);
+    assert_eq!(finding["status"], "fail", "{finding:#}");
+    assert!(
+        summary(&finding).contains("self-signed and not among the certificates trusted"),
+        "{finding:#}"
+    );
+    assert!(
+        !finding["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("Check the machine's clock"),
+        "{finding:#}"
+    );
 }

@@ -282,6 +282,9 @@ fn fix_for(cause: Cause) -> &'static str {
         Cause::TlsUntrusted | Cause::TlsExpired | Cause::TlsWrongHost | Cause::Tls => {
             "Check the machine's clock, and whether an antivirus, firewall or company proxy inspects HTTPS; sit the exam on a network that does not."
         }
+        Cause::TlsSelfSigned => {
+            "If the server is yours (a company index), give pip its certificate (`cert` in pip's configuration, or PIP_CERT) and run again; if not, something on this network answers in its place: check whether an antivirus, firewall or company proxy inspects HTTPS."
+        }
         Cause::TlsSetup => {
             "Point the setting named above (cert, PIP_CERT, REQUESTS_CA_BUNDLE, client-cert) at an existing PEM file, or remove it."
         }
