@@ -474,14 +474,26 @@ pub struct Host {
     pub cwd: PathBuf,
     pub facts: LazyFacts,
     env: BTreeMap<String, String>,
+    /// Variables whose value is not UTF-8 (pip reads them too, see [`Host::env_os`]).
+    not_utf8: BTreeMap<String, std::ffi::OsString>,
     video: Arc<dyn VideoDevices>,
 }
 
 impl Host {
     /// The real machine this process runs on.
     pub fn from_machine() -> Self {
+        let mut not_utf8 = BTreeMap::new();
         let env: BTreeMap<String, String> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter_map(|(k, v)| {
+                let key = k.into_string().ok()?;
+                match v.into_string() {
+                    Ok(value) => Some((key, value)),
+                    Err(raw) => {
+                        not_utf8.insert(key, raw);
+                        None
+                    }
+                }
+            })
             .collect();
         let os = OsFamily::current();
         let root = PathBuf::from("/");
@@ -492,6 +504,7 @@ impl Host {
             home: std::env::home_dir(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             env,
+            not_utf8,
             video: Arc::new(KernelVideoDevices),
         }
     }
@@ -518,6 +531,7 @@ impl Host {
             home: None,
             facts,
             env,
+            not_utf8: BTreeMap::new(),
             video: Arc::new(KernelVideoDevices),
         };
         host.home = host.env(home_var).map(PathBuf::from);
@@ -541,6 +555,17 @@ impl Host {
             .and_then(|stored| self.env.get(stored))
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// A variable's value even when it is not UTF-8 (a path in a Latin-1 locale); unset and
+    /// empty are the same.
+    pub fn env_os(&self, key: &str) -> Option<&OsStr> {
+        self.env(key).map(OsStr::new).or_else(|| {
+            self.not_utf8
+                .get(key)
+                .map(|v| v.as_os_str())
+                .filter(|v| !v.is_empty())
+        })
     }
 
     /// The name under which `key` is stored: itself, or on Windows the same name in any case.

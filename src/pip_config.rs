@@ -266,7 +266,8 @@ pub fn config_files(host: &Host, prefix: Option<&Path>) -> Vec<ConfigFile> {
     if let Some(prefix) = prefix {
         push(Variant::Site, prefix.join(name));
     }
-    if let Some(file) = host.env("PIP_CONFIG_FILE") {
+    // Not UTF-8 either: pip opens the path it was given.
+    if let Some(file) = host.env_os("PIP_CONFIG_FILE") {
         push(Variant::EnvFile, host.user_path(Path::new(file)));
     }
     files
@@ -296,9 +297,10 @@ pub const CONFIG_FILE_LIMIT: u64 = 64 << 20;
 /// Read pip's configuration for `command` (`install`) as pip would on this host.
 pub fn load(host: &Host, prefix: Option<&Path>, command: &str) -> PipConfig {
     let candidates = config_files(host, prefix);
-    let env_file = host.env("PIP_CONFIG_FILE");
+    let env_file = host.env_os("PIP_CONFIG_FILE");
+    let null = Some(std::ffi::OsStr::new(devnull(host.os)));
     let mut config = PipConfig {
-        files_disabled: env_file == Some(devnull(host.os)),
+        files_disabled: env_file == null,
         user_files_skipped: env_file.is_some_and(|f| exists(host.user_path(Path::new(f)))),
         ..PipConfig::default()
     };
@@ -306,7 +308,7 @@ pub fn load(host: &Host, prefix: Option<&Path>, command: &str) -> PipConfig {
     for file in candidates {
         if config.files_disabled
             || (config.user_files_skipped && file.variant == Variant::User)
-            || (file.variant == Variant::EnvFile && env_file == Some(devnull(host.os)))
+            || (file.variant == Variant::EnvFile && env_file == null)
         {
             continue;
         }
@@ -324,13 +326,41 @@ pub fn load(host: &Host, prefix: Option<&Path>, command: &str) -> PipConfig {
         .iter()
         .filter_map(|name| {
             let variable = format!("PIP_{}", name.to_ascii_uppercase().replace('-', "_"));
-            let value = host.env(&variable)?.to_string();
+            let value = as_python_sends(host.env_os(&variable)?);
             Some((variable, name.to_string(), value))
         })
         .collect();
     config.ordered = ordered(&parsed, &variables, command);
     config.settings = config.ordered.iter().cloned().collect();
     config
+}
+
+/// A variable's value as pip puts it on the wire: Python reads a value that is not UTF-8 with
+/// `surrogateescape` (each bad byte a lone surrogate), and requests percent-encodes that
+/// surrogate's UTF-8 form (byte `E9` is sent as `%ED%B3%A9`). Valid text is itself.
+fn as_python_sends(value: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut text = String::new();
+        for chunk in value.as_bytes().utf8_chunks() {
+            text.push_str(chunk.valid());
+            for &byte in chunk.invalid() {
+                let surrogate = 0xDC00u32 + u32::from(byte);
+                text.push_str(&format!(
+                    "%{:02X}%{:02X}%{:02X}",
+                    0xE0 | (surrogate >> 12),
+                    0x80 | ((surrogate >> 6) & 0x3F),
+                    0x80 | (surrogate & 0x3F)
+                ));
+            }
+        }
+        text
+    }
+    #[cfg(not(unix))]
+    {
+        value.to_string_lossy().into_owned()
+    }
 }
 
 /// One file as pip loads it: `Ok(None)` when pip finds nothing there (`os.path.exists` is
@@ -718,6 +748,14 @@ mod tests {
         for bad in ["", "08", "1.5", "abc", "0x", "1__0", "5_"] {
             assert!(!python_int(bad), "{bad}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_value_that_is_not_utf8_is_sent_as_python_and_requests_send_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let value = std::ffi::OsStr::from_bytes(b"http://h/caf\xe9/\xc3\xa9");
+        assert_eq!(as_python_sends(value), "http://h/caf%ED%B3%A9/\u{e9}");
     }
 
     #[test]

@@ -554,3 +554,53 @@ fn a_self_signed_openssl_certificate_given_as_cert_is_trusted_as_pip_trusts_it()
         "{finding:#}"
     );
 }
+
+/// A PIP_CONFIG_FILE whose path is not UTF-8 (a Latin-1 file name): pip opens it and reads
+/// it; so does preflight, a bad value in it included.
+#[test]
+fn a_config_file_at_a_path_that_is_not_utf8_is_read_as_pip_reads_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(case) = Case::new() else { return };
+    let index = exam_index();
+    let path = case.dir.path().join(OsStr::from_bytes(b"caf\xe9-pip.conf"));
+    let env = [("PIP_CONFIG_FILE", path.as_os_str())];
+    std::fs::write(&path, format!("[global]\nindex-url = {}\n", index.url())).unwrap();
+    both_succeed(&case, &env);
+    std::fs::write(
+        &path,
+        format!("[global]\nindex-url = {}\nretries = many\n", index.url()),
+    )
+    .unwrap();
+    both_refuse(&case, &env, "option retries: invalid integer value: 'many'");
+}
+
+/// A PIP_INDEX_URL that is not UTF-8: Python reads the bad byte as a lone surrogate and
+/// requests sends it percent-encoded (`E9` as `%ED%B3%A9`); preflight requests the same
+/// page, and both are told 404.
+#[test]
+fn an_index_url_that_is_not_utf8_is_requested_as_pip_requests_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(case) = Case::new() else { return };
+    let (port, seen) = common::http::serve(|_| {
+        Some("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into())
+    });
+    let mut url = format!("http://127.0.0.1:{port}/simple/caf").into_bytes();
+    url.push(0xe9);
+    let env = [
+        ("PIP_CONFIG_FILE", os(NULL_DEVICE)),
+        ("PIP_INDEX_URL", OsStr::from_bytes(&url)),
+    ];
+    let pip = case.pip_download(&env);
+    assert!(pip.code.is_some_and(|c| c != 0), "pip: {}", pip.output);
+    let wanted = "GET /simple/caf%ED%B3%A9/examlib/ HTTP/1.1";
+    assert!(
+        seen.lock().unwrap().iter().any(|line| line == wanted),
+        "pip asked {:?}",
+        seen.lock().unwrap()
+    );
+    seen.lock().unwrap().clear();
+    let (_, finding) = case.preflight(&env);
+    assert_eq!(finding["status"], "fail", "{finding:#}");
+    assert!(summary(&finding).contains("HTTP 404"), "{finding:#}");
+    assert_eq!(*seen.lock().unwrap(), [wanted], "preflight's requests");
+}
