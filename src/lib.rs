@@ -20,7 +20,6 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod runner;
-pub mod system_proxy;
 pub mod video;
 
 pub const TOOL_NAME: &str = "preflight";

@@ -21,9 +21,9 @@ use crate::net::{
     ProxySetting, Roots, Route, parse_like_pip, proxy_for, proxy_with_scheme, redact,
 };
 use crate::pip_config::{self, PipConfig};
+use crate::platform::proxy;
 use crate::python_env::{PythonEnv, installed};
 use crate::report::{Category, Finding, Status};
-use crate::system_proxy;
 
 pub const KIND: Kind = Kind {
     name: "package-index",
@@ -553,7 +553,7 @@ struct PipView<'a> {
 }
 
 /// The system's proxy, asked at most once per run of the check.
-type SystemAnswer = OnceLock<Result<Option<system_proxy::SystemProxies>, String>>;
+type SystemAnswer = OnceLock<Result<Option<proxy::SystemProxies>, String>>;
 
 /// What decided the proxy.
 struct ProxyNote {
@@ -620,7 +620,7 @@ fn choose_proxy(
     let answer = system.get_or_init(|| {
         // A system lookup is quick; cap it so the request keeps most of the time.
         let timeout = deadline.step().min(std::time::Duration::from_secs(3));
-        system_proxy::gather(host, timeout)
+        proxy::gather(host, timeout)
     });
     match answer {
         Ok(Some(system)) => {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use pep440_rs::Version;
 use serde_json::Value;
 
-use crate::system_proxy::SystemProxies;
+use super::proxy::SystemProxies;
 
 /// The distribution that has a macOS arm64 wheel of TensorFlow `tf` for CPython
 /// `python` (major, minor), or `None` when none exists (docs/exam-facts.md, checked

@@ -1,9 +1,13 @@
 //! What each operating system says, as pure parsers over its tools' and files' text; the
 //! checks keep only the judging. Parsers compile and are tested on every OS; only the thin
-//! readers that feed them (through [`crate::host`]) touch the machine.
+//! readers that feed them (through [`crate::host`]) touch the machine. Two modules gather for
+//! the whole run: [`facts`] (the hardware and OS a `Host` carries) and [`proxy`] (the OS's
+//! own proxy setting, which pip follows).
 
+pub mod facts;
 pub mod linux;
 pub mod macos;
+pub mod proxy;
 pub mod shell;
 pub mod windows;
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::system_proxy::SystemProxies;
+use super::proxy::SystemProxies;
 
 /// One Python the `py` launcher knows (`py -0p`).
 #[derive(Debug, Clone, PartialEq, Eq)]

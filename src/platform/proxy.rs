@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::{macos, windows};
 use crate::host::{Host, OsFamily};
-use crate::platform::{macos, windows};
 
 /// The system's proxies for web requests, as `urllib.request.getproxies()` would build them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
