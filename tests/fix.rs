@@ -60,6 +60,31 @@ fn fix(cwd: &Path, index_url: &str, args: &[&str]) -> Command {
     command
 }
 
+/// `preflight fix --yes` building `exam-venv` in `work` with `pins`, from `index_url`.
+fn fix_yes_into_exam_venv(work: &Path, index_url: &str, pins: &[&str]) -> Run {
+    let profile = exam_profile(work, pins);
+    run(&mut fix(
+        work,
+        index_url,
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ))
+}
+
+/// A port that was just free: nothing listens there.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Every path under `dir`, for before/after comparisons.
 fn tree(dir: &Path) -> Vec<PathBuf> {
     let mut paths = Vec::new();
@@ -309,18 +334,7 @@ fn a_pin_with_no_distribution_is_named() {
     };
     let index = exam_index();
     let work = TempDir::new().unwrap();
-    let profile = exam_profile(work.path(), &["examlib==9.9"]);
-    let run = run(&mut fix(
-        work.path(),
-        &index.url(),
-        &[
-            "--yes",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--venv",
-            "exam-venv",
-        ],
-    ));
+    let run = fix_yes_into_exam_venv(work.path(), &index.url(), &["examlib==9.9"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -346,24 +360,13 @@ fn an_unreachable_index_is_named_as_a_network_cause() {
         return;
     };
     // A port that was just free: nothing listens there.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let work = TempDir::new().unwrap();
-    let profile = exam_profile(work.path(), &["examlib==1.0"]);
-    let run = run(&mut fix(
+    let run = fix_yes_into_exam_venv(
         work.path(),
         &format!("http://127.0.0.1:{port}/simple/"),
-        &[
-            "--yes",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--venv",
-            "exam-venv",
-        ],
-    ));
+        &["examlib==1.0"],
+    );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -379,29 +382,14 @@ fn secrets_and_escape_sequences_in_pips_output_reach_neither_the_screen_nor_the_
         return;
     };
     const SECRET: &str = "fix-s3cret";
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let work = TempDir::new().unwrap();
-    let profile = exam_profile(work.path(), &["examlib==1.0"]);
     // pip quotes its index in "Looking in indexes: ..." (it hides the password, not the
     // query) and in every retry; the escape sequence would retitle the terminal.
     let index = format!(
         "http://ana:pw-{SECRET}@127.0.0.1:{port}/simple/?token={SECRET}&t=\u{1b}]0;owned\u{7}"
     );
-    let run = run(&mut fix(
-        work.path(),
-        &index,
-        &[
-            "--yes",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--venv",
-            "exam-venv",
-        ],
-    ));
+    let run = fix_yes_into_exam_venv(work.path(), &index, &["examlib==1.0"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("pip said:"),
