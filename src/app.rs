@@ -11,12 +11,8 @@ use crate::host::Host;
 use crate::net::redact;
 use crate::profile::{self, Profile};
 use crate::render::{self, Format, RenderOptions};
-use crate::report::{HostInfo, ProfileInfo, Report};
+use crate::report::{EXIT_READY, EXIT_USAGE, HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
-
-pub const EXIT_READY: u8 = 0;
-pub const EXIT_NOT_READY: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
 
 /// Where a command writes, and whether stdout is a terminal (for colour).
 pub struct Io<'a> {
@@ -113,38 +109,27 @@ fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
     EXIT_USAGE
 }
 
-pub(crate) fn run(
-    args: &RunArgs,
-    host: Host,
-    profile: Profile,
-    selection: &Selection,
-    terminal: Terminal,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
-    // A dumb terminal shows neither colour nor anything but ASCII.
-    let dumb = host.env("TERM") == Some("dumb");
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal.is_terminal && host.env("NO_COLOR").is_none() && !dumb,
-    };
-    let render_options = RenderOptions {
-        color,
-        verbose: args.verbose,
-        width: render::text::width(host.env("COLUMNS"), terminal.width),
-        unicode: !dumb && render::text::locale_is_utf8(|key| host.env(key)),
-    };
-    let options = RunOptions {
-        venv: args.venv.clone(),
-        offline: args.offline,
-        deep: args.deep,
-        timeout: args.timeout,
-        deep_timeout: args.deep_timeout,
-    };
-    let ctx = Arc::new(Context::new(host, options, profile.facts.clone()));
+/// One run of the checks, apart from the command line and from how its report is shown:
+/// the CLI's run and `preflight fix`'s check of the virtualenv it built both make one.
+pub struct Request<'a> {
+    pub profile: &'a Profile,
+    pub selection: &'a Selection,
+    pub options: RunOptions,
+    /// `--strict`: warnings are problems too.
+    pub strict: bool,
+}
+
+/// Run the checks `request` selects on `host`: the report, its texts as the checks wrote
+/// them; `render::render` guards every text before it is shown.
+pub fn check(host: Host, request: &Request<'_>) -> Report {
+    let profile = request.profile;
+    let ctx = Arc::new(Context::new(
+        host,
+        request.options.clone(),
+        profile.facts.clone(),
+    ));
     let started = ctx.started;
-    let findings = runner::run(Arc::clone(&ctx), &profile.checks, selection);
+    let findings = runner::run(Arc::clone(&ctx), &profile.checks, request.selection);
     // After the run: the facts are gathered when first read, by the system check if it ran.
     let host = &ctx.host;
     let host_info = HostInfo {
@@ -160,14 +145,78 @@ pub(crate) fn run(
             description: profile.description.clone(),
             source: profile.source.clone(),
             verified: profile.verified,
+            built_in: profile::built_in_names().contains(&profile.name.as_str()),
         },
         host_info,
         findings,
-        args.strict,
+        request.strict,
     );
     report.duration_ms = started.elapsed().as_millis() as u64;
-    let text = render::render(&report, args.format(), render_options);
+    report
+}
+
+/// How a report is shown on this terminal: colour as `--color` and the environment say, the
+/// width, and whether the locale can show more than ASCII.
+pub(crate) fn render_options(
+    color: ColorChoice,
+    verbose: bool,
+    host: &Host,
+    terminal: &Terminal,
+) -> RenderOptions {
+    // A dumb terminal shows neither colour nor anything but ASCII.
+    let dumb = host.env("TERM") == Some("dumb");
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal.is_terminal && host.env("NO_COLOR").is_none() && !dumb,
+    };
+    RenderOptions {
+        color,
+        verbose,
+        width: render::text::width(host.env("COLUMNS"), terminal.width),
+        unicode: !dumb && render::text::locale_is_utf8(|key| host.env(key)),
+    }
+}
+
+/// Render `report` and write it; the exit code is the verdict's unless the output could not
+/// be written.
+pub(crate) fn show(
+    report: &Report,
+    format: Format,
+    options: RenderOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let text = render::render(report, format, options);
     emit(out, err, text.as_bytes(), report.exit_code())
+}
+
+/// The CLI's run: the checks as the command line asks, shown in its format.
+fn run(
+    args: &RunArgs,
+    host: Host,
+    profile: Profile,
+    selection: &Selection,
+    terminal: Terminal,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let render_options = render_options(args.color, args.verbose, &host, &terminal);
+    let request = Request {
+        profile: &profile,
+        selection,
+        options: RunOptions {
+            venv: args.venv.clone(),
+            project: args.project.clone(),
+            offline: args.offline,
+            deep: args.deep,
+            timeout: args.timeout,
+            deep_timeout: args.deep_timeout,
+        },
+        strict: args.strict,
+    };
+    let report = check(host, &request);
+    show(&report, args.format(), render_options, out, err)
 }
 
 /// What stdout is.

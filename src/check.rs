@@ -7,7 +7,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::host::Host;
+use crate::python::wanted::{Pin, Wanted};
 use crate::report::{Category, Finding};
 
 /// What a failure of a finding means, and so whether a profile's `severity = "warn"` may
@@ -242,6 +243,23 @@ pub trait Check: Send + Sync {
     fn start_early(&self, _ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
         None
     }
+
+    /// The Python the profile wants, when this kind is the one that says (the `python`
+    /// kind): what the checks prefer and judge by, and what `preflight fix` builds from.
+    fn wanted_python(&self) -> Option<&Wanted> {
+        None
+    }
+
+    /// The packages this kind pins (the `packages` kind), for `preflight fix` to install.
+    fn pins(&self) -> &[Pin] {
+        &[]
+    }
+
+    /// What this check has to say about the virtualenv `preflight fix` just built (its
+    /// interpreter at `interpreter`), printed after fix's own check of it; `None`: nothing.
+    fn after_fix(&self, _host: &Host, _interpreter: &Path) -> Option<String> {
+        None
+    }
 }
 
 /// A check's absolute deadline on the run's one clock. A step inside the check (a request, a
@@ -280,6 +298,8 @@ impl Deadline {
 pub struct RunOptions {
     /// `--venv`: the virtualenv to judge, as the user gave it.
     pub venv: Option<PathBuf>,
+    /// `--project`: the PyCharm project (a folder with `.idea/`) whose interpreter to judge.
+    pub project: Option<PathBuf>,
     pub offline: bool,
     pub deep: bool,
     pub timeout: Duration,
@@ -290,6 +310,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             venv: None,
+            project: None,
             offline: false,
             deep: false,
             timeout: Duration::from_secs(10),
@@ -304,8 +325,10 @@ pub struct ProfileFacts {
     pub name: String,
     /// The TensorFlow release of the profile's era, when it pins one.
     pub tensorflow: Option<pep440_rs::Version>,
-    /// The Python release (`3.8`) the profile's python check wants, to prefer among several.
-    pub python: Option<String>,
+    /// The Python the profile wants: its python check's, once the checks are built (see
+    /// [`Check::wanted_python`]); until then, and without such a check, any Python its
+    /// TensorFlow supports.
+    pub python: Wanted,
 }
 
 /// A fact about the machine that several checks need and that costs something to gather (the

@@ -79,6 +79,11 @@ pub struct RunArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub venv: Option<PathBuf>,
 
+    /// The exam's PyCharm project (a folder with `.idea/`) whose interpreter to check
+    /// [default: the working directory, when it holds `.idea/`].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
     /// Same as `--format json`.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
                 &mut stdout.lock(),
                 &mut std::io::stderr(),
                 text.as_bytes(),
-                app::EXIT_READY,
+                preflight::report::EXIT_READY,
             );
             return ExitCode::from(code);
         }

@@ -12,6 +12,7 @@ use toml::de::{DeTable, DeValue, Deserializer};
 
 use crate::check::{Check, ConfigError, KindConfig, ProfileFacts, Severity};
 use crate::host::{Host, SMALL_FILE_LIMIT, is_file, read_bounded};
+use crate::python::wanted::{Pin, Wanted};
 use crate::registry;
 
 pub struct BuiltIn {
@@ -61,6 +62,7 @@ impl ConfiguredCheck {
     }
 }
 
+/// A loaded profile: its metadata, the facts its kinds share, and its built checks.
 pub struct Profile {
     pub name: String,
     pub title: String,
@@ -71,6 +73,13 @@ pub struct Profile {
     pub origin: String,
     pub facts: ProfileFacts,
     pub checks: Vec<ConfiguredCheck>,
+}
+
+impl Profile {
+    /// The packages the profile pins, from every kind that pins some, in profile order.
+    pub fn pins(&self) -> impl Iterator<Item = &Pin> {
+        self.checks.iter().flat_map(|c| c.check.pins())
+    }
 }
 
 #[derive(Debug)]
@@ -345,10 +354,13 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
             )
         })?),
     };
-    let facts = ProfileFacts {
+    let mut facts = ProfileFacts {
         name: name.clone(),
+        python: Wanted {
+            spec: None,
+            tensorflow: tensorflow.clone(),
+        },
         tensorflow,
-        python: wanted_python(&check_tables),
     };
 
     if check_tables.is_empty() {
@@ -366,6 +378,9 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
         checks.push(configure(table, &facts).map_err(|e| invalid(e.span, e.key, e.message))?);
     }
     check_ids(&checks).map_err(|e| invalid(e.span, e.key, e.message))?;
+    if let Some(wanted) = checks.iter().find_map(|c| c.check.wanted_python()) {
+        facts.python = wanted.clone();
+    }
     Ok(Profile {
         name,
         title,
@@ -375,18 +390,6 @@ pub fn parse(text: &str, file: &str, origin: &str) -> Result<Profile, ProfileErr
         origin: origin.to_string(),
         facts,
         checks,
-    })
-}
-
-/// The release (`3.8`) the python check's `version` names; a bad one is the check's to report.
-fn wanted_python(check_tables: &[Spanned<DeTable<'_>>]) -> Option<String> {
-    check_tables.iter().find_map(|table| {
-        let table = table.get_ref();
-        if table.get("kind")?.get_ref().as_str()? != "python" {
-            return None;
-        }
-        let spec = table.get("version")?.get_ref().as_str()?;
-        crate::checks::python::wanted_release(&spec.parse().ok()?)
     })
 }
 

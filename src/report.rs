@@ -3,15 +3,18 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The sections of a report, in the order a candidate fixes them.
+/// The sections of a report, in the order a candidate fixes them, which is also the order of
+/// the report's sections and of its "What to do" steps: the machine, the Python the virtualenv
+/// is made from and the virtualenv, its pins, PyCharm and its plugin, the camera, the network.
+/// `Ord` is this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
     System,
     Python,
     Packages,
     Pycharm,
-    Network,
     Webcam,
+    Network,
 }
 
 impl Category {
@@ -20,8 +23,8 @@ impl Category {
         Category::Python,
         Category::Packages,
         Category::Pycharm,
-        Category::Network,
         Category::Webcam,
+        Category::Network,
     ];
 
     /// The name used in ids, `--only`/`--skip` and JSON.
@@ -257,6 +260,9 @@ pub struct ProfileInfo {
     pub description: String,
     pub source: String,
     pub verified: bool,
+    /// One of preflight's own profiles, whose renders recall the exam program's rules.
+    #[serde(skip)]
+    pub built_in: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -267,6 +273,16 @@ pub struct HostInfo {
     pub os_version: Option<String>,
     pub arch: String,
 }
+
+/// The exit code of a run whose verdict is ready (with or without warnings), and of a
+/// command that did what it was asked.
+pub const EXIT_READY: u8 = 0;
+/// The exit code of a run whose verdict is not ready, and of a `fix` that could not build.
+pub const EXIT_NOT_READY: u8 = 1;
+/// The exit code of a usage or profile error, and of output that could not be written.
+pub const EXIT_USAGE: u8 = 2;
+/// The exit code after Ctrl-C, as shells report a process ended by SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// The one answer to "can I sit the exam on this machine?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -282,9 +298,13 @@ impl Verdict {
         self != Verdict::NotReady
     }
 
-    /// The process exit code: 0 ready, 1 not ready.
+    /// The process exit code: [`EXIT_READY`] or [`EXIT_NOT_READY`].
     pub fn exit_code(self) -> u8 {
-        u8::from(!self.is_ready())
+        if self.is_ready() {
+            EXIT_READY
+        } else {
+            EXIT_NOT_READY
+        }
     }
 }
 
@@ -351,6 +371,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// The findings section by section, in [`Category`] order, each section in report order;
+    /// a category without findings has no section. Every renderer lists findings this way.
+    pub fn by_category(&self) -> Vec<(Category, Vec<&Finding>)> {
+        Category::ALL
+            .into_iter()
+            .map(|category| {
+                let members = self.checks.iter().filter(|f| f.category == category);
+                (category, members.collect::<Vec<_>>())
+            })
+            .filter(|(_, members)| !members.is_empty())
+            .collect()
+    }
+
     pub fn new(
         profile: ProfileInfo,
         host: HostInfo,

@@ -17,7 +17,9 @@ use preflight::platform::linux::{self, PlaceEvidence, PowerSupply};
 use preflight::platform::windows::{self, WindowsVersion};
 use preflight::platform::{hypervisor_named, macos};
 use preflight::profile;
-use preflight::python_env::{self, Probe, metadata_headers};
+use preflight::python::discover::{self, Discovery};
+use preflight::python::dist::{self, metadata_headers};
+use preflight::python::probe::Probe;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -124,9 +126,9 @@ proptest! {
             venv: Some(venv.clone()),
             ..RunOptions::default()
         };
-        let found = python_env::locate(&host, &options);
-        prop_assert!(matches!(found, python_env::Discovery::Found(_)), "{:?}", found);
-        let _ = python_env::installed(&[site], &["numpy".to_string()]);
+        let found = discover::locate(&host, &options);
+        prop_assert!(matches!(found, Discovery::Found(_)), "{:?}", found);
+        let _ = dist::installed(&[site], &["numpy".to_string()]);
     }
 }
 

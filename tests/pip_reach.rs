@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use common::http::{self, Seen};
 use common::machine::{Machine, finding, run_profile};
-use common::venv::{make_venv, python_or_skip, site_packages};
+use common::venv::{make_venv, pyenv_python, site_packages};
 use preflight::check::RunOptions;
 use preflight::report::{Finding, Status};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
@@ -126,16 +126,16 @@ fn closed_port() -> u16 {
 
 /// A real venv (no pip installed by ensurepip) with pip laid down as pip installs itself:
 /// its `.dist-info` metadata, its package, its vendored certifi bundle holding `vendored`,
-/// and its default index in `_internal/models/index.py`. `None` (the test is skipped) where
-/// pyenv has no Python `minor`.
+/// and its default index in `_internal/models/index.py`. Fails where pyenv has no Python
+/// `minor`.
 fn venv_with_pip(
     dir: &Path,
     minor: &str,
     pip: &str,
     vendored: &str,
     default_index: &str,
-) -> Option<PathBuf> {
-    let python = python_or_skip(minor)?;
+) -> PathBuf {
+    let python = pyenv_python(minor);
     let venv = make_venv(&python, &dir.join(format!("venv-{minor}-pip{pip}")));
     let site = site_packages(&venv);
     let dist = site.join(format!("pip-{pip}.dist-info"));
@@ -159,7 +159,7 @@ fn venv_with_pip(
         format!("class PackageIndex:\n    pass\n\n\nPyPI = PackageIndex(\n    \"{default_index}\", file_storage_domain=\"files.invalid\"\n)\n"),
     )
     .unwrap();
-    Some(venv)
+    venv
 }
 
 const PROFILE: &str = "\n[[check]]\nkind = \"package-index\"\n";
@@ -189,6 +189,7 @@ fn observed<'a>(finding: &'a Finding, key: &str) -> &'a str {
 }
 
 #[test]
+#[ignore = "needs pyenv's Python 3.12 (pyenv root)"]
 fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     let m = Machine::linux();
     let corp = Authority::new("Corp Inspecting Proxy CA");
@@ -197,9 +198,7 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
     let index = format!("https://localhost:{port}/simple");
     let corp_pem = corp.write(&m.root().join("corp-ca.pem"));
     let corp_pem = corp_pem.to_str().unwrap();
-    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", &public.pem, &index) else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.12", "23.2.1", &public.pem, &index);
 
     // pip 23.2.1 trusts its vendored bundle only: the corporate root is not in it.
     let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
@@ -284,6 +283,7 @@ fn a_custom_authority_is_accepted_only_through_pips_own_settings() {
 }
 
 #[test]
+#[ignore = "needs pyenv's Python 3.12 (pyenv root)"]
 fn a_client_certificate_is_shown_when_pip_is_told_to() {
     let m = Machine::linux();
     let server_ca = Authority::new("Index CA");
@@ -294,9 +294,7 @@ fn a_client_certificate_is_shown_when_pip_is_told_to() {
     let (_, _, client_pem) = client_ca.sign("ana");
     let client = m.root().join("client.pem");
     std::fs::write(&client, client_pem).unwrap();
-    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", &server_ca.pem, &index) else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.12", "23.2.1", &server_ca.pem, &index);
     let base = [
         ("PIP_INDEX_URL", index.as_str()),
         ("PIP_CERT", ca.to_str().unwrap()),
@@ -333,6 +331,7 @@ format = columns
 ";
 
 #[test]
+#[ignore = "needs pyenv's Python 3.12 (pyenv root)"]
 fn settings_merge_across_files_as_pip_merges_them() {
     let m = Machine::linux();
     let (global_install, install_seen) = serve_http();
@@ -349,15 +348,13 @@ fn settings_merge_across_files_as_pip_merges_them() {
     let m = m
         .file("etc/xdg/pip/pip.conf", fill(GLOBAL_PIP_CONF))
         .file("home/ada/.config/pip/pip.conf", fill(USER_PIP_CONF));
-    let Some(venv) = venv_with_pip(
+    let venv = venv_with_pip(
         m.root(),
         "3.12",
         "23.2.1",
         "",
         &format!("http://127.0.0.1:{default_port}/"),
-    ) else {
-        return;
-    };
+    );
 
     // [install] of the global file beats [global] of the later user file.
     let finding = package_index(&m, &venv, &[]);
@@ -413,11 +410,10 @@ fn settings_merge_across_files_as_pip_merges_them() {
 }
 
 #[test]
+#[ignore = "needs pyenv's Python 3.12 (pyenv root)"]
 fn no_index_find_links_and_insecure_indexes_are_judged_as_pip_would() {
     let m = Machine::linux();
-    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", "", "http://127.0.0.1:9/") else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.12", "23.2.1", "", "http://127.0.0.1:9/");
     let conf = venv.join("pip.conf");
 
     let m = m.file(&conf, "[install]\nno-index = true\n");
@@ -456,38 +452,15 @@ fn no_index_find_links_and_insecure_indexes_are_judged_as_pip_would() {
 }
 
 /// The system's store is the process's own (`SSL_CERT_FILE` on Linux), so this scenario runs
-/// in a child test process started with that variable; see `system_store_child`.
+/// in a child test process, this test started again with that variable.
 #[test]
+#[ignore = "needs pyenv's Pythons 3.9, 3.12 and 3.13 (pyenv root)"]
 fn a_certifi_only_pip_rejects_a_root_only_the_system_store_has() {
-    let m = Machine::linux();
-    let corp = Authority::new("Corp Inspecting Proxy CA");
-    let corp_pem = corp.write(&m.root().join("corp-ca.pem"));
-    let key = m.root().join("corp-ca.key");
-    std::fs::write(&key, &corp.key_pem).unwrap();
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "system_store_child", "--ignored", "--nocapture"])
-        .env("SSL_CERT_FILE", &corp_pem)
-        .env("PIP_REACH_CA", &corp_pem)
-        .env("PIP_REACH_CA_KEY", &key)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{text}");
-    assert!(text.contains("1 passed"), "{text}");
-}
-
-#[test]
-#[ignore = "run by a_certifi_only_pip_rejects_a_root_only_the_system_store_has"]
-fn system_store_child() {
     let (Some(ca), Some(key)) = (
         std::env::var_os("PIP_REACH_CA"),
         std::env::var_os("PIP_REACH_CA_KEY"),
     ) else {
-        panic!("run through a_certifi_only_pip_rejects_a_root_only_the_system_store_has");
+        return start_in_a_child_with_the_system_store();
     };
     let key = KeyPair::from_pem(&std::fs::read_to_string(&key).unwrap()).unwrap();
     // Signed anew with the same name and key: the system's store (SSL_CERT_FILE = `ca`)
@@ -500,17 +473,13 @@ fn system_store_child() {
     let m = Machine::linux();
 
     // pip 24.2 on Python 3.13 uses the system's store (truststore): it holds the root.
-    let Some(venv) = venv_with_pip(m.root(), "3.13", "24.2", &public.pem, &index) else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.13", "24.2", &public.pem, &index);
     let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Pass, "{finding:#?}");
     assert!(observed(&finding, "trust").starts_with("the system's certificate store"));
 
     // pip 23.2.1 on Python 3.12 trusts only its vendored bundle: it fails as pip would.
-    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", &public.pem, &index) else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.12", "23.2.1", &public.pem, &index);
     let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(finding.summary.contains("not trusted"), "{finding:#?}");
@@ -520,9 +489,7 @@ fn system_store_child() {
     );
 
     // pip 24.2 on Python 3.9 has no truststore either.
-    let Some(venv) = venv_with_pip(m.root(), "3.9", "24.2", &public.pem, &index) else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.9", "24.2", &public.pem, &index);
     let finding = package_index(&m, &venv, &[("PIP_INDEX_URL", &index)]);
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
     assert!(
@@ -543,14 +510,42 @@ fn system_store_child() {
     assert_eq!(finding.status, Status::Fail, "{finding:#?}");
 }
 
+/// [`a_certifi_only_pip_rejects_a_root_only_the_system_store_has`] again, in a child test
+/// process whose system store (`SSL_CERT_FILE`) holds a corporate root.
+fn start_in_a_child_with_the_system_store() {
+    let m = Machine::linux();
+    let corp = Authority::new("Corp Inspecting Proxy CA");
+    let corp_pem = corp.write(&m.root().join("corp-ca.pem"));
+    let key = m.root().join("corp-ca.key");
+    std::fs::write(&key, &corp.key_pem).unwrap();
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_certifi_only_pip_rejects_a_root_only_the_system_store_has",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("SSL_CERT_FILE", &corp_pem)
+        .env("PIP_REACH_CA", &corp_pem)
+        .env("PIP_REACH_CA_KEY", &key)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
 #[test]
+#[ignore = "needs pyenv's Python 3.12 (pyenv root)"]
 fn pips_own_proxy_setting_wins_over_the_environment() {
     let m = Machine::linux();
     let (proxy, proxy_seen) = serve_http();
     let refused = closed_port();
-    let Some(venv) = venv_with_pip(m.root(), "3.12", "23.2.1", "", "http://127.0.0.1:9/") else {
-        return;
-    };
+    let venv = venv_with_pip(m.root(), "3.12", "23.2.1", "", "http://127.0.0.1:9/");
     // Written without a scheme, as pip allows.
     let m = m.file(
         venv.join("pip.conf"),

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[cfg(unix)]
-use common::venv::{make_venv, make_venv_with_pip, python_or_skip, site_packages};
+use common::venv::{make_venv, make_venv_with_pip, pyenv_python, site_packages};
 use common::*;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -113,10 +113,9 @@ const PINS_2_9: &[&str] = &["tensorflow==2.9.0", "numpy==1.22.4", "Pillow==9.1.1
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn a_venv_holding_exactly_the_pins_is_ready() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv_with_pip(&python, &dir.path().join("venv"));
     install_metadata(&venv, "tensorflow", "2.9.0");
@@ -155,10 +154,9 @@ fn a_venv_holding_exactly_the_pins_is_ready() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("exam env"));
     install_metadata(&venv, "tensorflow", "2.10.1");
@@ -204,10 +202,9 @@ fn wrong_and_missing_pins_are_told_apart_with_one_fix_command() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join(".venv"));
     install_metadata(&venv, "tensorflow-cpu", "2.9.0");
@@ -232,10 +229,9 @@ fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     install_metadata(&venv, "tensorflow", "2.13.0");
@@ -270,10 +266,9 @@ fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.11 (pyenv root)"]
 fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
-    let Some(python) = python_or_skip("3.11") else {
-        return;
-    };
+    let python = pyenv_python("3.11");
     let dir = TempDir::new().unwrap();
     make_venv(&python, &dir.path().join("venv"));
     let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);
@@ -307,10 +302,9 @@ fn a_python_the_pinned_tensorflow_does_not_support_is_named_as_the_cause() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn a_venv_whose_base_interpreter_vanished_names_it_and_how_to_recreate() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     // What an upgraded-away base leaves: pyvenv.cfg and links pointing at nothing.
@@ -479,10 +473,9 @@ fn bad_venv_arguments_are_clear_findings() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn virtual_env_variable_is_used_and_path_python_warns() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("somewhere"));
     let active = run(preflight(dir.path()).env("VIRTUAL_ENV", &venv).args([
@@ -517,10 +510,9 @@ fn virtual_env_variable_is_used_and_path_python_warns() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     let (_, report) = run_json(dir.path(), &["--only", "python.venv"]);
@@ -554,10 +546,9 @@ fn a_venv_without_pip_or_leaking_system_packages_is_flagged() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     let site = site_packages(&venv);
@@ -594,10 +585,9 @@ fn unreadable_or_malformed_metadata_is_a_finding_not_a_panic() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn the_interpreter_starts_once_and_twice_with_deep() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     // Count every start of the venv's python through a wrapper in its place.
@@ -645,10 +635,9 @@ fn the_interpreter_starts_once_and_twice_with_deep() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     install_module(&venv, "drifted", "2.0", "__version__ = '1.0'\n");
@@ -758,10 +747,9 @@ fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
 
 #[cfg(unix)] // pyenv's Unix Pythons
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn deep_fails_when_pinned_tensorflow_is_missing() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     install_module(&venv, "examlib", "1.0", "__version__ = '1.0'\n");
@@ -783,10 +771,9 @@ fn deep_fails_when_pinned_tensorflow_is_missing() {
 
 #[cfg(unix)] // pyenv's Unix Pythons
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn deep_names_the_real_exception_and_its_cause() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     // numpy 2 under an old TensorFlow: a multi-line warning, then an exception raised from
@@ -833,10 +820,9 @@ fn deep_names_the_real_exception_and_its_cause() {
 
 #[cfg(unix)] // pyenv's Unix Pythons
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn deep_names_a_segmentation_fault() {
-    let Some(python) = python_or_skip("3.8") else {
-        return;
-    };
+    let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
     install_module(
@@ -856,10 +842,9 @@ fn deep_names_a_segmentation_fault() {
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs pyenv's Python 3.11 (pyenv root)"]
 fn without_the_wanted_python_the_fix_says_how_to_get_it_on_this_machine() {
-    let Some(python) = python_or_skip("3.11") else {
-        return;
-    };
+    let python = pyenv_python("3.11");
     let dir = TempDir::new().unwrap();
     make_venv(&python, &dir.path().join("venv"));
     let p = profile(dir.path(), "==3.8.*", Some("2.9.0"), PINS_2_9);

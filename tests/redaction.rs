@@ -172,6 +172,7 @@ fn report(text: &str) -> Report {
             title: text.into(),
             description: text.into(),
             source: text.into(),
+            built_in: false,
             verified: false,
         },
         HostInfo {

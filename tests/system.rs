@@ -195,10 +195,9 @@ fn apple_silicon_with_venv(m: Machine, venv: &std::path::Path) -> Machine {
 /// Apple Silicon host, is exactly an Intel Python under Rosetta 2.
 #[cfg(all(unix, target_arch = "x86_64"))]
 #[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
 fn apple_silicon_with_an_x86_64_python_fails_as_rosetta_without_avx() {
-    let Some(python) = common::venv::python_or_skip("3.8") else {
-        return;
-    };
+    let python = common::venv::pyenv_python("3.8");
     let m = Machine::macos();
     let venv = common::venv::make_venv(&python, &m.path("venv"));
     let f = findings(&apple_silicon_with_venv(m, &venv));

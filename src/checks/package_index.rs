@@ -22,7 +22,8 @@ use crate::net::{
 };
 use crate::pip_config::{self, PipConfig};
 use crate::platform::proxy;
-use crate::python_env::{PythonEnv, installed};
+use crate::python::PythonEnv;
+use crate::python::dist::installed;
 use crate::report::{Category, Finding, Status};
 
 pub const KIND: Kind = Kind {

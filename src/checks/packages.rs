@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 use serde::Deserialize;
 
 use crate::check::{
@@ -16,29 +16,20 @@ use crate::check::{
 };
 use crate::host::canonicalize;
 use crate::host::{OsFamily, ProcessError};
-use crate::platform::macos::arm64_tensorflow;
-use crate::platform::shell::command_line;
-use crate::python_env::{
-    Discovery, Installed, Located, PYTHON_CHILD_ENV, PythonEnv, first_found, installed_in, locate,
-    normalize, python_script_args, tensorflow_python_range, venv_site_packages,
-};
+use crate::python::PythonEnv;
+use crate::python::commands::pip_install;
+use crate::python::compat::{self, TENSORFLOW_VARIANTS, arm64_tensorflow};
+use crate::python::deep;
+use crate::python::discover::{Discovery, Located, locate};
+use crate::python::dist::{Installed, first_found, installed_in, normalize};
+use crate::python::venv::venv_site_packages;
+use crate::python::wanted::Pin;
 use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
     name: "packages",
     build,
 };
-
-/// Distributions that install TensorFlow under another name and satisfy a `tensorflow` pin.
-const TENSORFLOW_VARIANTS: &[&str] = &[
-    "tensorflow-cpu",
-    "tensorflow-macos",
-    "tensorflow-intel",
-    "tensorflow-gpu",
-];
-
-/// TensorFlow releases before this were built against numpy 1.x and fail to import under 2.x.
-const FIRST_TF_FOR_NUMPY_2: [u64; 2] = [2, 16];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,58 +38,22 @@ struct Config {
     pins: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-struct Pin {
-    name: String,
-    key: String,
-    spec: VersionSpecifiers,
-    requirement: String,
-}
-
-impl Pin {
-    fn parse(line: &str) -> Result<Pin, String> {
-        let line = line.trim();
-        let split = line
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
-            .unwrap_or(line.len());
-        let (name, spec_text) = line.split_at(split);
-        if name.is_empty() {
-            return Err(format!("`{line}` does not start with a package name"));
-        }
-        // PEP 508: a name starts and ends with an ASCII letter or digit.
-        if !(name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name.ends_with(|c: char| c.is_ascii_alphanumeric()))
-        {
-            return Err(format!(
-                "`{name}` is not a package name: names start and end with a letter or digit (PEP 508)"
-            ));
-        }
-        let spec = VersionSpecifiers::from_str(spec_text.trim())
-            .map_err(|e| format!("`{line}`: not a PEP 440 version specifier: {e}"))?;
-        Ok(Pin {
-            name: name.to_string(),
-            key: normalize(name),
-            requirement: format!("{name}{}", spec_text.trim().replace(' ', "")),
-            spec,
-        })
-    }
-
-    fn spec(&self) -> FindingSpec {
-        FindingSpec::configured(
-            format!("packages.{}", self.key),
-            Category::Packages,
-            self.name.clone(),
-            Stakes::Policy,
-            [
-                format!("The installed version of {} against `{}`, read from its .dist-info metadata.", self.name, self.requirement),
-                "The exam's code and the plugin's tests expect exactly the pinned versions of this era. A missing package always fails; a version other than the pin fails unless the profile softens pins (severity = \"warn\").".into(),
-                format!("Install the pin into the exam virtualenv: `python -m pip install \"{}\"`.", self.requirement),
-            ],
-        )
-        // A pin cannot install while the interpreter does not start or the pinned
-        // TensorFlow does not support its Python.
-        .caused_by(&["python.interpreter", "python.version"])
-    }
+/// The finding of one pin.
+fn pin_spec(pin: &Pin) -> FindingSpec {
+    FindingSpec::configured(
+        format!("packages.{}", pin.key),
+        Category::Packages,
+        pin.name.clone(),
+        Stakes::Policy,
+        [
+            format!("The installed version of {} against `{}`, read from its .dist-info metadata.", pin.name, pin.requirement),
+            "The exam's code and the plugin's tests expect exactly the pinned versions of this era. A missing package always fails; a version other than the pin fails unless the profile softens pins (severity = \"warn\").".into(),
+            format!("Install the pin into the exam virtualenv: `python -m pip install \"{}\"`.", pin.requirement),
+        ],
+    )
+    // A pin cannot install while the interpreter does not start or the pinned
+    // TensorFlow does not support its Python.
+    .caused_by(&["python.interpreter", "python.version"])
 }
 
 fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
@@ -116,7 +71,7 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
         pins.push(pin);
     }
     Ok(Box::new(Packages {
-        specs: pins.iter().map(Pin::spec).collect(),
+        specs: pins.iter().map(pin_spec).collect(),
         pins,
         tensorflow: config.profile.tensorflow.clone(),
     }))
@@ -158,6 +113,10 @@ pub static DEEP: FindingSpec = FindingSpec::fixed(
 impl Check for Packages {
     fn specs(&self) -> Vec<&FindingSpec> {
         self.specs.iter().chain([&COMPAT, &DEEP]).collect()
+    }
+
+    fn pins(&self) -> &[Pin] {
+        &self.pins
     }
 
     fn timeout(&self, options: &RunOptions) -> Duration {
@@ -222,7 +181,7 @@ impl Check for Packages {
             }
             if apple_silicon
                 && pin.key == "tensorflow"
-                && let Some(tf) = pin_version(pin)
+                && let Some(tf) = pin.version()
             {
                 let python = python_version.as_ref().and_then(|v| match v.release() {
                     [major, minor, ..] => Some((*major, *minor)),
@@ -303,13 +262,6 @@ fn located_python(env: &PythonEnv) -> String {
         .unwrap_or_else(|| "python".into())
 }
 
-/// `python -m pip install REQ...`, for the shell the user pastes into.
-fn pip_install(os: OsFamily, python: &str, requirements: &[&str]) -> String {
-    let mut args = vec!["-m", "pip", "install"];
-    args.extend_from_slice(requirements);
-    command_line(os, python, &args)
-}
-
 /// The installed distribution that answers `pin`: itself, or a TensorFlow variant.
 fn answer<'a>(pin: &Pin, found: &'a BTreeMap<String, Installed>) -> Option<&'a Installed> {
     found.get(&pin.key).or_else(|| {
@@ -328,17 +280,14 @@ fn judge(
     let finding = spec.finding().observe("wanted", pin.spec.to_string());
     let Some(installed) = answer(pin, found) else {
         if pin.key == "tensorflow"
-            && let (Some(python), Some(tf)) = (python, pin_version(pin))
-            && let Some((low, high)) = tensorflow_python_range(&tf)
+            && let (Some(python), Some(tf)) = (python, pin.version())
+            && let Err(range) = compat::supports(&tf, python)
         {
-            let minor = Version::new(python.release().iter().take(2).copied());
-            if minor < low || minor > high {
-                return finding
-                    .fail(format!(
-                        "not installed, and cannot be: tensorflow {tf} supports Python {low} to {high}, this is Python {python}"
-                    ))
-                    .fix("First recreate the virtualenv with a supported Python (see python.version), then install the pins.");
-            }
+            return finding
+                .fail(format!(
+                    "not installed, and cannot be: tensorflow {tf} supports Python {range}, this is Python {python}"
+                ))
+                .fix("First recreate the virtualenv with a supported Python (see python.version), then install the pins.");
         }
         let wanted = if pin.spec.is_empty() {
             String::new()
@@ -373,12 +322,6 @@ fn judge(
     }
 }
 
-/// The single version a `==` pin names, for advice that depends on it.
-fn pin_version(pin: &Pin) -> Option<Version> {
-    let first = pin.spec.iter().next()?;
-    Some(first.version().clone())
-}
-
 impl Packages {
     fn compat(
         &self,
@@ -397,11 +340,8 @@ impl Packages {
                 .clone()
                 .map(|v| ("tensorflow".to_string(), v))
         });
-        let first_ok = Version::new(FIRST_TF_FOR_NUMPY_2);
         match (numpy, tf) {
-            (Some(numpy), Some((tf_name, tf)))
-                if numpy.release().first() >= Some(&2) && tf < first_ok =>
-            {
+            (Some(numpy), Some((tf_name, tf))) if compat::breaks_with_numpy(&tf, numpy) => {
                 let numpy_pin = self
                     .pins
                     .iter()
@@ -453,24 +393,23 @@ impl Packages {
                 let version = installed
                     .and_then(|i| i.version.as_ref().ok())
                     .map(|v| v.to_string());
-                (dist, module_of(&pin.key), version)
+                (dist, deep::module_of(&pin.key), version)
             })
             .collect();
         let tensorflow_pinned = imports.iter().any(|(_, module, _)| module == "tensorflow");
-        let request = serde_json::json!({
-            "imports": imports.iter().map(|(dist, module, _)| [dist, module]).collect::<Vec<_>>(),
-            "train": tensorflow_pinned,
-        });
-        // The request is JSON on one line: no newline reaches a `.bat` shim.
-        let mut args = python_script_args(DEEP_SCRIPT);
-        args.push(request.to_string());
-        let output = match ctx.host.run_with_env(
+        let modules: Vec<(&str, &str)> = imports
+            .iter()
+            .map(|(dist, module, _)| (dist.as_str(), module.as_str()))
+            .collect();
+        let run = deep::run(
+            &ctx.host,
             &located.interpreter,
-            &args,
-            PYTHON_CHILD_ENV,
+            &modules,
+            tensorflow_pinned,
             deadline.step().min(ctx.options.deep_timeout),
-        ) {
-            Ok(output) => output,
+        );
+        let (output, steps) = match run {
+            Ok(ran) => ran,
             Err(ProcessError::TimedOut { after, .. }) => {
                 return spec
                     .finding()
@@ -483,11 +422,6 @@ impl Packages {
                     .fail(format!("could not run the interpreter: {e}"));
             }
         };
-        let steps: Vec<serde_json::Value> = output
-            .stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
         let mut finding = spec.finding().observe("steps", steps.clone());
         if let Some(crash) = output.crash() {
             let done = steps.iter().filter(|s| s.get("import").is_some()).count();
@@ -520,8 +454,8 @@ impl Packages {
                     mismatches.push(format!("{dist}: imported {imported}, metadata says {meta}"));
                 }
             } else {
-                let error = exception_text(step);
-                finding = finding.details(hint(&error)).details(causes(step));
+                let error = deep::exception_text(step);
+                finding = finding.details(hint(&error)).details(deep::causes(step));
                 failures.push(format!("import {dist}: {error}"));
             }
         }
@@ -551,10 +485,10 @@ impl Packages {
                     summary.push_str(&format!("; a tiny Keras model trained in {seconds:.1} s"));
                 }
                 Some(step) => {
-                    let error = exception_text(step);
+                    let error = deep::exception_text(step);
                     return finding
                         .details(hint(&error))
-                        .details(causes(step))
+                        .details(deep::causes(step))
                         .fail(format!("training a tiny model failed: {error}"));
                 }
                 None => {
@@ -574,29 +508,6 @@ impl Packages {
     }
 }
 
-/// "Type: message" of the exception a step reported.
-fn exception_text(step: &serde_json::Value) -> String {
-    let kind = step["error_type"].as_str().unwrap_or("Exception");
-    match step["error"].as_str().filter(|m| !m.is_empty()) {
-        Some(message) => format!("{kind}: {message}"),
-        None => kind.to_string(),
-    }
-}
-
-/// The exceptions that led to the reported one, outermost first.
-fn causes(step: &serde_json::Value) -> Vec<String> {
-    step["causes"]
-        .as_array()
-        .map(|causes| {
-            causes
-                .iter()
-                .filter_map(|c| c.as_str())
-                .map(|c| format!("caused by {c}"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The last non-empty lines a crashed process wrote, for context.
 fn last_lines(text: &str, count: usize) -> Vec<String> {
     let lines: Vec<&str> = text
@@ -608,18 +519,6 @@ fn last_lines(text: &str, count: usize) -> Vec<String> {
         .iter()
         .map(|l| l.chars().take(300).collect())
         .collect()
-}
-
-/// The module a distribution is imported as.
-fn module_of(key: &str) -> String {
-    match key {
-        "pillow" => "PIL".into(),
-        "protobuf" => "google.protobuf".into(),
-        "scikit-learn" => "sklearn".into(),
-        "opencv-python" | "opencv-python-headless" => "cv2".into(),
-        k if k == "tensorflow" || TENSORFLOW_VARIANTS.contains(&k) => "tensorflow".into(),
-        k => k.replace('-', "_"),
-    }
 }
 
 /// What to try for a well-known import error.
@@ -645,84 +544,4 @@ fn hint(error: &str) -> Vec<String> {
         );
     }
     hints
-}
-
-/// Imports each package, reporting one JSON line per step so that a crash still shows how far
-/// it got; then trains a tiny model when TensorFlow is among them.
-const DEEP_SCRIPT: &str = r#"
-import sys, json, time, importlib
-request = json.loads(sys.argv[1])
-def say(d):
-    sys.stdout.write(json.dumps(d) + "\n")
-    sys.stdout.flush()
-def name(e):
-    t = type(e)
-    return t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
-def message(e):
-    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-    text = lines[0] if lines else ""
-    return text[:300]
-def failure(e):
-    chain, seen, inner = [], {id(e)}, e.__cause__ or e.__context__
-    while inner is not None and id(inner) not in seen and len(chain) < 3:
-        seen.add(id(inner))
-        chain.append((name(inner) + ": " + message(inner)).rstrip(": "))
-        inner = inner.__cause__ or inner.__context__
-    return {"ok": False, "error_type": name(e), "error": message(e), "causes": chain}
-for dist, module in request["imports"]:
-    started = time.time()
-    try:
-        m = importlib.import_module(module)
-        version = getattr(m, "__version__", None)
-        say({"import": dist, "module": module, "ok": True, "version": version if isinstance(version, str) else None, "seconds": time.time() - started})
-    except BaseException as e:
-        say(dict(failure(e), **{"import": dist, "module": module}))
-if request["train"]:
-    started = time.time()
-    try:
-        import numpy as np
-        import tensorflow as tf
-        x = np.random.rand(256, 8).astype("float32")
-        y = x.sum(axis=1, keepdims=True)
-        model = tf.keras.Sequential([tf.keras.layers.Dense(16, activation="relu", input_shape=(8,)), tf.keras.layers.Dense(1)])
-        model.compile(optimizer="adam", loss="mse")
-        history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
-        say({"train": True, "ok": True, "seconds": time.time() - started, "loss": float(history.history["loss"][-1])})
-    except BaseException as e:
-        say(dict(failure(e), train=True))
-"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_requirement_lines() {
-        let pin = Pin::parse("tensorflow_datasets==4.6.0").unwrap();
-        assert_eq!(pin.key, "tensorflow-datasets");
-        assert!(pin.spec.contains(&Version::from_str("4.6.0").unwrap()));
-        let any = Pin::parse("Pillow").unwrap();
-        assert_eq!(any.key, "pillow");
-        assert!(any.spec.contains(&Version::from_str("10.0.0").unwrap()));
-        let star = Pin::parse("numpy ==1.22.*").unwrap();
-        assert!(star.spec.contains(&Version::from_str("1.22.4").unwrap()));
-        assert_eq!(star.requirement, "numpy==1.22.*");
-        assert!(Pin::parse("==1.0").is_err());
-        for not_a_name in [".", "-numpy", "numpy.", "_", ". ==1.0"] {
-            let error = Pin::parse(not_a_name).unwrap_err();
-            assert!(
-                error.contains("is not a package name"),
-                "{not_a_name}: {error}"
-            );
-        }
-        assert!(Pin::parse("numpy=>1").is_err());
-    }
-
-    #[test]
-    fn maps_distributions_to_modules() {
-        assert_eq!(module_of("pillow"), "PIL");
-        assert_eq!(module_of("tensorflow-datasets"), "tensorflow_datasets");
-        assert_eq!(module_of("tensorflow-macos"), "tensorflow");
-        assert_eq!(module_of("numpy"), "numpy");
-    }
 }

@@ -4,18 +4,19 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::VersionSpecifiers;
 use serde::Deserialize;
 
 use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::{OsFamily, exists, is_dir};
 use crate::platform::shell::command_line;
-use crate::python_env::{
-    Discovery, FoundPython, Located, Probe, ProbeError, PythonEnv, Reach, major_minor,
-    search_pythons, tensorflow_python_range,
-};
+use crate::python::PythonEnv;
+use crate::python::commands::{create_venv_command, how_to_get, installed_python};
+use crate::python::compat::{self, tensorflow_python_range};
+use crate::python::discover::{Discovery, Located};
+use crate::python::probe::{Probe, ProbeError};
+use crate::python::wanted::Wanted;
 use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
@@ -39,27 +40,16 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
         )
     })?;
     Ok(Box::new(Python {
-        wanted: wanted_release(&version),
-        version,
-        tensorflow: config.profile.tensorflow.clone(),
+        wanted: Wanted {
+            spec: Some(version),
+            tensorflow: config.profile.tensorflow.clone(),
+        },
     }))
 }
 
-/// `3.8` from `==3.8.*`: what to name in commands like `python3.8 -m venv`.
-pub fn wanted_release(spec: &VersionSpecifiers) -> Option<String> {
-    let first = spec.iter().next()?;
-    let release = first.version().release();
-    Some(match release {
-        [major, minor, ..] => format!("{major}.{minor}"),
-        [major] => major.to_string(),
-        [] => return None,
-    })
-}
-
 struct Python {
-    version: VersionSpecifiers,
-    wanted: Option<String>,
-    tensorflow: Option<Version>,
+    /// The profile's Python: this check's `version`, and the profile's TensorFlow.
+    wanted: Wanted,
 }
 
 /// Findings the interpreter must start for.
@@ -134,6 +124,10 @@ impl Check for Python {
         vec![&INTERPRETER, &VERSION, &VENV, &DISTRIBUTION, &CERTIFICATES]
     }
 
+    fn wanted_python(&self) -> Option<&Wanted> {
+        Some(&self.wanted)
+    }
+
     fn start_early(&self, ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
         ctx.start_shared::<PythonEnv>()
     }
@@ -153,105 +147,6 @@ impl Check for Python {
     }
 }
 
-/// The command that makes a fresh virtualenv with the profile's Python.
-fn create_venv_command(ctx: &Context, wanted: Option<&str>, dir: &Path, clear: bool) -> String {
-    let os = ctx.host.os;
-    let (env_prefix, program, mut args) = venv_builder(ctx, wanted);
-    args.extend(["-m".to_string(), "venv".to_string()]);
-    if clear {
-        args.push("--clear".into());
-    }
-    args.push(dir.display().to_string());
-    format!("{env_prefix}{}", command_line(os, &program, &args))
-}
-
-/// The Python a pasted `-m venv` command should start, so that it works on this machine:
-/// on Windows the py launcher; elsewhere an installed interpreter of the wanted release,
-/// found by where it is installed and not started (a `python3.8` that is pyenv's shim fails
-/// unless 3.8 is pyenv's active version); else pyenv's `exec` when pyenv is there (after
-/// `pyenv install`), else `python3.X`. Returns an environment prefix, the program and its
-/// first arguments.
-fn venv_builder(ctx: &Context, wanted: Option<&str>) -> (String, String, Vec<String>) {
-    let host = &ctx.host;
-    let Some(release) = wanted else {
-        return match host.os {
-            OsFamily::Windows => (String::new(), "py".into(), vec![]),
-            _ => (String::new(), "python3".into(), vec![]),
-        };
-    };
-    if host.os == OsFamily::Windows {
-        return (String::new(), "py".into(), vec![format!("-{release}")]);
-    }
-    if let Some(found) = installed_python(ctx, release) {
-        return (
-            String::new(),
-            found.interpreter.display().to_string(),
-            vec![],
-        );
-    }
-    if host.which("pyenv").is_some() {
-        return (
-            format!("PYENV_VERSION={release} "),
-            "pyenv".into(),
-            vec!["exec".into(), "python".into()],
-        );
-    }
-    (String::new(), format!("python{release}"), vec![])
-}
-
-/// An installed Python of `release` (`3.8`), by the place that names it: pyenv's versions,
-/// python.org's frameworks, `python3.8` on PATH unless it is a version manager's shim.
-fn installed_python(ctx: &Context, release: &str) -> Option<FoundPython> {
-    // `pyenv root` is only asked when PYENV_ROOT is unset; this runs on failing paths only.
-    let pyenv_timeout = ctx.base_deadline().step().min(PYENV_ROOT_TIMEOUT);
-    search_pythons(
-        &ctx.host,
-        Some(release),
-        Reach::Builders { pyenv_timeout },
-        Vec::new,
-    )
-    .pythons
-    .into_iter()
-    .filter(|found| !is_shim(&found.interpreter))
-    .find(|found| {
-        found
-            .named_version
-            .as_deref()
-            .and_then(major_minor)
-            .as_deref()
-            == Some(release)
-    })
-}
-
-const PYENV_ROOT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// pyenv's, pyenv-win's and asdf's shims answer for whichever version is active: their name
-/// says nothing about what they start.
-fn is_shim(interpreter: &Path) -> bool {
-    interpreter
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|dir| dir == "shims")
-}
-
-/// How to get Python `release` on this OS, before the venv command can work.
-fn install_python(ctx: &Context, release: &str) -> String {
-    match ctx.host.os {
-        OsFamily::Windows => {
-            format!(
-                "Install Python {release} from python.org (its installer adds the `py` launcher)"
-            )
-        }
-        OsFamily::Macos => format!("Install Python {release} from python.org"),
-        _ if ctx.host.which("pyenv").is_some() => {
-            format!("Install Python {release}: `pyenv install {release}`")
-        }
-        _ => format!(
-            "Install Python {release} (your distribution's python{release} and python{release}-venv packages where it still ships them, or pyenv)"
-        ),
-    }
-}
-
 /// The fix for a virtualenv on the wrong Python: recreate it with the wanted one, installing
 /// that first only when this machine has none.
 fn recreate_with_wanted(ctx: &Context, wanted: Option<&str>, dir: &Path) -> String {
@@ -264,7 +159,7 @@ fn recreate_with_wanted(ctx: &Context, wanted: Option<&str>, dir: &Path) -> Stri
     } else {
         format!(
             "{}, then recreate the virtualenv with it: `{command}`",
-            install_python(ctx, release)
+            how_to_get(&ctx.host, release)
         )
     }
 }
@@ -282,7 +177,8 @@ fn not_started(env: &PythonEnv, spec: &FindingSpec) -> Finding {
 
 impl Python {
     fn interpreter(&self, ctx: &Context, env: &PythonEnv, spec: &FindingSpec) -> Finding {
-        let wanted = self.wanted.as_deref();
+        let release = self.wanted.release();
+        let wanted = release.as_deref();
         let located = match &env.discovery {
             Discovery::Found(located) => located,
             Discovery::Unusable {
@@ -320,8 +216,8 @@ impl Python {
                     .detail("Windows puts this stub on PATH; it offers to install Python from the Store and runs no code, so it was not started.")
                     .observe("alias", alias.display().to_string())
                     .fix(format!(
-                        "Install Python {} from python.org (its installer adds the `py` launcher), then create the exam virtualenv: `{}`",
-                        wanted.unwrap_or("3"),
+                        "{}, then create the exam virtualenv: `{}`",
+                        how_to_get(&ctx.host, wanted.unwrap_or("3")),
                         create_venv_command(ctx, wanted, Path::new("venv"), false)
                     ));
             }
@@ -331,7 +227,7 @@ impl Python {
                     .fail("no virtualenv given or found, and no python3 or python on PATH")
                     .fix(format!(
                         "{}, then create the exam virtualenv: `{}`",
-                        install_python(ctx, wanted.unwrap_or("3")),
+                        how_to_get(&ctx.host, wanted.unwrap_or("3")),
                         create_venv_command(ctx, wanted, Path::new("venv"), false)
                     ));
             }
@@ -364,7 +260,8 @@ impl Python {
         located: &Located,
         error: &ProbeError,
     ) -> Finding {
-        let wanted = self.wanted.as_deref();
+        let release = self.wanted.release();
+        let wanted = release.as_deref();
         let recreate = |dir: &Path| {
             format!(
                 "Recreate the virtualenv, then reinstall the pinned packages: `{}`",
@@ -434,32 +331,34 @@ impl Python {
         let mut finding = spec
             .finding()
             .observe("version", version.to_string())
-            .observe("wanted", self.version.to_string());
+            .observe("wanted", self.wanted.describe());
         let dir = env
             .located()
             .and_then(|l| l.venv.clone())
             .unwrap_or_else(|| ctx.host.cwd.join("venv"));
-        let fix = recreate_with_wanted(ctx, self.wanted.as_deref(), &dir);
-        if let Some(tf) = &self.tensorflow
+        let fix = recreate_with_wanted(ctx, self.wanted.release().as_deref(), &dir);
+        if let Some(tf) = &self.wanted.tensorflow
             && let Some((low, high)) = tensorflow_python_range(tf)
         {
-            let minor = Version::new(version.release().iter().take(2).copied());
             finding = finding.observe("tensorflow_supports", format!("{low}-{high}"));
-            if minor < low || minor > high {
+            if let Err(range) = compat::supports(tf, &version) {
                 return finding
                     .fail(format!(
-                        "Python {version}: tensorflow {tf} supports Python {low} to {high} only, so pip cannot install it here"
+                        "Python {version}: tensorflow {tf} supports Python {range} only, so pip cannot install it here"
                     ))
                     .fix(fix);
             }
         }
-        if self.version.contains(&version) {
-            finding.pass(format!("Python {version} (wanted {})", self.version))
+        if self.wanted.spec_allows(&version) {
+            finding.pass(format!(
+                "Python {version} (wanted {})",
+                self.wanted.describe()
+            ))
         } else {
             finding
                 .fail_policy(format!(
                     "Python {version}, but the profile wants {}",
-                    self.version
+                    self.wanted.describe()
                 ))
                 .fix(fix)
         }
@@ -469,7 +368,8 @@ impl Python {
         let Some(located) = env.located() else {
             return spec.finding().skip("not decided: no environment was found");
         };
-        let wanted = self.wanted.as_deref();
+        let release = self.wanted.release();
+        let wanted = release.as_deref();
         let Some(venv) = &located.venv else {
             return spec
                 .finding()
@@ -785,11 +685,5 @@ mod tests {
         let f = certificates(OsFamily::Macos, &brew, &CERTIFICATES);
         assert_eq!(f.status, crate::report::Status::Fail, "{f:?}");
         assert!(f.fix.unwrap().contains("SSL_CERT_FILE"));
-    }
-
-    #[test]
-    fn names_the_wanted_release() {
-        let spec = VersionSpecifiers::from_str("==3.8.*").unwrap();
-        assert_eq!(wanted_release(&spec).as_deref(), Some("3.8"));
     }
 }

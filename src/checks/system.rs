@@ -8,8 +8,9 @@ use serde::Deserialize;
 use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::host::OsFamily;
 use crate::platform::linux::{self, PowerSupply};
-use crate::platform::macos::arm64_tensorflow;
-use crate::python_env::{self, Discovery, Located, PythonEnv};
+use crate::python::PythonEnv;
+use crate::python::compat::arm64_tensorflow;
+use crate::python::discover::{self, Discovery, Located};
 use crate::report::{Category, Finding};
 
 pub const KIND: Kind = Kind {
@@ -308,7 +309,7 @@ fn disk(ctx: &Context, spec: &FindingSpec, min_gb: f64) -> Finding {
 /// so this check need not wait for the interpreter. Without one, the working directory,
 /// where the exam project and its virtualenv get created.
 fn venv_place(ctx: &Context) -> (&'static str, PathBuf) {
-    match python_env::locate(&ctx.host, &ctx.options) {
+    match discover::locate(&ctx.host, &ctx.options) {
         Discovery::Found(Located {
             venv: Some(venv), ..
         }) => ("virtualenv", venv),

@@ -6,30 +6,33 @@
 //! virtualenv (or one an interrupted `fix` left), and otherwise moved aside, never deleted,
 //! and only with `--recreate`.
 
-mod find_python;
+mod choose;
 mod pip_output;
 
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 
-use crate::app::{EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
+use crate::app::{self, Request};
+use crate::check::RunOptions;
 use crate::cli::RunArgs;
-use crate::host::{self, Host, OsFamily, ProcessError, Streamed, read_small};
+use crate::host::{self, Host, OsFamily, ProcessError, Streamed};
 use crate::net::{RedactingWriter, redact};
 use crate::platform::shell::command_line;
-use crate::profile::{self, Profile};
-use crate::python_env::venv_interpreter;
+use crate::profile::Profile;
+use crate::python::commands::how_to_get;
+use crate::python::venv::{pip_in, venv_interpreter, venv_site_packages};
+use crate::python::wanted::Wanted;
 use crate::render::Format;
+use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY};
 use crate::runner::Selection;
 
-pub use find_python::{Candidate, Wanted};
+pub use choose::Candidate;
 pub use pip_output::{PipFailure, Transcript};
 
 /// Left in the virtualenv while `fix` builds it; removed once pip has installed every pin. A
@@ -37,8 +40,6 @@ pub use pip_output::{PipFailure, Transcript};
 pub const INCOMPLETE_MARKER: &str = ".preflight-fix-incomplete";
 /// pip's full output, kept in the virtualenv.
 pub const LOG_FILE: &str = "preflight-fix.log";
-/// The exit code after Ctrl-C, as shells report a process ended by SIGINT.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How long `python -m venv` (which runs ensurepip) may take.
 const VENV_TIMEOUT: Duration = Duration::from_secs(300);
@@ -61,61 +62,6 @@ pub struct FixArgs {
     /// Deadline for `pip install`, in seconds.
     #[arg(long, value_name = "SECS", default_value = "1800", value_parser = crate::cli::parse_seconds)]
     pub install_timeout: Duration,
-}
-
-/// What the profile asks for, read from its `python` and `packages` checks.
-#[derive(Debug, Clone, Default)]
-pub struct Wants {
-    pub python: Wanted,
-    /// Requirement lines, as the profile writes them.
-    pub pins: Vec<String>,
-}
-
-/// The `python` and `packages` tables of the profile's text. The profile was validated when
-/// it was loaded; this reads only the two keys `fix` acts on.
-pub fn wants(profile: &Profile, name_or_path: &str, host: &Host) -> Result<Wants, String> {
-    let text = match profile::built_in(name_or_path) {
-        Some(built_in) if profile.origin == "built-in" => built_in.text.to_string(),
-        _ => read_small(&host.user_path(Path::new(name_or_path)))
-            .map_err(|e| format!("cannot read profile {name_or_path}: {e}"))?,
-    };
-    let document: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("profile {name_or_path}: {e}"))?;
-    let mut wants = Wants {
-        python: Wanted {
-            spec: None,
-            tensorflow: profile.facts.tensorflow.clone(),
-        },
-        pins: Vec::new(),
-    };
-    let checks = document
-        .get("check")
-        .and_then(|c| c.as_array())
-        .cloned()
-        .unwrap_or_default();
-    for check in checks {
-        match check.get("kind").and_then(|k| k.as_str()) {
-            Some("python") => {
-                if let Some(version) = check.get("version").and_then(|v| v.as_str()) {
-                    wants.python.spec = Some(
-                        VersionSpecifiers::from_str(version)
-                            .map_err(|e| format!("the python check's version: {e}"))?,
-                    );
-                }
-            }
-            Some("packages") => {
-                let pins = check.get("pins").and_then(|p| p.as_array());
-                wants.pins.extend(
-                    pins.into_iter()
-                        .flatten()
-                        .filter_map(|p| p.as_str())
-                        .map(|p| p.trim().to_string()),
-                );
-            }
-            _ => {}
-        }
-    }
-    Ok(wants)
 }
 
 /// What is at the virtualenv's place now.
@@ -165,13 +111,7 @@ pub(crate) fn run(
     let mut out = RedactingWriter::new(out);
     let mut err = RedactingWriter::new(err);
     let (out, err) = (&mut out, &mut err);
-    let wants = match wants(&profile, &run_args.profile, &host) {
-        Ok(w) => w,
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}");
-            return EXIT_USAGE;
-        }
-    };
+    let wanted = profile.facts.python.clone();
     let dir = host.user_path(run_args.venv.as_deref().unwrap_or(Path::new("venv")));
     let probe_timeout = run_args.timeout;
     let _ = writeln!(
@@ -180,7 +120,7 @@ pub(crate) fn run(
         profile.name, profile.title
     );
 
-    let existing = look_at(&host, &dir, &wants.python, probe_timeout);
+    let existing = look_at(&host, &dir, &wanted, probe_timeout);
     let action = match decide(&dir, &existing, args.recreate) {
         Ok(action) => action,
         Err(message) => {
@@ -191,11 +131,11 @@ pub(crate) fn run(
     let python = match (&action, existing) {
         (DirAction::Reuse { .. }, Existing::Venv { candidate, .. }) => candidate,
         _ => {
-            let looked_at = find_python::find(&host, &wants.python, probe_timeout);
+            let looked_at = choose::find(&host, &wanted, probe_timeout);
             match looked_at.accepted() {
                 Some(c) => c.clone(),
                 None => {
-                    no_python(&host, &wants.python, &looked_at, out);
+                    no_python(&host, &wanted, &looked_at, out);
                     return EXIT_NOT_READY;
                 }
             }
@@ -205,9 +145,9 @@ pub(crate) fn run(
         dir,
         action,
         python,
-        pins: wants.pins,
+        pins: profile.pins().map(|pin| pin.requirement.clone()).collect(),
     };
-    print_plan(&host, &plan, &wants.python, args, out);
+    print_plan(&host, &plan, &wanted, args, out);
     if !args.yes {
         let _ = writeln!(
             out,
@@ -254,37 +194,46 @@ pub(crate) fn run(
         })
         .map(|c| c.to_string())
         .collect();
-    let recheck = RunArgs {
-        profile: run_args.profile.clone(),
-        venv: Some(plan.dir.clone()),
-        json: false,
-        format: Format::Human,
-        only: categories.clone(),
-        skip: Vec::new(),
-        offline: true,
-        deep: args.deep || run_args.deep,
-        deep_timeout: run_args.deep_timeout,
-        strict: run_args.strict,
-        timeout: run_args.timeout,
-        color: run_args.color,
-        verbose: run_args.verbose,
-    };
     let selection = Selection {
         only: categories,
         skip: Vec::new(),
     };
+    // What the checks say of the new venv (the pycharm check: whether PyCharm knows it, and
+    // if not that version's steps), read before the recheck takes the host.
+    let after: Vec<String> = profile
+        .checks
+        .iter()
+        .filter_map(|c| c.check.after_fix(&host, &interpreter))
+        .collect();
+    let recheck = Request {
+        profile: &profile,
+        selection: &selection,
+        options: RunOptions {
+            venv: Some(plan.dir.clone()),
+            project: run_args.project.clone(),
+            offline: true,
+            deep: args.deep || run_args.deep,
+            timeout: run_args.timeout,
+            deep_timeout: run_args.deep_timeout,
+        },
+        strict: run_args.strict,
+    };
+    let render_options = app::render_options(run_args.color, run_args.verbose, &host, &terminal);
+    let report = app::check(host, &recheck);
     // The report is guarded as it is rendered, and keeps its colours.
     let (Ok(report_out), Ok(report_err)) = (out.inner_mut(), err.inner_mut()) else {
-        return EXIT_USAGE;
+        return EXIT_NOT_READY;
     };
-    let code = crate::app::run(
-        &recheck, host, profile, &selection, terminal, report_out, report_err,
+    let code = app::show(
+        &report,
+        Format::Human,
+        render_options,
+        report_out,
+        report_err,
     );
-    let _ = writeln!(
-        out,
-        "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
-        interpreter.display()
-    );
+    for said in after {
+        let _ = writeln!(out, "\n{said}");
+    }
     code
 }
 
@@ -330,7 +279,7 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
         };
     }
     let interpreter = venv_interpreter(host, dir);
-    let candidate = find_python::query(
+    let candidate = choose::query(
         host,
         &interpreter,
         "the virtualenv's own",
@@ -347,25 +296,12 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
             incomplete,
         };
     }
-    let has_pip = site_packages_hold_pip(host, dir);
+    let has_pip = pip_in(venv_site_packages(host, dir)).is_some();
     Existing::Venv {
         candidate,
         has_pip,
         incomplete,
     }
-}
-
-fn site_packages_hold_pip(host: &Host, dir: &Path) -> bool {
-    if host.os == OsFamily::Windows {
-        return host::is_dir(dir.join("Lib/site-packages/pip"));
-    }
-    host::read_dir(dir.join("lib"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| host::is_dir(e.path().join("site-packages/pip")))
-        })
-        .unwrap_or(false)
 }
 
 /// What to do with what is there; an error says why nothing will be done.
@@ -463,7 +399,7 @@ fn utc_stamp(time: SystemTime) -> String {
     )
 }
 
-fn no_python(host: &Host, wanted: &Wanted, looked_at: &find_python::Looked, out: &mut dyn Write) {
+fn no_python(host: &Host, wanted: &Wanted, looked_at: &choose::Looked, out: &mut dyn Write) {
     let _ = writeln!(
         out,
         "\nerror: no Python this profile accepts ({}) was found.",
@@ -500,9 +436,9 @@ fn no_python(host: &Host, wanted: &Wanted, looked_at: &find_python::Looked, out:
             alias.display()
         );
     }
-    for line in find_python::how_to_get(host, wanted) {
-        let _ = writeln!(out, "  {line}");
-    }
+    let release = wanted.release().unwrap_or_else(|| "3".into());
+    let _ = writeln!(out, "  {}.", how_to_get(host, &release));
+    let _ = writeln!(out, "  Then run `preflight fix` again.");
 }
 
 fn print_plan(host: &Host, plan: &Plan, wanted: &Wanted, args: &FixArgs, out: &mut dyn Write) {
@@ -669,7 +605,7 @@ fn build(
                 return Err(Stop::Failed(lines));
             }
             Ok(Streamed::Cancelled) => return Err(Stop::Interrupted),
-            Err(e) => return Err(failed(process_error(e))),
+            Err(e) => return Err(failed(e.to_string())),
         }
     }
 
@@ -736,7 +672,7 @@ fn build(
                     format!("  pip's full log: {}", log_path.display()),
                 ]));
             }
-            Err(e) => return Err(failed(process_error(e))),
+            Err(e) => return Err(failed(e.to_string())),
         }
     }
     fs::remove_file(&marker)
@@ -747,10 +683,6 @@ fn build(
 /// Python children report in UTF-8 and without buffering, so each line arrives as printed.
 fn child_env() -> [(&'static str, &'static str); 2] {
     [("PYTHONUNBUFFERED", "1"), ("PYTHONIOENCODING", "utf-8")]
-}
-
-fn process_error(e: ProcessError) -> String {
-    e.to_string()
 }
 
 fn tail_of(transcript: &Transcript) -> Vec<String> {

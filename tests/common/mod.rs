@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod machine;
+pub mod pycharm;
 pub mod venv;
 
 use std::path::{Path, PathBuf};

@@ -1,69 +1,17 @@
-//! Finding a Python the profile accepts, to build the virtualenv from.
+//! Choosing the Python to build the virtualenv from: the first one found that the profile
+//! accepts and that can make a virtualenv.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 
 use crate::check::Deadline;
 use crate::host::{Host, OsFamily, ProcessError, canonicalize};
-use crate::python_env::{
-    Reach, last_line, major_minor, py_launcher_list, search_pythons, tensorflow_python_range,
-};
-
-/// What the profile asks of the interpreter: the `python` check's specifier, and the Pythons
-/// its TensorFlow release supports.
-#[derive(Debug, Clone, Default)]
-pub struct Wanted {
-    pub spec: Option<VersionSpecifiers>,
-    pub tensorflow: Option<Version>,
-}
-
-impl Wanted {
-    /// Whether an interpreter of `version` is accepted, and if not, why.
-    pub fn judge(&self, version: &Version) -> Result<(), String> {
-        if let Some(spec) = &self.spec
-            && !spec.contains(version)
-        {
-            return Err(format!("Python {version} does not meet {spec}"));
-        }
-        if let Some(tf) = &self.tensorflow
-            && let Some((low, high)) = tensorflow_python_range(tf)
-        {
-            let minor = Version::new(version.release().iter().take(2).copied());
-            if minor < low || minor > high {
-                return Err(format!(
-                    "tensorflow {tf} supports Python {low} to {high}, not {version}"
-                ));
-            }
-        }
-        if version.release().first() != Some(&3) {
-            return Err(format!(
-                "Python {version} cannot make a virtualenv with `venv`"
-            ));
-        }
-        Ok(())
-    }
-
-    /// `3.8` from `==3.8.*`, for commands like `pyenv install 3.8`.
-    pub fn release(&self) -> Option<String> {
-        let first = self.spec.as_ref()?.iter().next()?;
-        match first.version().release() {
-            [major, minor, ..] => Some(format!("{major}.{minor}")),
-            [major] => Some(major.to_string()),
-            [] => None,
-        }
-    }
-
-    /// The profile's wish in words: `==3.8.*`, or "any Python 3".
-    pub fn describe(&self) -> String {
-        match &self.spec {
-            Some(spec) => spec.to_string(),
-            None => "any Python 3".into(),
-        }
-    }
-}
+use crate::python::discover::{Reach, major_minor, py_launcher_list, search_pythons};
+use crate::python::probe::{Probe, Start, last_line, run_probe};
+use crate::python::wanted::Wanted;
 
 /// One interpreter looked at.
 #[derive(Debug, Clone)]
@@ -79,24 +27,9 @@ pub struct Candidate {
     pub verdict: Result<(), String>,
 }
 
-/// Prints the version, the real executable, whether it is itself a virtualenv, and whether
-/// the `venv` and `ensurepip` packages are there (Debian splits them into `python3.X-venv`).
-/// They are looked up on `sys.path` rather than imported: importing `venv` costs more than
-/// starting the interpreter.
-const QUERY_SCRIPT: &str = r#"
-import sys, os
-v = sys.version_info
-def has(name):
-    return any(os.path.isfile(os.path.join(p, name, "__init__.py")) for p in sys.path if p)
-sys.stdout.write("version=%d.%d.%d\n" % (v[0], v[1], v[2]))
-sys.stdout.write("executable=%s\n" % sys.executable)
-sys.stdout.write("in_venv=%s\n" % (sys.prefix != getattr(sys, "base_prefix", sys.prefix)))
-if has("venv") and has("ensurepip"):
-    sys.stdout.write("venv=ok\n")
-"#;
-
-/// Start `program` once and judge it. `own_venv`: it is the interpreter of the virtualenv
-/// being judged, so being a virtualenv's interpreter is expected, not a fault.
+/// Start `program` once (the run's probe, isolated) and judge it. `own_venv`: it is the
+/// interpreter of the virtualenv being judged, so being a virtualenv's interpreter is
+/// expected, not a fault.
 pub fn query(
     host: &Host,
     program: &Path,
@@ -112,11 +45,7 @@ pub fn query(
         version: None,
         verdict: Err(String::new()),
     };
-    // -E -s: ignore PYTHON* variables and the user site, so the answer is the interpreter's own.
-    // The script goes as one line: Rust refuses newlines in arguments to `.bat` shims.
-    let mut args = vec!["-E".to_string(), "-s".to_string()];
-    args.extend(crate::python_env::python_script_args(QUERY_SCRIPT));
-    let output = match host.run(program, &args, timeout) {
+    let output = match run_probe(host, program, Start::Isolated, timeout) {
         Ok(output) => output,
         Err(ProcessError::TimedOut { after, .. }) => {
             candidate.verdict = Err(format!(
@@ -130,18 +59,13 @@ pub fn query(
             return candidate;
         }
     };
-    let value = |key: &str| {
-        output
-            .stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-            .map(str::to_string)
-    };
-    candidate.version = value("version").and_then(|v| Version::from_str(&v).ok());
-    candidate.executable = value("executable")
-        .filter(|e| !e.is_empty())
-        .map(PathBuf::from);
-    let Some(version) = candidate.version.clone() else {
+    let probe = Probe::parse(&output.stdout);
+    candidate.version = probe.as_ref().and_then(Probe::version);
+    candidate.executable = probe
+        .as_ref()
+        .map(|p| p.executable.clone())
+        .filter(|e| !e.as_os_str().is_empty());
+    let (Some(probe), Some(version)) = (probe, candidate.version.clone()) else {
         // The first line says why (a pyenv shim names the version it lacks there).
         let why = output
             .stderr
@@ -153,10 +77,10 @@ pub fn query(
         return candidate;
     };
     candidate.verdict = wanted.judge(&version).and_then(|()| {
-        if !own_venv && value("in_venv").as_deref() == Some("True") {
+        if !own_venv && probe.in_venv() {
             return Err("is itself a virtualenv's interpreter".into());
         }
-        if value("venv").is_none() {
+        if !probe.can_make_venvs() {
             let package = match host.os {
                 OsFamily::Linux => format!(
                     " (on Debian and Ubuntu: the python{}.{}-venv package)",
@@ -248,68 +172,14 @@ fn refused_by_name(wanted: &Wanted, release: Option<&str>, named: Option<&str>) 
     wanted.judge(&version).is_err() && (full || major_minor(named).as_deref() != release)
 }
 
-/// Exactly how to get an accepted Python on this OS.
-pub fn how_to_get(host: &Host, wanted: &Wanted) -> Vec<String> {
-    let release = wanted.release().unwrap_or_else(|| "3".into());
-    let has_pyenv = host.which("pyenv").is_some();
-    match host.os {
-        OsFamily::Windows => vec![
-            format!(
-                "Install Python {release} with the Windows installer from https://www.python.org/downloads/windows/ (64-bit)."
-            ),
-            format!(
-                "Then check that `py -{release} --version` answers, and run `preflight fix` again."
-            ),
-        ],
-        OsFamily::Macos => vec![
-            format!(
-                "Install Python {release} with the macOS installer from https://www.python.org/downloads/macos/ (the exam's handbooks ask for python.org's Python)."
-            ),
-            format!(
-                "Then run \"Install Certificates.command\" in /Applications/Python {release}/, and run `preflight fix` again."
-            ),
-        ],
-        _ if has_pyenv => vec![format!(
-            "Install it with pyenv: `pyenv install {release}`, then run `preflight fix` again."
-        )],
-        _ => vec![
-            format!(
-                "Install Python {release}: with pyenv (https://github.com/pyenv/pyenv#installation), `pyenv install {release}`; or your distribution's python{release} and python{release}-venv packages, where it still ships them."
-            ),
-            "Then run `preflight fix` again.".into(),
-        ],
-    }
-}
-
-#[cfg(test)]
+// Its one scenario stands shell scripts in for Windows programs.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn judges_versions_by_spec_and_tensorflow() {
-        let wanted = Wanted {
-            spec: Some(VersionSpecifiers::from_str("==3.8.*").unwrap()),
-            tensorflow: Some(Version::from_str("2.9.0").unwrap()),
-        };
-        assert!(wanted.judge(&Version::from_str("3.8.18").unwrap()).is_ok());
-        assert!(wanted.judge(&Version::from_str("3.11.7").unwrap()).is_err());
-        assert_eq!(wanted.release().as_deref(), Some("3.8"));
-        let any = Wanted {
-            spec: None,
-            tensorflow: Some(Version::from_str("2.9.0").unwrap()),
-        };
-        assert!(any.judge(&Version::from_str("3.10.1").unwrap()).is_ok());
-        assert!(any.judge(&Version::from_str("3.12.1").unwrap()).is_err());
-        assert!(
-            Wanted::default()
-                .judge(&Version::from_str("2.7.18").unwrap())
-                .is_err()
-        );
-    }
+    use pep440_rs::VersionSpecifiers;
 
     /// A script that leaves `marker` behind if anything starts it, as `name` and `name.exe`
     /// so PATH finds it on this machine as Windows would.
-    #[cfg(unix)]
     #[allow(clippy::disallowed_methods)] // the test builds the tree it judges
     fn tripwire(path: &Path, marker: &Path) {
         use std::os::unix::fs::PermissionsExt;
@@ -323,7 +193,6 @@ mod tests {
     /// A Windows user's folders under a temporary root: the Store's aliases on PATH, the
     /// machine's own python3 as python.org's per-user install of its release, and a refused
     /// Python 2.7 install. `fix` starts neither the aliases nor 2.7.
-    #[cfg(unix)]
     #[test]
     #[allow(clippy::disallowed_methods)] // the test builds the tree it judges
     fn fix_never_starts_the_store_alias_and_finds_a_python_org_folder() {
