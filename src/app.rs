@@ -10,9 +10,8 @@ use crate::cli::{Cli, ColorChoice, Command, RunArgs};
 use crate::host::Host;
 use crate::net::redact;
 use crate::profile::{self, Profile};
-use crate::render::text::clean;
 use crate::render::{self, Format, RenderOptions};
-use crate::report::{EXIT_READY, EXIT_USAGE, Finding, HostInfo, ProfileInfo, Report};
+use crate::report::{EXIT_READY, EXIT_USAGE, HostInfo, ProfileInfo, Report};
 use crate::runner::{self, Selection};
 
 /// Where a command writes, and whether stdout is a terminal (for colour).
@@ -110,36 +109,6 @@ fn usage_error(err: &mut dyn Write, message: &str) -> u8 {
     EXIT_USAGE
 }
 
-/// What one line of a finding may hold: far more than any judgement needs, far less than a
-/// runaway child's output.
-const LINE_LIMIT: usize = 2_000;
-/// What one observed value may hold (a path list, a banner).
-const VALUE_LIMIT: usize = 8_000;
-
-/// The last guard before anything is printed, in every format: every text a check took from
-/// the machine (a proxy variable, an index URL, a child's error output, package metadata) has
-/// its URL credentials and query strings redacted, its terminal escape sequences and control
-/// characters removed and its length bounded, whichever check forgot. Fixes are the checks'
-/// own words, not scrubbed: they show placeholders such as `http://USER:PASSWORD@HOST:PORT`
-/// and may span lines.
-fn guard_findings(findings: &mut [Finding]) {
-    fn guard_value(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::String(text) => *text = clean(&redact(text), VALUE_LIMIT, "…"),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(guard_value),
-            serde_json::Value::Object(map) => map.values_mut().for_each(guard_value),
-            _ => {}
-        }
-    }
-    for finding in findings {
-        finding.summary = clean(&redact(&finding.summary), LINE_LIMIT, "…");
-        for line in &mut finding.details {
-            *line = clean(&redact(line), LINE_LIMIT, "…");
-        }
-        finding.observed.values_mut().for_each(guard_value);
-    }
-}
-
 /// One run of the checks, apart from the command line and from how its report is shown:
 /// the CLI's run and `preflight fix`'s check of the virtualenv it built both make one.
 pub struct Request<'a> {
@@ -150,8 +119,8 @@ pub struct Request<'a> {
     pub strict: bool,
 }
 
-/// Run the checks `request` selects on `host`: the report, with every text taken from the
-/// machine guarded.
+/// Run the checks `request` selects on `host`: the report, its texts as the checks wrote
+/// them; `render::render` guards every text before it is shown.
 pub fn check(host: Host, request: &Request<'_>) -> Report {
     let profile = request.profile;
     let ctx = Arc::new(Context::new(
@@ -160,7 +129,7 @@ pub fn check(host: Host, request: &Request<'_>) -> Report {
         profile.facts.clone(),
     ));
     let started = ctx.started;
-    let mut findings = runner::run(Arc::clone(&ctx), &profile.checks, request.selection);
+    let findings = runner::run(Arc::clone(&ctx), &profile.checks, request.selection);
     // After the run: the facts are gathered when first read, by the system check if it ran.
     let host = &ctx.host;
     let host_info = HostInfo {
@@ -169,7 +138,6 @@ pub fn check(host: Host, request: &Request<'_>) -> Report {
         os_version: host.facts.os_version.clone(),
         arch: host.facts.arch.clone(),
     };
-    guard_findings(&mut findings);
     let mut report = Report::new(
         ProfileInfo {
             name: profile.name.clone(),

@@ -2,6 +2,7 @@
 //! per request, and failures sorted into causes a person can act on. Nothing here prints a
 //! credential: every URL that reaches a report goes through [`redact`].
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::io::Read;
@@ -48,6 +49,8 @@ pub enum Cause {
     ConnectTimeout,
     NoAnswer,
     TlsUntrusted,
+    /// The server shows a self-signed certificate that is not among the trusted ones.
+    TlsSelfSigned,
     TlsExpired,
     TlsWrongHost,
     Tls,
@@ -96,29 +99,200 @@ fn bypasses(no_proxy: &str, host_name: &str) -> bool {
         || no_proxy.trim() == "*"
 }
 
-/// Text fit to print: in every URL-like word (one with `://`, or `user:password@host`),
-/// the user info and the query string are replaced by `***`, whether or not the word parses
-/// as a URL. The one redaction for everything that may quote a URL: a variable's value, a
-/// config file's line, a library's error message.
+/// Text fit to print: terminal escape sequences removed, other control characters (but line
+/// breaks) turned into spaces, and in every URL-like word the user info and the query string
+/// replaced by `***`, whether or not the word parses as a URL. The one redaction for
+/// everything that leaves the process: a variable's value, a config file's line, a
+/// library's error message, a child's output, `fix`'s messages and its log.
+///
+/// URL-like, leaning to redact too much: an authority after `scheme://`, `scheme:/`,
+/// `scheme:\\`, `//` or `\\`; `user:password@host` with or without a scheme (and
+/// `DOMAIN\user:password@host`), a password holding `/`, `@`, `?`, `#` or a space; every
+/// `?query` in a word (scheme-less `host:port/path?token=...`, pip's `/simple/x/?t=...`); the
+/// same shapes percent-encoded (`%3A%2F%2F`, `%40`, `%3F`); several URLs in one word.
 pub fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let (word, tail) = rest.split_at(word_end);
-        out.push_str(&redact_word(word));
-        let space_end = tail
-            .find(|c: char| !c.is_whitespace())
-            .unwrap_or(tail.len());
-        out.push_str(&tail[..space_end]);
-        rest = &tail[space_end..];
+    let plain = without_escapes(text);
+    let mut out = String::with_capacity(plain.len());
+    for (n, line) in plain.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&redact_line(line));
     }
     out
 }
 
-/// One whitespace-free word; quotes, brackets and punctuation around it are kept as they are.
-fn redact_word(word: &str) -> String {
-    const AROUND: &[char] = &['"', '\'', '`', '(', ')', '<', '>', ',', ';', '.'];
+/// Escape sequences (colours, titles, cursor moves) removed; control characters other than
+/// tabs and line breaks as spaces (a carriage return before a line break dropped).
+fn without_escapes(text: &str) -> Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Cow::Borrowed(text);
+    }
+    let text = text.replace("\r\n", "\n");
+    // The stripper drops tabs and carriage returns: strip between tabs, and keep a space
+    // for a carriage return, which separates words.
+    let pieces: Vec<String> = text
+        .split('\t')
+        .map(|piece| {
+            strip_ansi_escapes::strip_str(piece.replace('\r', " "))
+                .chars()
+                .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+                .collect()
+        })
+        .collect();
+    Cow::Owned(pieces.join("\t"))
+}
+
+/// The placeholder the checks' fixes show (`http://USER:PASSWORD@HOST:PORT`): no secret.
+const PLACEHOLDER_USER_INFO: &str = "USER:PASSWORD";
+
+/// How many words after an unfinished `user:pa` may still belong to its password.
+const PASSWORD_WORDS: usize = 3;
+
+/// Quotes, brackets and punctuation around a word, kept as they are.
+const AROUND: &[char] = &['"', '\'', '`', '(', ')', '<', '>', ',', ';', '.'];
+
+fn redact_line(line: &str) -> String {
+    let words = word_spans(line);
+    let word = |j: usize| &line[words[j].0..words[j].1];
+    let mut out = String::with_capacity(line.len());
+    let mut written = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let (start, end) = words[i];
+        out.push_str(&line[written..start]);
+        written = end;
+        i += 1;
+        match redact_word(word(i - 1)) {
+            Word::Done(text) => out.push_str(&text),
+            Word::Unfinished {
+                head,
+                after,
+                unless_no_at,
+            } => {
+                // `user:pa ss@host`: the password goes on up to a later word's `@`.
+                let until = (i..words.len().min(i + PASSWORD_WORDS))
+                    .take_while(|&j| !word(j).contains("://"))
+                    .find(|&j| word(j).contains('@'));
+                match (until, unless_no_at) {
+                    (Some(j), _) => {
+                        let last = word(j);
+                        let at = last.rfind('@').unwrap_or(0);
+                        out.push_str(&head);
+                        out.push_str("***@");
+                        out.push_str(&redact_query(&last[at + 1..]));
+                        written = words[j].1;
+                        i = j + 1;
+                    }
+                    (None, Some(plain)) => out.push_str(&plain),
+                    (None, None) => {
+                        out.push_str(&head);
+                        out.push_str("***");
+                        out.push_str(&after);
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(&line[written..]);
+    out
+}
+
+fn word_spans(line: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (at, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                spans.push((s, at));
+                start = None;
+            }
+            (false, None) => start = Some(at),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, line.len()));
+    }
+    spans
+}
+
+enum Word {
+    Done(String),
+    /// `scheme://user:pa`, `NAME=user:pa` or `user:pa` with no `@`: the rest of the password
+    /// may follow a space. `head` is what stays of the word (up to the user info), `after`
+    /// its closing punctuation; a bare `user:pa` is shown as `unless_no_at` when no word
+    /// with an `@` follows (it is then more likely prose than a password).
+    Unfinished {
+        head: String,
+        after: String,
+        unless_no_at: Option<String>,
+    },
+}
+
+/// One whitespace-free word. A word holding percent-encoded delimiters is judged decoded, and
+/// shown decoded when that redacts something.
+fn redact_word(word: &str) -> Word {
+    let decoded = decode_delimiters(word);
+    if decoded != word {
+        return match redact_plain_word(&decoded) {
+            Word::Done(text) if text == decoded => Word::Done(word.to_string()),
+            judged => judged,
+        };
+    }
+    redact_plain_word(word)
+}
+
+/// `%3A`, `%2F`, `%40`, `%3F`, `%23`, `%5C`, `%3D`, `%26` and `%25` decoded, three rounds
+/// deep (a URL encoded into a query that was encoded again); nothing else, so no encoded
+/// space or control character appears.
+fn decode_delimiters(word: &str) -> Cow<'_, str> {
+    if !word.contains('%') {
+        return Cow::Borrowed(word);
+    }
+    let mut text = word.to_string();
+    for _ in 0..3 {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find('%') {
+            out.push_str(&rest[..at]);
+            let code = rest.get(at + 1..at + 3).map(str::to_ascii_uppercase);
+            let delimiter = match code.as_deref() {
+                Some("3A") => Some(':'),
+                Some("2F") => Some('/'),
+                Some("40") => Some('@'),
+                Some("3F") => Some('?'),
+                Some("23") => Some('#'),
+                Some("5C") => Some('\\'),
+                Some("3D") => Some('='),
+                Some("26") => Some('&'),
+                Some("25") => Some('%'),
+                _ => None,
+            };
+            match delimiter {
+                Some(c) => {
+                    out.push(c);
+                    rest = &rest[at + 3..];
+                }
+                None => {
+                    out.push('%');
+                    rest = &rest[at + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        if out == text {
+            break;
+        }
+        text = out;
+    }
+    Cow::Owned(text)
+}
+
+fn redact_plain_word(word: &str) -> Word {
     let inner_start = word.len() - word.trim_start_matches(AROUND).len();
     let inner_end = word.trim_end_matches(AROUND).len().max(inner_start);
     let (before, inner, after) = (
@@ -126,43 +300,224 @@ fn redact_word(word: &str) -> String {
         &word[inner_start..inner_end],
         &word[inner_end..],
     );
-    // Where the authority starts: after `scheme://`, or, for `user:pw@proxy:3128`, after
-    // any `NAME=` in front of it.
-    let authority_start = match inner.find("://") {
-        Some(at) => at + 3,
-        None => {
-            let Some(at) = inner.rfind('@') else {
-                return word.to_string();
-            };
-            let user = &inner[..at];
-            // A path (`/home/ana@corp/venv`, `C:\\Users\\a@b`) is not a URL.
-            if user.is_empty() || user.contains(['/', '\\']) {
-                return word.to_string();
-            }
-            user.rfind('=').map_or(0, |eq| eq + 1)
+    let authority = authority_start(inner);
+    // The `@` that ends user info: the last one, as a password may hold `@`, `/`, `?` or `#`
+    // unencoded; not one right after `/` (`https://host/@scope/pkg` is a path).
+    let credential_at = inner
+        .char_indices()
+        .rev()
+        .find(|&(at, c)| c == '@' && at > 0 && !inner[..at].ends_with('/'))
+        .map(|(at, _)| at);
+    if let Some(at) = credential_at
+        && let Some(start) = user_info_start(&inner[..at], authority)
+        && &inner[start..at] != PLACEHOLDER_USER_INFO
+    {
+        return Word::Done(format!(
+            "{before}{}***@{}{after}",
+            &inner[..start],
+            redact_query(&inner[at + 1..])
+        ));
+    }
+    let plain = format!("{before}{}{after}", redact_query(inner));
+    if credential_at.is_none()
+        && let Some((start, certain)) = unfinished_user_info(inner, authority)
+    {
+        return Word::Unfinished {
+            head: format!("{before}{}", &inner[..start]),
+            after: after.to_string(),
+            unless_no_at: (!certain).then_some(plain),
+        };
+    }
+    Word::Done(plain)
+}
+
+/// Where an authority starts: after the first `://`, or after a leading `scheme:/`,
+/// `scheme:\\`, `//` or `\\` (behind any `NAME=`). One-letter schemes are drive letters.
+fn authority_start(inner: &str) -> Option<usize> {
+    if let Some(at) = inner.find("://") {
+        return Some(at + 3);
+    }
+    let name = name_prefix(inner);
+    let rest = &inner[name..];
+    let slashes = |text: &str| text.len() - text.trim_start_matches(['/', '\\']).len();
+    let leading = slashes(rest);
+    if leading >= 2 {
+        return Some(name + leading);
+    }
+    let scheme = rest
+        .find(':')
+        .filter(|&colon| colon >= 2 && is_scheme(&rest[..colon]))?;
+    let after = slashes(&rest[scheme + 1..]);
+    (after > 0).then_some(name + scheme + 1 + after)
+}
+
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The length of a leading `NAME=` (`HTTPS_PROXY=`, `--proxy=`), else 0.
+fn name_prefix(inner: &str) -> usize {
+    match inner.find('=') {
+        Some(eq)
+            if eq > 0
+                && inner[..eq]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) =>
+        {
+            eq + 1
         }
+        _ => 0,
+    }
+}
+
+/// Where the user info in front of an `@` starts, or `None` when `before_at` is a path
+/// (`/home/ana@corp/venv`, `C:\Users\ana@corp`) rather than user info.
+fn user_info_start(before_at: &str, authority: Option<usize>) -> Option<usize> {
+    if let Some(start) = authority.filter(|&s| s <= before_at.len()) {
+        return Some(start);
+    }
+    let name = name_prefix(before_at);
+    let rest = &before_at[name..];
+    // A drive letter's colon says nothing of a password.
+    let undrived = match rest.as_bytes() {
+        [letter, b':', b'/' | b'\\', ..] if letter.is_ascii_alphabetic() => &rest[2..],
+        _ => rest,
     };
-    let (head, authority_and_rest) = inner.split_at(authority_start);
-    // User info is whatever stands before the last `@` ahead of the path: a password may
-    // hold `?`, `#` or `@` unencoded.
-    let path_start = authority_and_rest
-        .find('/')
-        .unwrap_or(authority_and_rest.len());
-    let (user_info, host_and_rest) = match authority_and_rest[..path_start].rfind('@') {
-        Some(at) => (Some("***@"), &authority_and_rest[at + 1..]),
-        None => (None, authority_and_rest),
+    (undrived.contains(':') || !undrived.contains(['/', '\\'])).then_some(name)
+}
+
+/// For a word with no `@`: where its user info starts when it may end in the middle of one
+/// (`scheme://user:pa`, `NAME=user:pa`, `user:pa`: a colon followed by something that is no
+/// port), and whether that is certain (an authority or a `NAME=` stands in front).
+fn unfinished_user_info(inner: &str, authority: Option<usize>) -> Option<(usize, bool)> {
+    let start = authority.unwrap_or_else(|| name_prefix(inner));
+    let certain = authority.is_some() || start > 0;
+    let rest = &inner[start..];
+    // Without a scheme, a `\\` is a Windows domain's (`CORP\\ana:pw`), not a path's.
+    let ends: &[char] = if authority.is_some() {
+        &['/', '?', '#', '\\']
+    } else {
+        &['/', '?', '#']
     };
-    let host_and_rest = match host_and_rest.split_once('?') {
-        Some((before_query, query)) => {
-            let fragment = query.find('#').map_or("", |at| &query[at..]);
-            format!("{before_query}?***{fragment}")
+    let host_and_port = &rest[..rest.find(ends).unwrap_or(rest.len())];
+    // `[::1]:8080`: the colons of an IPv6 address are no password's.
+    let after_brackets = host_and_port
+        .rfind(']')
+        .map_or(host_and_port, |b| &host_and_port[b + 1..]);
+    let (_, port) = after_brackets.split_once(':')?;
+    let port_like = port.is_empty() || port.chars().all(|c| c.is_ascii_digit());
+    (!port_like && !after_brackets.starts_with(':')).then_some((start, certain))
+}
+
+/// Everything after the first `?` that has more than punctuation behind it, as `?***`.
+fn redact_query(text: &str) -> String {
+    let query = text
+        .char_indices()
+        .filter(|&(_, c)| c == '?')
+        .map(|(at, _)| at)
+        .find(|&at| text[at + 1..].chars().any(char::is_alphanumeric));
+    match query {
+        Some(at) => format!("{}?***", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// `url` as pip reads it (urllib's and urllib3's splitting, then requests), or why pip cannot
+/// use it. Browsers and reqwest read `http:/host`, `http:\\host` and `http://host\\path` as
+/// `http://host`; pip finds no host in the first two and takes the `\\` as part of the host in
+/// the third, so such a URL is never requested on pip's behalf.
+pub fn parse_like_pip(url: &str) -> Result<reqwest::Url, String> {
+    let Some((_, rest)) = url
+        .split_once("://")
+        .filter(|(scheme, _)| is_scheme(scheme))
+    else {
+        return Err(
+            "pip needs `scheme://host`: without `//` after the scheme it finds no host".into(),
+        );
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('\\') {
+        return Err("a `\\` is no separator for pip: it would be part of the host name".into());
+    }
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host.is_empty() || host.starts_with(':') {
+        return Err("it names no host".into());
+    }
+    reqwest::Url::parse(url).map_err(|e| e.to_string())
+}
+
+/// A proxy as requests completes it: `http://` in front when no scheme is given
+/// (`proxy.corp:3128`); `http:/host` is left as written, for [`parse_like_pip`] to refuse.
+pub fn proxy_with_scheme(proxy: &str) -> String {
+    let has_scheme = proxy.contains("://")
+        || proxy.split_once(':').is_some_and(|(scheme, rest)| {
+            scheme.len() > 1 && is_scheme(scheme) && rest.starts_with(['/', '\\'])
+        });
+    if has_scheme {
+        proxy.to_string()
+    } else {
+        format!("http://{proxy}")
+    }
+}
+
+/// A writer that passes on only redacted text: each line goes through [`redact`] once it is
+/// complete (a URL written in pieces is judged whole); a last partial line on `flush` and on
+/// drop. For everything `fix` writes: its messages, its log and the children's lines in it.
+pub struct RedactingWriter<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> RedactingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        RedactingWriter {
+            inner,
+            pending: Vec::new(),
         }
-        None => host_and_rest.to_string(),
-    };
-    format!(
-        "{before}{head}{}{host_and_rest}{after}",
-        user_info.unwrap_or("")
-    )
+    }
+
+    /// The writer underneath, for text that is already fit to print (a rendered report
+    /// keeps its colours); what was pending is written first.
+    pub fn inner_mut(&mut self) -> std::io::Result<&mut W> {
+        self.write_pending()?;
+        Ok(&mut self.inner)
+    }
+
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let text = redact(&String::from_utf8_lossy(&self.pending));
+        self.pending.clear();
+        self.inner.write_all(text.as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(bytes);
+        if let Some(last_break) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let rest = self.pending.split_off(last_break + 1);
+            self.write_pending()?;
+            self.pending = rest;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.write_pending()?;
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for RedactingWriter<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 /// Where a followed redirect led, redacted; `None` when the answer came from `requested`.
@@ -276,18 +631,23 @@ fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)
                 .with_custom_certificate_verifier(Arc::new(verifier))
         }
         Roots::SystemAnd(paths) => {
+            let extra = bundles(paths)?;
             let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-                bundles(paths)?,
+                extra.clone(),
                 Arc::clone(&provider),
             )
             .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_custom_certificate_verifier(Arc::new(AnchorsAsServers {
+                    inner: Arc::new(verifier),
+                    anchors: extra,
+                }))
         }
         Roots::Only(paths) => {
+            let certs = bundles(paths)?;
             let mut store = rustls::RootCertStore::empty();
-            let (_, ignored) = store.add_parsable_certificates(bundles(paths)?);
+            let (_, ignored) = store.add_parsable_certificates(certs.clone());
             if store.is_empty() {
                 return Err(setup(format!(
                     "no usable certificate in {} ({ignored} refused)",
@@ -298,7 +658,18 @@ fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)
                         .join(", ")
                 )));
             }
-            builder.with_root_certificates(store)
+            let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(store),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|e| (Cause::Other, format!("could not set up HTTPS: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnchorsAsServers {
+                    inner: verifier,
+                    anchors: certs,
+                }))
         }
         Roots::Unverified => builder
             .dangerous()
@@ -337,6 +708,103 @@ fn tls_config_for(route: &Route) -> Result<rustls::ClientConfig, (Cause, String)
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
+
+/// The given roots' verifier, also accepting a server that shows exactly one of the roots
+/// (a self-signed certificate made with `openssl req -x509`, which says `CA:TRUE`): OpenSSL,
+/// and so pip, trust a certificate found in the trust store as it is, where webpki refuses a
+/// CA as a server's certificate. Its dates were checked before that refusal; its name is
+/// checked here; the handshake's signatures as for any server.
+#[derive(Debug)]
+struct AnchorsAsServers {
+    inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    anchors: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for AnchorsAsServers {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let refused = match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(refused) => refused,
+        };
+        let ca_as_server = matches!(
+            &refused,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                )
+        );
+        if !ca_as_server {
+            return Err(refused);
+        }
+        if !self
+            .anchors
+            .iter()
+            .any(|a| a.as_ref() == end_entity.as_ref())
+        {
+            // Not "a CA used as a server" (which blames nobody): a self-signed certificate
+            // nobody said to trust, as OpenSSL and pip name it.
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Other(rustls::OtherError(Arc::new(SelfSigned))),
+            ));
+        }
+        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|_| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
+            })?;
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A server's self-signed certificate that is not among the trusted ones.
+#[derive(Debug)]
+struct SelfSigned;
+
+impl std::fmt::Display for SelfSigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("self-signed certificate, not among the trusted ones")
+    }
+}
+
+impl StdError for SelfSigned {}
 
 /// Accepts any server certificate, as pip does for a `trusted-host`; the handshake's
 /// signatures are still checked, so the connection is real TLS.
@@ -592,6 +1060,7 @@ fn classify(
         };
         let message = match cause {
             Cause::TlsUntrusted => format!("TLS: the server's certificate is not trusted (unknown issuer): a TLS-inspecting proxy or firewall may be in the way.{mac}"),
+            Cause::TlsSelfSigned => "TLS: the server's certificate is self-signed and not among the certificates trusted here.".into(),
             Cause::TlsExpired => format!("TLS: the server's certificate has expired (or this machine's clock is wrong).{mac}"),
             Cause::TlsWrongHost => "TLS: the certificate is for another host name: something between you and the server answers in its place.".into(),
             _ => format!("TLS handshake failed: {}.{mac}", redact(&chain)),
@@ -675,6 +1144,15 @@ fn tls_cause(error: &reqwest::Error, chain: &str) -> Option<Cause> {
     use rustls::CertificateError as C;
     if let Some(tls) = rustls_error(error) {
         return Some(match tls {
+            rustls::Error::InvalidCertificate(C::Other(other))
+                if other.0.downcast_ref::<SelfSigned>().is_some()
+                    || matches!(
+                        other.0.downcast_ref::<webpki::Error>(),
+                        Some(webpki::Error::CaUsedAsEndEntity)
+                    ) =>
+            {
+                Cause::TlsSelfSigned
+            }
             rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
                 Cause::TlsUntrusted
             }
@@ -688,6 +1166,13 @@ fn tls_cause(error: &reqwest::Error, chain: &str) -> Option<Cause> {
         });
     }
     let text = chain.to_ascii_lowercase();
+    // Boxed by hyper, the error shows only as its Debug text.
+    if text.contains("self-signed certificate, not among")
+        || text.contains("othererror(selfsigned)")
+        || text.contains("causedasendentity")
+    {
+        return Some(Cause::TlsSelfSigned);
+    }
     if text.contains("unknownissuer")
         || text.contains("badsignature")
         || text.contains("self-signed")
@@ -750,25 +1235,80 @@ mod tests {
     #[test]
     fn redacts_what_does_not_parse_as_a_url() {
         for (text, shown) in [
-            // A password with unencoded `#`, `?` or `@`: no URL parser reads these.
+            // A password with unencoded `#`, `?`, `@`, `/` or a space: no URL parser reads these.
             ("http://ana:pa#ss@proxy:3128", "http://***@proxy:3128"),
             (
                 "http://ana:p?w@d@proxy:bad-port/x",
                 "http://***@proxy:bad-port/x",
             ),
+            ("http://ana:pa/ss@proxy:3128/", "http://***@proxy:3128/"),
+            (
+                "http://ana:pa ss@proxy:3128/ next",
+                "http://***@proxy:3128/ next",
+            ),
+            ("proxy http://ana:pa ss s@p:1.", "proxy http://***@p:1."),
+            (
+                "HTTPS_PROXY=ana:pa ss@proxy:3128",
+                "HTTPS_PROXY=***@proxy:3128",
+            ),
+            ("= ana:pa ss@proxy:3128", "= ***@proxy:3128"),
+            ("http://ana:unfinished", "http://***"),
             (
                 "HTTPS_PROXY=ana:pw@proxy:3128 is set",
                 "HTTPS_PROXY=***@proxy:3128 is set",
             ),
-            ("'https://h/?t=1&u=2#top'.", "'https://h/?***#top'."),
+            ("'https://h/?t=1&u=2#top'.", "'https://h/?***'."),
             ("http://[::1]:99999/?key=v", "http://[::1]:99999/?***"),
             (
                 "url=https://h.example/simple?token=x",
                 "url=https://h.example/simple?***",
             ),
+            // Scheme-less, path-only, and pip's own quoting of a request.
+            ("127.0.0.1:9/simple?token=S", "127.0.0.1:9/simple?***"),
+            (
+                "pip said: 'Connection refused')': /s?t=S",
+                "pip said: 'Connection refused')': /s?***",
+            ),
+            (
+                "Looking in indexes: http://127.0.0.1:9/simple/?token=S",
+                "Looking in indexes: http://127.0.0.1:9/simple/?***",
+            ),
+            // Schemes pip does not read as URLs, scheme-relative, Windows domains.
+            ("http:/u:S@host/simple", "http:/***@host/simple"),
+            ("http:\\\\u:S@host/simple", "http:\\\\***@host/simple"),
+            ("//u:S@host/simple", "//***@host/simple"),
+            ("//TOKEN@host/simple", "//***@host/simple"),
+            ("CORP\\ana:S@proxy:8080", "***@proxy:8080"),
+            (
+                "PIP_PROXY=CORP\\ana:S@proxy:8080",
+                "PIP_PROXY=***@proxy:8080",
+            ),
+            // Two URLs in one word.
+            ("http://u:S@a,http://v:T@b/", "http://***@b/"),
+            ("https://a/?t=S,https://b/?t=T", "https://a/?***"),
+            // Percent-encoded, once or twice.
+            (
+                "http%3A%2F%2Fu%3AS%40host%2Fsimple",
+                "http://***@host/simple",
+            ),
+            ("https://h/s%3Ftoken%3DS", "https://h/s?***"),
+            ("http%253A%252F%252Fu%253AS%2540host", "http://***@host"),
+            ("http://u%3AS@host/", "http://***@host/"),
+            // Escape sequences cannot hide or split a URL.
+            ("\u{1b}[31mhttp://u:S@h\u{1b}[0m", "http://***@h"),
+            ("http://u:S\u{7}@h", "http://***@h"),
         ] {
-            assert_eq!(redact(text), shown, "{text}");
+            let shown_now = redact(text);
+            assert_eq!(shown_now, shown, "{text}");
+            assert!(!shown_now.contains('S') || !text.contains(":S"), "{text}");
         }
+    }
+
+    #[test]
+    fn keeps_the_fixes_placeholder_and_line_breaks() {
+        let fix = "in the proxy variable (http://USER:PASSWORD@HOST:PORT)\n  or ask";
+        assert_eq!(redact(fix), fix);
+        assert_eq!(redact("a\tb\r\nc\rd"), "a\tb\nc d");
     }
 
     #[test]
@@ -781,9 +1321,46 @@ mod tests {
             "https://host/@scope/pkg",
             "",
             "  spaces  around  ",
+            "at 12:30 see /home/bob@example.com",
+            "PATH=/usr/bin:/bin",
+            "error: none",
+            "Why? Because.",
+            "https://[::1]:8080/simple/",
+            "%20 stays %41 encoded",
         ] {
             assert_eq!(redact(text), text);
         }
+    }
+
+    #[test]
+    fn urls_pip_finds_no_host_in_are_refused() {
+        for url in [
+            "http:/ana:pw@127.0.0.1:9/simple",
+            "http:\\\\ana:pw@127.0.0.1:9/simple",
+            "http://ana:pw@127.0.0.1\\simple",
+            "//ana:pw@127.0.0.1:9/simple",
+            "127.0.0.1:9/simple",
+            "http://ana:pw@/simple",
+            "http:///simple",
+        ] {
+            assert!(parse_like_pip(url).is_err(), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:9/simple/",
+            "https://ana:p%40w@[::1]:8/s?t=1",
+        ] {
+            assert!(parse_like_pip(url).is_ok(), "{url}");
+        }
+        assert_eq!(
+            proxy_with_scheme("proxy.corp:3128"),
+            "http://proxy.corp:3128"
+        );
+        assert_eq!(
+            proxy_with_scheme("ana:pw@proxy:3128"),
+            "http://ana:pw@proxy:3128"
+        );
+        assert_eq!(proxy_with_scheme("http:/proxy:3128"), "http:/proxy:3128");
+        assert_eq!(proxy_with_scheme("socks5://p:1"), "socks5://p:1");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use configparser::ini::{Ini, IniDefault};
 
-use crate::host::{Host, OsFamily, exists, is_dir, is_file, read_small};
+use crate::host::{Host, OsFamily, exists, file_kind, is_dir, metadata, read_bounded};
 
 /// The settings this tool reasons about. pip reads many more; only these are looked up.
 pub const KNOWN: &[&str] = &[
@@ -24,6 +24,9 @@ pub const KNOWN: &[&str] = &[
     "no-proxy-env",
     "use-feature",
     "use-deprecated",
+    "timeout",
+    "default-timeout",
+    "retries",
 ];
 
 /// Which group of pip's files a file belongs to, in pip's override order.
@@ -81,8 +84,15 @@ pub struct Setting {
 pub enum FileState {
     Read,
     Absent,
-    /// pip stops with an error on such a file; so does every install.
+    /// pip skips it without a word, as Python's `configparser` skips a file it cannot open
+    /// (no permission, a directory).
+    Skipped(String),
+    /// pip stops with this error before doing anything (pip's own message); so does every
+    /// install.
     Unreadable(String),
+    /// pip would wait forever on it, or read it without end (a FIFO, a device); so would
+    /// every install.
+    Blocks(String),
 }
 
 /// pip's configuration for one command.
@@ -95,6 +105,9 @@ pub struct PipConfig {
     /// `PIP_CONFIG_FILE` names an existing file: pip then skips the user's files.
     pub user_files_skipped: bool,
     settings: BTreeMap<String, Setting>,
+    /// Every non-empty value in the order pip's option parser takes them (see
+    /// [`PipConfig::check_values`]).
+    ordered: Vec<(String, Setting)>,
 }
 
 impl PipConfig {
@@ -134,6 +147,49 @@ impl PipConfig {
             FileState::Unreadable(why) => Some((file.path.as_path(), why.as_str())),
             _ => None,
         })
+    }
+
+    /// The files pip would hang on.
+    pub fn blocking(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.files.iter().filter_map(|(file, state)| match state {
+            FileState::Blocks(why) => Some((file.path.as_path(), why.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The files pip skips without a word, and why.
+    pub fn skipped(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.files.iter().filter_map(|(file, state)| match state {
+            FileState::Skipped(why) => Some((file.path.as_path(), why.as_str())),
+            _ => None,
+        })
+    }
+
+    /// pip's own check of the typed options every command has (`timeout`, `retries`), in
+    /// the order pip checks them: every `[global]` value, then the command's section, then
+    /// the variables, each one, even when a later one overrides it. `Err` is pip's message
+    /// (it exits with 3).
+    pub fn check_values(&self) -> Result<(), String> {
+        for (name, setting) in &self.ordered {
+            let valid = match name.as_str() {
+                "timeout" | "default-timeout" => python_float(&setting.value),
+                "retries" => python_int(&setting.value),
+                _ => continue,
+            };
+            if !valid {
+                let kind = if name == "retries" {
+                    "integer"
+                } else {
+                    "floating-point"
+                };
+                return Err(format!(
+                    "An error occurred during configuration: option {name}: invalid {kind} value: {} (from {})",
+                    py_repr(&setting.value),
+                    setting.source
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The files that were read, in order.
@@ -201,7 +257,8 @@ pub fn config_files(host: &Host, prefix: Option<&Path>) -> Vec<ConfigFile> {
     if let Some(prefix) = prefix {
         push(Variant::Site, prefix.join(name));
     }
-    if let Some(file) = host.env("PIP_CONFIG_FILE") {
+    // Not UTF-8 either: pip opens the path it was given.
+    if let Some(file) = host.env_os("PIP_CONFIG_FILE") {
         push(Variant::EnvFile, host.user_path(Path::new(file)));
     }
     files
@@ -224,12 +281,17 @@ fn devnull(os: OsFamily) -> &'static str {
     }
 }
 
+/// The most preflight reads of one configuration file. pip reads any size; a real one is a
+/// few hundred bytes, a generated one with every index and host of a company a few MB.
+pub const CONFIG_FILE_LIMIT: u64 = 64 << 20;
+
 /// Read pip's configuration for `command` (`install`) as pip would on this host.
 pub fn load(host: &Host, prefix: Option<&Path>, command: &str) -> PipConfig {
     let candidates = config_files(host, prefix);
-    let env_file = host.env("PIP_CONFIG_FILE");
+    let env_file = host.env_os("PIP_CONFIG_FILE");
+    let null = Some(std::ffi::OsStr::new(devnull(host.os)));
     let mut config = PipConfig {
-        files_disabled: env_file == Some(devnull(host.os)),
+        files_disabled: env_file == null,
         user_files_skipped: env_file.is_some_and(|f| exists(host.user_path(Path::new(f)))),
         ..PipConfig::default()
     };
@@ -237,23 +299,17 @@ pub fn load(host: &Host, prefix: Option<&Path>, command: &str) -> PipConfig {
     for file in candidates {
         if config.files_disabled
             || (config.user_files_skipped && file.variant == Variant::User)
-            || (file.variant == Variant::EnvFile && env_file == Some(devnull(host.os)))
+            || (file.variant == Variant::EnvFile && env_file == null)
         {
             continue;
         }
-        let state = if !is_file(&file.path) {
-            FileState::Absent
-        } else {
-            match read_small(&file.path)
-                .map_err(|e| e.to_string())
-                .and_then(|text| parse(&text))
-            {
-                Ok(entries) => {
-                    parsed.push((file.path.clone(), entries));
-                    FileState::Read
-                }
-                Err(why) => FileState::Unreadable(why),
+        let state = match read_config_file(&file.path) {
+            Ok(Some(entries)) => {
+                parsed.push((file.path.clone(), entries));
+                FileState::Read
             }
+            Ok(None) => FileState::Absent,
+            Err(state) => state,
         };
         config.files.push((file, state));
     }
@@ -261,12 +317,100 @@ pub fn load(host: &Host, prefix: Option<&Path>, command: &str) -> PipConfig {
         .iter()
         .filter_map(|name| {
             let variable = format!("PIP_{}", name.to_ascii_uppercase().replace('-', "_"));
-            let value = host.env(&variable)?.to_string();
+            let value = as_python_sends(host.env_os(&variable)?);
             Some((variable, name.to_string(), value))
         })
         .collect();
-    config.settings = merge(&parsed, &variables, command);
+    config.ordered = ordered(&parsed, &variables, command);
+    config.settings = config.ordered.iter().cloned().collect();
     config
+}
+
+/// A variable's value as pip puts it on the wire: Python reads a value that is not UTF-8 with
+/// `surrogateescape` (each bad byte a lone surrogate), and requests percent-encodes that
+/// surrogate's UTF-8 form (byte `E9` is sent as `%ED%B3%A9`). Valid text is itself.
+fn as_python_sends(value: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut text = String::new();
+        for chunk in value.as_bytes().utf8_chunks() {
+            text.push_str(chunk.valid());
+            for &byte in chunk.invalid() {
+                let surrogate = 0xDC00u32 + u32::from(byte);
+                text.push_str(&format!(
+                    "%{:02X}%{:02X}%{:02X}",
+                    0xE0 | (surrogate >> 12),
+                    0x80 | ((surrogate >> 6) & 0x3F),
+                    0x80 | (surrogate & 0x3F)
+                ));
+            }
+        }
+        text
+    }
+    #[cfg(not(unix))]
+    {
+        value.to_string_lossy().into_owned()
+    }
+}
+
+/// One file as pip loads it: `Ok(None)` when pip finds nothing there (`os.path.exists` is
+/// false), the entries when it parses, else what pip does instead.
+fn read_config_file(path: &Path) -> Result<Option<Vec<Entry>>, FileState> {
+    let meta = match metadata(path) {
+        Ok(meta) => meta,
+        // `os.path.exists` is false for anything `stat` refuses.
+        Err(_) => return Ok(None),
+    };
+    if meta.is_dir() {
+        return Err(FileState::Skipped("it is a directory".into()));
+    }
+    if !meta.is_file() {
+        if is_null_device(&meta) {
+            return Ok(Some(Vec::new()));
+        }
+        let kind = file_kind(&meta.file_type());
+        return Err(FileState::Blocks(format!(
+            "it is {kind}, not a file: pip opens and reads it as its configuration, and waits on it (or reads it without end) before it does anything"
+        )));
+    }
+    let bytes = match read_bounded(path, CONFIG_FILE_LIMIT) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(FileState::Unreadable(format!(
+                "preflight does not read a configuration file this large ({e}); pip would read it"
+            )));
+        }
+        Err(e) => return Err(FileState::Skipped(format!("it cannot be opened ({e})"))),
+    };
+    // pip reads in the locale's encoding, UTF-8 wherever Python 3.7+ runs in a UTF-8 or C
+    // locale.
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(FileState::Unreadable(format!(
+            "Configuration file contains invalid UTF-8 characters in {}.",
+            path.display()
+        )));
+    };
+    parse(&text).map(Some).map_err(|why| {
+        FileState::Unreadable(format!(
+            "Configuration file could not be loaded. While reading from '{}' {why}",
+            path.display()
+        ))
+    })
+}
+
+/// The null device under another name (`/dev/./null`): pip reads it, and finds nothing.
+fn is_null_device(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        metadata(Path::new("/dev/null")).is_ok_and(|null| null.rdev() == meta.rdev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
 }
 
 /// One setting as written in a file: section, normalized name, value.
@@ -283,20 +427,127 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
     defaults.multiline = true;
     defaults.enable_inline_comments = false;
     let mut ini = Ini::new_from_defaults(defaults);
-    let map = ini.read(text.to_string())?;
+    duplicates(text)?;
+    let map = ini.read(text.to_string()).map_err(|e| format!(": {e}"))?;
     let mut entries = Vec::new();
     for (section, values) in map {
         for (key, value) in values {
             if section == BEFORE_ANY_SECTION {
-                return Err(format!("`{key}` stands before any [section]"));
+                return Err(format!(": `{key}` stands before any [section]"));
             }
             let Some(value) = value else {
-                return Err(format!("[{section}] `{key}` has no `=` or `:`"));
+                return Err(format!(": [{section}] `{key}` has no `=` or `:`"));
             };
             entries.push((section.clone(), normalize(&key), value));
         }
     }
     Ok(entries)
+}
+
+/// Python's strict `RawConfigParser` (pip's) refuses a section or an option given twice in
+/// one file: the first repeat, in its words (`[line  3]: section 'global' already exists`).
+/// Lines are read as `configparser` reads them: full-line `#`/`;` comments, a line indented
+/// deeper than its option's continues it, `[DEFAULT]` may repeat, names lower-cased.
+fn duplicates(text: &str) -> Result<(), String> {
+    let mut added: std::collections::HashSet<(String, Option<String>)> = Default::default();
+    let mut section: Option<String> = None;
+    let mut option_indent: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let value = line.trim();
+        if value.is_empty() || value.starts_with(['#', ';']) {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        if option_indent.is_some_and(|level| indent > level) {
+            continue;
+        }
+        option_indent = None;
+        let header = value
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .map(|(name, _)| name)
+            .filter(|name| !name.is_empty());
+        if let Some(name) = header {
+            if name != "DEFAULT" && !added.insert((name.to_string(), None)) {
+                return Err(format!(
+                    "[line {:2}]: section {} already exists",
+                    n + 1,
+                    py_repr(name)
+                ));
+            }
+            section = Some(name.to_string());
+            continue;
+        }
+        let (Some(current), Some(at)) = (&section, value.find(['=', ':'])) else {
+            continue;
+        };
+        let option = value[..at].trim_end().to_lowercase();
+        if option.is_empty() {
+            continue;
+        }
+        if current != "DEFAULT" && !added.insert((current.clone(), Some(option.clone()))) {
+            return Err(format!(
+                "[line {:2}]: option {} in section {} already exists",
+                n + 1,
+                py_repr(&option),
+                py_repr(current)
+            ));
+        }
+        option_indent = Some(indent);
+    }
+    Ok(())
+}
+
+/// A string as Python's `repr` shows it, for messages quoted from Python.
+fn py_repr(text: &str) -> String {
+    if text.contains('\'') && !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+/// Python's `float()` of an option's text: surrounding whitespace, `_` between digits,
+/// `inf`/`nan`.
+fn python_float(text: &str) -> bool {
+    let text = text.trim();
+    let digits_ok = !text.starts_with('_') && !text.ends_with('_') && !text.contains("__");
+    let plain = text.replace('_', "");
+    digits_ok
+        && !plain.is_empty()
+        && plain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
+        && plain.parse::<f64>().is_ok()
+}
+
+/// optparse's `int` option: `0x`/`0b` prefixes, a leading `0` meaning octal, then Python's
+/// `int(text, radix)` (whitespace around, `_` between digits, a sign).
+fn python_int(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let (digits, radix) = if let Some(rest) = lower.strip_prefix("0x") {
+        (rest.to_string(), 16)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (
+            if rest.is_empty() {
+                "0".into()
+            } else {
+                rest.to_string()
+            },
+            2,
+        )
+    } else if lower.starts_with('0') {
+        (lower.clone(), 8)
+    } else {
+        (lower.clone(), 10)
+    };
+    let digits = digits.trim();
+    let unsigned = digits.strip_prefix(['+', '-']).unwrap_or(digits);
+    !unsigned.is_empty()
+        && !unsigned.starts_with('_')
+        && !unsigned.ends_with('_')
+        && !unsigned.contains("__")
+        && unsigned.chars().all(|c| c == '_' || c.is_digit(radix))
 }
 
 /// pip's `_normalize_name`: lower case, `_` as `-`, no leading `--`.
@@ -313,6 +564,16 @@ pub fn merge(
     variables: &[(String, String, String)],
     command: &str,
 ) -> BTreeMap<String, Setting> {
+    ordered(files, variables, command).into_iter().collect()
+}
+
+/// Every non-empty value as pip's option parser takes them: the files' `[global]` values
+/// (merged across files, later over earlier), the command's section, then the variables.
+fn ordered(
+    files: &[(PathBuf, Vec<Entry>)],
+    variables: &[(String, String, String)],
+    command: &str,
+) -> Vec<(String, Setting)> {
     let mut by_section: BTreeMap<(String, String), Setting> = BTreeMap::new();
     for (path, entries) in files {
         for (section, name, value) in entries {
@@ -328,26 +589,26 @@ pub fn merge(
             );
         }
     }
-    let mut settings = BTreeMap::new();
+    let mut ordered = Vec::new();
     for wanted in ["global", command] {
         for ((section, name), setting) in &by_section {
             if section == wanted && !setting.value.trim().is_empty() {
-                settings.insert(name.clone(), setting.clone());
+                ordered.push((name.clone(), setting.clone()));
             }
         }
     }
     for (variable, name, value) in variables {
         if !value.trim().is_empty() {
-            settings.insert(
+            ordered.push((
                 name.clone(),
                 Setting {
                     value: value.clone(),
                     source: Source::Variable(variable.clone()),
                 },
-            );
+            ));
         }
     }
-    settings
+    ordered
 }
 
 #[cfg(test)]
@@ -442,6 +703,45 @@ mod tests {
             parse("[global]\n--Index_URL = x\n").unwrap(),
             [("global".into(), "index-url".into(), "x".into())]
         );
+    }
+
+    #[test]
+    fn repeats_in_one_file_are_refused_in_pythons_words() {
+        assert_eq!(
+            parse("[global]\na = 1\n[install]\n[global]\n").unwrap_err(),
+            "[line  4]: section 'global' already exists"
+        );
+        assert_eq!(
+            parse("[global]\nTimeout = 1\n  continued\n; comment\ntimeout: 2\n").unwrap_err(),
+            "[line  5]: option 'timeout' in section 'global' already exists"
+        );
+        // Continuation lines, other sections and [DEFAULT] repeat freely.
+        assert!(parse("[global]\na =\n  a = b\n[install]\na = 1\n").is_ok());
+        assert!(parse("[DEFAULT]\nx = 1\n[DEFAULT]\nx = 2\n[global]\n").is_ok());
+    }
+
+    #[test]
+    fn numbers_are_read_as_python_and_optparse_read_them() {
+        for good in ["5", " 2.5 ", "1e3", "1_0", "inf", "-1", ".5", "5."] {
+            assert!(python_float(good), "{good}");
+        }
+        for bad in ["", "2O", "1__0", "_1", "5s", "0x10", "1,5"] {
+            assert!(!python_float(bad), "{bad}");
+        }
+        for good in ["5", "-3", "0x1f", "0b", "0b101", "017", "0", "1_000", " 7"] {
+            assert!(python_int(good), "{good}");
+        }
+        for bad in ["", "08", "1.5", "abc", "0x", "1__0", "5_"] {
+            assert!(!python_int(bad), "{bad}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_value_that_is_not_utf8_is_sent_as_python_and_requests_send_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let value = std::ffi::OsStr::from_bytes(b"http://h/caf\xe9/\xc3\xa9");
+        assert_eq!(as_python_sends(value), "http://h/caf%ED%B3%A9/\u{e9}");
     }
 
     #[test]

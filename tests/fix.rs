@@ -60,6 +60,31 @@ fn fix(cwd: &Path, index_url: &str, args: &[&str]) -> Command {
     command
 }
 
+/// `preflight fix --yes` building `exam-venv` in `work` with `pins`, from `index_url`.
+fn fix_yes_into_exam_venv(work: &Path, index_url: &str, pins: &[&str]) -> Run {
+    let profile = exam_profile(work, pins);
+    run(&mut fix(
+        work,
+        index_url,
+        &[
+            "--yes",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--venv",
+            "exam-venv",
+        ],
+    ))
+}
+
+/// A port that was just free: nothing listens there.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Every path under `dir`, for before/after comparisons.
 fn tree(dir: &Path) -> Vec<PathBuf> {
     let mut paths = Vec::new();
@@ -307,18 +332,7 @@ fn a_pin_with_no_distribution_is_named() {
     let _python = pyenv_python("3.8");
     let index = exam_index();
     let work = TempDir::new().unwrap();
-    let profile = exam_profile(work.path(), &["examlib==9.9"]);
-    let run = run(&mut fix(
-        work.path(),
-        &index.url(),
-        &[
-            "--yes",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--venv",
-            "exam-venv",
-        ],
-    ));
+    let run = fix_yes_into_exam_venv(work.path(), &index.url(), &["examlib==9.9"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -343,24 +357,13 @@ fn a_pin_with_no_distribution_is_named() {
 fn an_unreachable_index_is_named_as_a_network_cause() {
     let _python = pyenv_python("3.8");
     // A port that was just free: nothing listens there.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let work = TempDir::new().unwrap();
-    let profile = exam_profile(work.path(), &["examlib==1.0"]);
-    let run = run(&mut fix(
+    let run = fix_yes_into_exam_venv(
         work.path(),
         &format!("http://127.0.0.1:{port}/simple/"),
-        &[
-            "--yes",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--venv",
-            "exam-venv",
-        ],
-    ));
+        &["examlib==1.0"],
+    );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -368,6 +371,43 @@ fn an_unreachable_index_is_named_as_a_network_cause() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn secrets_and_escape_sequences_in_pips_output_reach_neither_the_screen_nor_the_log() {
+    let _python = pyenv_python("3.8");
+    const SECRET: &str = "fix-s3cret";
+    let port = free_port();
+    let work = TempDir::new().unwrap();
+    // pip quotes its index in "Looking in indexes: ..." (it hides the password, not the
+    // query) and in every retry; the escape sequence would retitle the terminal.
+    let index = format!(
+        "http://ana:pw-{SECRET}@127.0.0.1:{port}/simple/?token={SECRET}&t=\u{1b}]0;owned\u{7}"
+    );
+    let run = fix_yes_into_exam_venv(work.path(), &index, &["examlib==1.0"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("pip said:"),
+        "pip's own words are quoted: {}",
+        run.stdout
+    );
+    let log = std::fs::read_to_string(work.path().join("exam-venv/preflight-fix.log")).unwrap();
+    assert!(
+        log.contains("Looking in indexes: http://") && log.contains("?***"),
+        "{log}"
+    );
+    for (what, text) in [
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+        ("log", &log),
+    ] {
+        assert!(!text.contains(SECRET), "{what} leaked the secret:\n{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "{what} holds an escape:\n{text:?}"
+        );
+    }
 }
 
 /// Processes whose command line still mentions `needle` after a grace for signals to land

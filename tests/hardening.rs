@@ -494,6 +494,89 @@ fn url_secrets_are_redacted_even_when_the_url_does_not_parse_in_every_format() {
     }
 }
 
+/// Every shape of a secret the redaction must catch, with `S` where the secret goes.
+const SECRET_SHAPES: &[&str] = &[
+    "127.0.0.1:9/simple?token=S",
+    "http://ana:pa/S@127.0.0.1:9/simple",
+    "http://ana:pa S@127.0.0.1:9/simple",
+    "http%3A%2F%2Fana%3AS%40127.0.0.1%3A9%2Fsimple",
+    "http://127.0.0.1:9/simple%3Ftoken%3DS",
+    "http:/ana:S@127.0.0.1:9/simple",
+    "http:\\\\ana:S@127.0.0.1:9/simple",
+    "//ana:S@127.0.0.1:9/simple",
+    "http://ana:S@127.0.0.1:9/simple,http://127.0.0.1:9/simple?token=S",
+    "CORP\\ana:S@127.0.0.1:9",
+];
+
+/// Each shape in every setting and variable the package-index check reads (pip.conf's
+/// index-url, extra-index-url, find-links and proxy; PIP_* and the proxy variables), in every
+/// format: no part of the secret is printed.
+#[test]
+fn secrets_of_every_shape_in_every_setting_are_redacted_in_every_format() {
+    const SECRET: &str = "shape-s3cret";
+    let dir = TempDir::new().unwrap();
+    let profile = profile_file(
+        dir.path(),
+        "idx.toml",
+        &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"package-index\"\n"),
+    );
+    for shape in SECRET_SHAPES {
+        let value = shape.replace('S', SECRET);
+        let conf = dir.path().join("pip.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[global]\nindex-url = {value}\nextra-index-url = {value}\nfind-links = {value}\nproxy = {value}\n"
+            ),
+        )
+        .unwrap();
+        let from_variables = [
+            ("PIP_INDEX_URL", value.as_str()),
+            ("PIP_EXTRA_INDEX_URL", value.as_str()),
+            ("PIP_FIND_LINKS", value.as_str()),
+            ("HTTPS_PROXY", value.as_str()),
+            ("HTTP_PROXY", value.as_str()),
+            ("PIP_CONFIG_FILE", NULL_DEVICE),
+        ];
+        let from_file = [("PIP_CONFIG_FILE", conf.to_str().unwrap())];
+        let from_pip_proxy = [
+            ("PIP_INDEX_URL", "https://127.0.0.1:9/simple"),
+            ("PIP_PROXY", value.as_str()),
+            ("PIP_CONFIG_FILE", NULL_DEVICE),
+        ];
+        for variables in [&from_variables[..], &from_file, &from_pip_proxy] {
+            for args in [
+                &["--json"][..],
+                &["--format", "human"],
+                &["--format", "human", "-v"],
+                &["--format", "markdown"],
+                &["--format", "junit"],
+            ] {
+                let mut command = preflight(dir.path());
+                // No interpreter to find: the index comes from the settings, and each run is
+                // quick.
+                command
+                    .env("PATH", dir.path().join("no-programs"))
+                    .args(args)
+                    .arg("--profile")
+                    .arg(&profile);
+                for (key, value) in variables {
+                    command.env(key, value);
+                }
+                let run = run_bounded(&mut command);
+                for piece in ["s3cret", "shape-s3"] {
+                    assert!(
+                        !run.stdout.contains(piece) && !run.stderr.contains(piece),
+                        "{shape} {variables:?} {args:?} leaked:\n{}{}",
+                        run.stdout,
+                        run.stderr
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn a_secret_in_an_interpreters_error_output_is_redacted() {
     const SECRET: &str = "stderr-s3cret";

@@ -50,7 +50,8 @@ fn build(config: KindConfig<'_>) -> Result<Box<dyn Check>, ConfigError> {
     if !parsed.id.starts_with("network.") || parsed.id.len() <= "network.".len() {
         return Err(config.error("id", "must be `network.NAME`"));
     }
-    match reqwest::Url::parse(&parsed.url) {
+    // Read as pip reads it: `http:/host` and `http:\\host` are not requested.
+    match net::parse_like_pip(&parsed.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => {
             return Err(config.error(
@@ -280,6 +281,9 @@ fn fix_for(cause: Cause) -> &'static str {
         }
         Cause::TlsUntrusted | Cause::TlsExpired | Cause::TlsWrongHost | Cause::Tls => {
             "Check the machine's clock, and whether an antivirus, firewall or company proxy inspects HTTPS; sit the exam on a network that does not."
+        }
+        Cause::TlsSelfSigned => {
+            "If the server is yours (a company index), give pip its certificate (`cert` in pip's configuration, or PIP_CERT) and run again; if not, something on this network answers in its place: check whether an antivirus, firewall or company proxy inspects HTTPS."
         }
         Cause::TlsSetup => {
             "Point the setting named above (cert, PIP_CERT, REQUESTS_CA_BUNDLE, client-cert) at an existing PEM file, or remove it."

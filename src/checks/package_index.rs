@@ -17,7 +17,9 @@ use serde::Deserialize;
 use crate::check::{Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, Stakes};
 use crate::checks::network::{DEFAULT_SLOW, reach_via};
 use crate::host::{is_file, read_small};
-use crate::net::{ProxySetting, Roots, Route, proxy_for, redact};
+use crate::net::{
+    ProxySetting, Roots, Route, parse_like_pip, proxy_for, proxy_with_scheme, redact,
+};
 use crate::pip_config::{self, PipConfig};
 use crate::platform::proxy;
 use crate::python::PythonEnv;
@@ -89,18 +91,40 @@ impl Check for PackageIndex {
             .or_else(|| python.located().and_then(|l| l.venv.clone()));
         let config = pip_config::load(&ctx.host, prefix.as_deref(), "install");
         let mut finding = spec.finding().details(config_details(&config));
-        if let Some((path, why)) = config.unreadable().next() {
+        for (path, why) in config.skipped() {
+            finding = finding.detail(format!("pip skips {}: {why}", path.display()));
+        }
+        if let Some((path, why)) = config.blocking().next() {
             return vec![
                 finding
                     .observe("config_error", why.to_string())
                     .fail(format!(
-                        "pip cannot read its configuration file {}: {why}",
+                        "pip would hang reading its configuration file {}: {why}",
                         path.display()
                     ))
                     .fix(format!(
-                        "Correct or remove {}: pip refuses to run while it cannot parse it.",
+                        "Point PIP_CONFIG_FILE at a regular file (or unset it): every pip command waits on {}.",
                         path.display()
                     )),
+            ];
+        }
+        if let Some((path, why)) = config.unreadable().next() {
+            return vec![
+                finding
+                    .observe("config_error", why.to_string())
+                    .fail(format!("pip refuses to run: {why}"))
+                    .fix(format!(
+                        "Correct or remove {}: pip stops with this error before every install.",
+                        path.display()
+                    )),
+            ];
+        }
+        if let Err(why) = config.check_values() {
+            return vec![
+                finding
+                    .observe("config_error", why.clone())
+                    .fail(format!("pip refuses to run: {why}"))
+                    .fix("Give timeout a number of seconds and retries a whole number, or remove them (`python -m pip config debug` shows where each is set)."),
             ];
         }
         let no_index = match config.flag("no-index") {
@@ -241,10 +265,13 @@ impl PackageIndex {
             system,
         } = *pip_view;
         let url = format!("{}/{}/", index.trim_end_matches('/'), self.project);
-        let Ok(parsed) = reqwest::Url::parse(&url) else {
-            return finding
-                .fail(format!("{} is not a URL pip can use", redact(index)))
-                .fix("Correct index-url (or extra-index-url) in pip's configuration.");
+        let parsed = match parse_like_pip(&url) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                return finding
+                    .fail(format!("{} is not a URL pip can use: {why}", redact(index)))
+                    .fix("Correct index-url (or extra-index-url) in pip's configuration: `scheme://host/path`.");
+            }
         };
         let host_name = parsed.host_str().unwrap_or("").to_string();
         let trusted = trusted_host(config, &host_name, parsed.port());
@@ -258,6 +285,17 @@ impl PackageIndex {
         }
         let (proxy, proxy_note) = choose_proxy(ctx, deadline, config, &parsed, system);
         let mut finding = finding;
+        if let Some(proxy) = &proxy
+            && let Err(why) = parse_like_pip(&proxy_with_scheme(&proxy.url))
+        {
+            return finding
+                .fail(format!(
+                    "pip cannot use the proxy {} (from {}): {why}",
+                    redact(&proxy.url),
+                    proxy.variable
+                ))
+                .fix("Correct the proxy: a scheme, `//`, the host and its port, as in http://proxy.example:3128 (user and password, when it needs them, before the host and an `@`).");
+        }
         // Certificates matter only over TLS: requests loads no bundle for plain http.
         let (roots, client_cert) = if parsed.scheme() == "https" {
             let (roots, trust_note) = choose_roots(
@@ -540,7 +578,7 @@ fn choose_proxy(
         return (
             Some(ProxySetting {
                 variable: "pip's proxy setting",
-                url: with_scheme(setting.value.trim()),
+                url: proxy_with_scheme(setting.value.trim()),
             }),
             ProxyNote {
                 text: Some(format!(
@@ -618,15 +656,6 @@ fn choose_proxy(
                 environment_off: false,
             },
         ),
-    }
-}
-
-/// pip's `proxy` may omit the scheme (`proxy.corp:3128`); requests then uses http.
-fn with_scheme(proxy: &str) -> String {
-    if proxy.contains("://") {
-        proxy.to_string()
-    } else {
-        format!("http://{proxy}")
     }
 }
 

@@ -22,6 +22,7 @@ use crate::app::{self, Request};
 use crate::check::RunOptions;
 use crate::cli::RunArgs;
 use crate::host::{self, Host, OsFamily, ProcessError, Streamed};
+use crate::net::{RedactingWriter, redact};
 use crate::platform::shell::command_line;
 use crate::profile::Profile;
 use crate::python::commands::how_to_get;
@@ -106,6 +107,10 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    // Every message passes redaction: they quote pip, its configuration and paths.
+    let mut out = RedactingWriter::new(out);
+    let mut err = RedactingWriter::new(err);
+    let (out, err) = (&mut out, &mut err);
     let wanted = profile.facts.python.clone();
     let dir = host.user_path(run_args.venv.as_deref().unwrap_or(Path::new("venv")));
     let probe_timeout = run_args.timeout;
@@ -215,7 +220,17 @@ pub(crate) fn run(
     };
     let render_options = app::render_options(run_args.color, run_args.verbose, &host, &terminal);
     let report = app::check(host, &recheck);
-    let code = app::show(&report, Format::Human, render_options, out, err);
+    // The report is guarded as it is rendered, and keeps its colours.
+    let (Ok(report_out), Ok(report_err)) = (out.inner_mut(), err.inner_mut()) else {
+        return EXIT_NOT_READY;
+    };
+    let code = app::show(
+        &report,
+        Format::Human,
+        render_options,
+        report_out,
+        report_err,
+    );
     for said in after {
         let _ = writeln!(out, "\n{said}");
     }
@@ -550,6 +565,7 @@ fn build(
         .create(true)
         .append(true)
         .open(&log_path)
+        .map(RedactingWriter::new)
         .map_err(|e| failed(format!("could not write {}: {e}", log_path.display())))?;
     let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(SystemTime::now()));
 
@@ -627,7 +643,7 @@ fn build(
             &mut |line| {
                 let _ = writeln!(log, "{line}");
                 if let Some(activity) = pip_output::activity(line) {
-                    progress.say(&activity);
+                    progress.say(&redact(&activity));
                 }
                 transcript.push(line);
             },

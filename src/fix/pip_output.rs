@@ -155,6 +155,13 @@ pub fn network_cause(line: &str) -> Option<Cause> {
     {
         if lower.contains("expired") {
             Cause::TlsExpired
+        } else if (lower.contains("self signed certificate")
+            || lower.contains("self-signed certificate"))
+            && !lower.contains("in certificate chain")
+        {
+            // The server's own certificate is self-signed; "in certificate chain" is an
+            // unknown root above it, as a TLS-inspecting proxy shows.
+            Cause::TlsSelfSigned
         } else if lower.contains("hostname mismatch") || lower.contains("doesn't match") {
             Cause::TlsWrongHost
         } else {
@@ -193,6 +200,9 @@ pub fn describe_cause(cause: Cause) -> &'static str {
         Cause::NoAnswer => "connected, but the index did not answer in time",
         Cause::TlsUntrusted => {
             "TLS: the index's certificate is not trusted (a TLS-inspecting proxy or firewall may be in the way)"
+        }
+        Cause::TlsSelfSigned => {
+            "TLS: the index's certificate is self-signed and pip is not told to trust it (`cert`, PIP_CERT)"
         }
         Cause::TlsExpired => {
             "TLS: the index's certificate has expired (or this machine's clock is wrong)"

@@ -2,17 +2,42 @@
 //! by name as the OS matches them, and what a child process is handed.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 
 use super::{Host, OsFamily};
 
-/// This process's variables, those that are valid Unicode (the others no check could name).
-pub(super) fn of_this_process() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
+/// This process's variables whose names are valid Unicode (the others no check could name):
+/// those with a Unicode value, and apart those whose value is not (pip reads them too, see
+/// [`Host::env_os`]).
+pub(super) fn of_this_process() -> (BTreeMap<String, String>, BTreeMap<String, OsString>) {
+    let mut not_unicode = BTreeMap::new();
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let key = k.into_string().ok()?;
+            match v.into_string() {
+                Ok(value) => Some((key, value)),
+                Err(raw) => {
+                    not_unicode.insert(key, raw);
+                    None
+                }
+            }
+        })
+        .collect();
+    (env, not_unicode)
 }
 
 impl Host {
+    /// A variable's value even when it is not valid Unicode (a path in a Latin-1 locale);
+    /// unset and empty are the same.
+    pub fn env_os(&self, key: &str) -> Option<&OsStr> {
+        self.env(key).map(OsStr::new).or_else(|| {
+            self.not_unicode
+                .get(key)
+                .map(|v| v.as_os_str())
+                .filter(|v| !v.is_empty())
+        })
+    }
+
     /// A variable's value; unset and empty are the same. On Windows names match whatever
     /// their case, as Windows itself matches them (`Path` is `PATH`).
     pub fn env(&self, key: &str) -> Option<&str> {

@@ -73,13 +73,15 @@ pub struct Host {
     pub cwd: PathBuf,
     pub facts: LazyFacts,
     env: BTreeMap<String, String>,
+    /// Variables whose value is not valid Unicode, kept apart ([`Host::env_os`]).
+    not_unicode: BTreeMap<String, std::ffi::OsString>,
     video: Arc<dyn VideoDevices>,
 }
 
 impl Host {
     /// The real machine this process runs on.
     pub fn from_machine() -> Self {
-        let env = env::of_this_process();
+        let (env, not_unicode) = env::of_this_process();
         let os = OsFamily::current();
         let root = PathBuf::from("/");
         Host {
@@ -89,6 +91,7 @@ impl Host {
             home: std::env::home_dir(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             env,
+            not_unicode,
             video: Arc::new(KernelVideoDevices),
         }
     }
@@ -115,6 +118,7 @@ impl Host {
             home: None,
             facts,
             env,
+            not_unicode: BTreeMap::new(),
             video: Arc::new(KernelVideoDevices),
         };
         host.home = host.env(home_var).map(PathBuf::from);

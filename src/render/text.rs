@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use textwrap::{Options, WordSplitter};
 
+use crate::net::redact;
+
 /// The width used when neither `COLUMNS` nor the terminal says.
 pub const DEFAULT_WIDTH: usize = 80;
 
@@ -37,32 +39,16 @@ pub fn locale_is_utf8<'a>(env: impl Fn(&str) -> Option<&'a str>) -> bool {
         })
 }
 
-/// Text that came from the machine (paths, tool output, versions), made safe for a terminal:
-/// escape sequences removed, other control characters turned into spaces, and at most
-/// `limit` characters, the cut marked with `ellipsis`.
+/// Text that came from the machine (paths, tool output, versions), made safe for a terminal
+/// and a ticket: redacted by [`redact`] (which also removes escape sequences and control
+/// characters), line breaks and tabs as spaces, and at most `limit` characters, the cut
+/// marked with `ellipsis`.
 pub fn clean(text: &str, limit: usize, ellipsis: &str) -> String {
-    let has_control = text.chars().any(char::is_control);
-    let text: Cow<'_, str> = if has_control {
-        // The stripper drops tabs and line breaks; they separate words, so keep a space.
-        let spaced: String = text
-            .chars()
-            .map(|c| {
-                if matches!(c, '\t' | '\n' | '\r') {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect();
-        let stripped = strip_ansi_escapes::strip_str(spaced);
-        Cow::Owned(
-            stripped
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect(),
-        )
+    let redacted = redact(text);
+    let text: Cow<'_, str> = if redacted.contains(['\n', '\t']) {
+        Cow::Owned(redacted.replace(['\n', '\t'], " "))
     } else {
-        Cow::Borrowed(text)
+        Cow::Borrowed(&redacted)
     };
     if text.chars().count() <= limit {
         return text.into_owned();

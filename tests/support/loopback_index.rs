@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -63,6 +63,26 @@ impl Index {
     }
 
     pub fn start(wheels: Vec<(&str, String, Vec<u8>)>) -> Index {
+        Index::start_with(wheels, None)
+    }
+
+    /// The index over HTTPS, with `tls`'s certificate.
+    pub fn start_tls(
+        wheels: Vec<(&str, String, Vec<u8>)>,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> Index {
+        Index::start_with(wheels, Some(tls))
+    }
+
+    /// `https://127.0.0.1:PORT/simple/` for an index started with [`Index::start_tls`].
+    pub fn https_url(&self) -> String {
+        format!("https://127.0.0.1:{}/simple/", self.port)
+    }
+
+    fn start_with(
+        wheels: Vec<(&str, String, Vec<u8>)>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Index {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut projects: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
@@ -91,8 +111,21 @@ impl Index {
             for stream in listener.incoming().flatten() {
                 let (projects, files) = (Arc::clone(&projects), Arc::clone(&files));
                 let (page_requests, stall) = (Arc::clone(&page_requests), Arc::clone(&stall));
+                let tls = tls.clone();
                 std::thread::spawn(move || {
-                    serve(stream, &projects, &files, &page_requests, &stall)
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                    match tls {
+                        None => serve(stream, &projects, &files, &page_requests, &stall),
+                        Some(config) => {
+                            let Ok(connection) = rustls::ServerConnection::new(config) else {
+                                return;
+                            };
+                            let mut tls = rustls::StreamOwned::new(connection, stream);
+                            serve(&mut tls, &projects, &files, &page_requests, &stall);
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
+                    }
                 });
             }
         });
@@ -101,13 +134,12 @@ impl Index {
 }
 
 fn serve(
-    mut stream: TcpStream,
+    mut stream: impl Read + Write,
     projects: &BTreeMap<String, Vec<(String, String)>>,
     files: &BTreeMap<String, Vec<u8>>,
     page_requests: &AtomicUsize,
     stall: &AtomicBool,
 ) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut request = Vec::new();
     let mut buffer = [0u8; 1024];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -156,10 +188,16 @@ fn serve(
     );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&body);
+    let _ = stream.flush();
 }
 
 /// The exam's two tiny packages: `examlib` imports `examdep`.
 pub fn exam_index() -> Index {
+    Index::start(exam_wheels())
+}
+
+/// `examlib` and `examdep`, for an index of one's own ([`Index::start_tls`]).
+pub fn exam_wheels() -> Vec<(&'static str, String, Vec<u8>)> {
     let (lib_file, lib) = wheel(
         "examlib",
         "1.0",
@@ -167,5 +205,5 @@ pub fn exam_index() -> Index {
         &["examdep"],
     );
     let (dep_file, dep) = wheel("examdep", "2.0", "__version__ = \"2.0\"\n", &[]);
-    Index::start(vec![("examlib", lib_file, lib), ("examdep", dep_file, dep)])
+    vec![("examlib", lib_file, lib), ("examdep", dep_file, dep)]
 }
