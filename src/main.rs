@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         eprintln!("error: internal error in preflight (please report it): {info}");
     }));
     preflight::interrupt::install();
+    // Orphans of the children (a `setsid` helper) come back to preflight, to be killed.
+    preflight::host::adopt_orphans();
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let cli = match Cli::try_parse() {

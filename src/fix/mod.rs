@@ -7,12 +7,12 @@
 //! and only with `--recreate`.
 
 mod choose;
+mod lock;
 mod pip_output;
 
-use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
@@ -25,13 +25,15 @@ use crate::host::{self, Host, OsFamily, ProcessError, Streamed};
 use crate::platform::shell::command_line;
 use crate::profile::Profile;
 use crate::python::commands::how_to_get;
-use crate::python::venv::venv_interpreter;
+use crate::python::venv::{PipInstall, pip_install_in, venv_interpreter, venv_site_packages};
 use crate::python::wanted::Wanted;
 use crate::render::Format;
 use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY};
 use crate::runner::Selection;
 
 pub use choose::Candidate;
+pub use lock::LOCK_FILE;
+use lock::{Holder, Lock, Refused};
 pub use pip_output::{PipFailure, Transcript};
 
 /// Left in the virtualenv while `fix` builds it; removed once pip has installed every pin. A
@@ -42,6 +44,9 @@ pub const LOG_FILE: &str = "preflight-fix.log";
 
 /// How long `python -m venv` (which runs ensurepip) may take.
 const VENV_TIMEOUT: Duration = Duration::from_secs(300);
+/// Less room than this where `python -m venv` failed is a full disk: a virtualenv with pip
+/// takes about 20 MB.
+const VENV_ROOM: u64 = 32 << 20;
 
 #[derive(Debug, Args)]
 pub struct FixArgs {
@@ -70,7 +75,7 @@ enum Existing {
     /// A virtualenv whose interpreter answered.
     Venv {
         candidate: Candidate,
-        has_pip: bool,
+        pip: PipInstall,
         incomplete: bool,
     },
     /// Something else: a file, a directory that is no virtualenv, a broken virtualenv.
@@ -115,6 +120,11 @@ pub(crate) fn run(
         profile.name, profile.title
     );
 
+    // Another run building here now: nothing to plan until it ends.
+    if let Some(holder) = lock::held_by_other(&dir) {
+        let _ = writeln!(out, "\n{}", busy(&dir, &holder));
+        return EXIT_NOT_READY;
+    }
     let existing = look_at(&host, &dir, &wanted, probe_timeout);
     let action = match decide(&dir, &existing, args.recreate) {
         Ok(action) => action,
@@ -151,12 +161,12 @@ pub(crate) fn run(
         return EXIT_READY;
     }
 
-    // Ctrl-C while building stops pip's group (pip runs in a group of its own and does not
-    // see the terminal's Ctrl-C) and keeps the marker; after the scope, it ends the run.
-    let built = {
-        let scope = crate::interrupt::while_building();
-        build(&host, &plan, args, scope.flag(), out)
-    };
+    // An interrupt while building stops pip's group (pip runs in a group of its own and does
+    // not see the terminal's Ctrl-C) and keeps the marker; after the scope, it ends the run
+    // with the exit code it would have had in any other phase.
+    let scope = crate::interrupt::while_building();
+    let built = build(&host, &plan, args, scope.flag(), out);
+    let interrupt = scope.end();
     match built {
         Ok(()) => {}
         Err(Stop::Interrupted) => {
@@ -165,7 +175,8 @@ pub(crate) fn run(
                 "\nInterrupted: the build was stopped (pip too, when it was running). {} is marked incomplete ({INCOMPLETE_MARKER}); run `preflight fix --yes` again to finish it.",
                 plan.dir.display()
             );
-            return EXIT_INTERRUPTED;
+            let _ = out.flush();
+            return interrupt.unwrap_or(EXIT_INTERRUPTED);
         }
         Err(Stop::Failed(lines)) => {
             let _ = writeln!(out);
@@ -174,6 +185,16 @@ pub(crate) fn run(
             }
             return EXIT_NOT_READY;
         }
+    }
+    if let Some(code) = interrupt {
+        // It came as the build finished: the virtualenv is complete, the run ends here.
+        let _ = writeln!(
+            out,
+            "\nInterrupted after the build: {} is complete.",
+            plan.dir.display()
+        );
+        let _ = out.flush();
+        crate::interrupt::stop_and_exit("an interrupt", code);
     }
 
     let _ = writeln!(out, "\nChecking the virtualenv again:\n");
@@ -275,25 +296,13 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
             incomplete,
         };
     }
-    let has_pip = site_packages_hold_pip(host, dir);
+    // The same judgement as the report's "pip present": by pip's install record.
+    let pip = pip_install_in(venv_site_packages(host, dir));
     Existing::Venv {
         candidate,
-        has_pip,
+        pip,
         incomplete,
     }
-}
-
-fn site_packages_hold_pip(host: &Host, dir: &Path) -> bool {
-    if host.os == OsFamily::Windows {
-        return host::is_dir(dir.join("Lib/site-packages/pip"));
-    }
-    host::read_dir(dir.join("lib"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| host::is_dir(e.path().join("site-packages/pip")))
-        })
-        .unwrap_or(false)
 }
 
 /// What to do with what is there; an error says why nothing will be done.
@@ -312,19 +321,22 @@ fn decide(dir: &Path, existing: &Existing, recreate: bool) -> Result<DirAction, 
         },
         Existing::Venv {
             candidate,
-            has_pip,
+            pip,
             incomplete,
         } => {
-            let fits = candidate.verdict.is_ok() && *has_pip;
+            let fits = candidate.verdict.is_ok() && matches!(pip, PipInstall::Complete(_));
             if fits && !recreate {
                 return Ok(DirAction::Reuse {
                     resume: *incomplete,
                 });
             }
-            let why = match (&candidate.verdict, has_pip) {
+            let why = match (&candidate.verdict, pip) {
                 (Err(reason), _) => format!("its Python does not fit: {reason}"),
-                (Ok(()), false) => "it has no pip".to_string(),
-                (Ok(()), true) => "--recreate was given".to_string(),
+                (Ok(()), PipInstall::Absent) => "it has no pip".to_string(),
+                (Ok(()), PipInstall::Incomplete { why, .. }) => {
+                    format!("its pip is incomplete: {why}")
+                }
+                (Ok(()), PipInstall::Complete(_)) => "--recreate was given".to_string(),
             };
             if recreate || *incomplete {
                 let why = if *incomplete && !recreate {
@@ -516,10 +528,9 @@ enum Stop {
     Failed(Vec<String>),
 }
 
-/// Carry the plan out. Writes only inside the virtualenv directory (and renames an old one).
-// The one place preflight writes: `fix --yes` creates the venv, its log and its marker, and
-// moves an old venv aside, all inside the directory it was given.
-#[allow(clippy::disallowed_methods)]
+/// Carry the plan out. Writes only inside the virtualenv directory (and renames an old one),
+/// through the host's write helpers: never through a link, only to regular files, and only
+/// with the virtualenv's lock held.
 fn build(
     host: &Host,
     plan: &Plan,
@@ -529,36 +540,50 @@ fn build(
 ) -> Result<(), Stop> {
     let dir = &plan.dir;
     let failed = |line: String| Stop::Failed(vec![format!("error: {line}")]);
+    let stop_if_cancelled = || {
+        if cancel.load(Ordering::SeqCst) {
+            Err(Stop::Interrupted)
+        } else {
+            Ok(())
+        }
+    };
+    let now = SystemTime::now();
     let _ = writeln!(out);
     if let DirAction::MoveAsideAndCreate { to, .. } = &plan.action {
-        fs::rename(dir, to).map_err(|e| {
+        // A directory is locked before it is moved: one another `fix` is building is not
+        // moved aside under it.
+        let old_lock = if host::is_dir(dir) {
+            Some(Lock::take(dir, now).map_err(|r| refused(dir, r))?)
+        } else {
+            None
+        };
+        host::rename(dir, to).map_err(|e| {
             failed(format!(
                 "could not move {} aside to {}: {e}; nothing was changed",
                 dir.display(),
                 to.display()
             ))
         })?;
+        if let Some(lock) = old_lock {
+            lock.moved_to(to);
+        }
         let _ = writeln!(out, "Moved {} aside to {}.", dir.display(), to.display());
     }
     if !matches!(plan.action, DirAction::Reuse { .. }) {
         // Only the directory itself: its parent must exist (checked when planning).
-        fs::create_dir(dir)
+        host::create_dir(dir)
             .map_err(|e| failed(format!("could not create {}: {e}", dir.display())))?;
     }
+    // Before anything else is written into it.
+    let _lock = Lock::take(dir, now).map_err(|r| refused(dir, r))?;
+    stop_if_cancelled()?;
     let marker = dir.join(INCOMPLETE_MARKER);
-    fs::write(
-        &marker,
-        "preflight fix is building this virtualenv; it is not complete until this file is gone.\n",
-    )
-    .map_err(|e| failed(format!("could not write {}: {e}", marker.display())))?;
+    write_marker(&marker).map_err(|e| failed(refusal(&marker, &e)))?;
     let log_path = dir.join(LOG_FILE);
     // Appended to, so the log of an interrupted run survives the run that finishes it.
-    let mut log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| failed(format!("could not write {}: {e}", log_path.display())))?;
-    let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(SystemTime::now()));
+    let mut log = host::open_append(&log_path).map_err(|e| failed(refusal(&log_path, &e)))?;
+    let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(now));
+    stop_if_cancelled()?;
 
     if !matches!(plan.action, DirAction::Reuse { .. }) {
         let python = plan
@@ -588,17 +613,18 @@ fn build(
         match outcome {
             Ok(Streamed::Exited(status)) if status.success() => {}
             Ok(Streamed::Exited(status)) => {
-                let mut lines = vec![format!(
-                    "error: `python -m venv` failed ({status}); {} is marked incomplete. Its output:",
-                    dir.display()
-                )];
-                lines.extend(tail_of(&transcript));
-                return Err(Stop::Failed(lines));
+                return Err(Stop::Failed(explain_venv_failure(
+                    host,
+                    plan,
+                    &transcript,
+                    &status.to_string(),
+                )));
             }
             Ok(Streamed::Cancelled) => return Err(Stop::Interrupted),
             Err(e) => return Err(failed(e.to_string())),
         }
     }
+    stop_if_cancelled()?;
 
     if !plan.pins.is_empty() {
         let interpreter = venv_interpreter(host, dir);
@@ -666,9 +692,60 @@ fn build(
             Err(e) => return Err(failed(e.to_string())),
         }
     }
-    fs::remove_file(&marker)
+    host::remove_file(&marker)
         .map_err(|e| failed(format!("could not remove {}: {e}", marker.display())))?;
     Ok(())
+}
+
+/// Leave the marker: a new regular file, or the one an interrupted run left. Anything else
+/// at its name (a link, a FIFO) is refused, never written through.
+fn write_marker(marker: &Path) -> std::io::Result<()> {
+    match host::create_new(marker) {
+        Ok(mut file) => file.write_all(
+            b"preflight fix is building this virtualenv; it is not complete until this file is gone.\n",
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = host::symlink_metadata(marker)?;
+            if meta.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("is {}, not a regular file", host::file_kind(&meta.file_type())),
+                ))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Why one of fix's files was not written, and what to do.
+fn refusal(path: &Path, error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::InvalidInput {
+        format!(
+            "{} {error}: preflight fix writes only regular files inside the virtualenv, so nothing was written there.\n  Remove it, or run again with --recreate to move the directory aside.",
+            path.display()
+        )
+    } else {
+        format!("could not write {}: {error}", path.display())
+    }
+}
+
+fn refused(dir: &Path, why: Refused) -> Stop {
+    Stop::Failed(vec![match why {
+        Refused::Held(holder) => busy(dir, &holder),
+        Refused::Io(message) => format!("error: {message}"),
+    }])
+}
+
+/// The refusal when another run holds the virtualenv's lock.
+fn busy(dir: &Path, holder: &Holder) -> String {
+    format!(
+        "error: {} is building {} now; nothing was changed.\n  Wait for it to end, then run `preflight fix` again. If no such run exists, remove {}.",
+        holder.describe(),
+        dir.display(),
+        dir.join(LOCK_FILE).display()
+    )
 }
 
 /// Python children report in UTF-8 and without buffering, so each line arrives as printed.
@@ -725,17 +802,7 @@ fn explain_pip_failure(
             lines.push("  The pin cannot be installed here: use a machine (or Python) the pinned release was built for, or a profile whose pins fit this machine.".into());
             lines
         }
-        PipFailure::DiskFull { line } => {
-            let free = host
-                .free_space(&plan.dir)
-                .map(|b| format!(" ({:.1} GiB free now)", b as f64 / f64::from(1 << 30)))
-                .unwrap_or_default();
-            vec![
-                format!("error: the disk holding {dir} is full{free}"),
-                format!("  pip said: {line}"),
-                "  Free some space (TensorFlow alone needs about 2 GB installed) and run `preflight fix --yes` again.".into(),
-            ]
-        }
+        PipFailure::DiskFull { line } => disk_full(host, plan, "pip", line),
         PipFailure::Other { lines } => {
             let mut out = vec![format!("error: pip install failed ({status}); its last lines:")];
             out.extend(lines.iter().map(|l| format!("  {l}")));
@@ -745,6 +812,65 @@ fn explain_pip_failure(
     lines.push(format!(
         "  {dir} is marked incomplete; pip's full log: {}",
         log.display()
+    ));
+    if matches!(plan.action, DirAction::Reuse { resume: true }) {
+        lines.push(recreate_hint(plan));
+    }
+    lines
+}
+
+/// When finishing a half-built virtualenv fails, a new one may not.
+fn recreate_hint(plan: &Plan) -> String {
+    format!(
+        "  If it keeps failing, the interrupted build may have broken {}: `preflight fix --yes --recreate` moves it aside (nothing is deleted) and builds a new one.",
+        plan.dir.display()
+    )
+}
+
+/// The disk filled up under `tool` (pip, or `python -m venv`).
+fn disk_full(host: &Host, plan: &Plan, tool: &str, line: &str) -> Vec<String> {
+    let free = host
+        .free_space(&plan.dir)
+        .map(|b| format!(" ({:.1} MiB free now)", b as f64 / f64::from(1 << 20)))
+        .unwrap_or_default();
+    vec![
+        format!(
+            "error: the disk holding {} is full{free}",
+            plan.dir.display()
+        ),
+        format!("  {tool} said: {line}"),
+        "  Free some space (TensorFlow alone needs about 2 GB installed) and run `preflight fix --yes` again.".into(),
+    ]
+}
+
+/// Name a failure of `python -m venv`: a full disk as such; whatever it was, the half-made
+/// virtualenv is marked incomplete, and the next `fix` moves it aside.
+fn explain_venv_failure(
+    host: &Host,
+    plan: &Plan,
+    transcript: &Transcript,
+    status: &str,
+) -> Vec<String> {
+    let dir = plan.dir.display();
+    // venv hides ensurepip's own output ("Command [...] returned non-zero exit status 1"),
+    // so a full disk shows as a file system with next to no room left.
+    let nearly_full = host
+        .free_space(&plan.dir)
+        .is_some_and(|free| free < VENV_ROOM);
+    let last = transcript.error_lines().pop().unwrap_or_default();
+    let mut lines = match transcript.failure() {
+        PipFailure::DiskFull { line } => disk_full(host, plan, "`python -m venv`", &line),
+        _ if nearly_full => disk_full(host, plan, "`python -m venv`", &last),
+        _ => {
+            let mut lines = vec![format!(
+                "error: `python -m venv` failed ({status}). Its output:"
+            )];
+            lines.extend(tail_of(transcript));
+            lines
+        }
+    };
+    lines.push(format!(
+        "  {dir} is marked incomplete: the next `preflight fix --yes` moves it aside (nothing is deleted) and builds a new one."
     ));
     lines
 }
