@@ -579,3 +579,41 @@ fn a_grandchild_that_left_its_session_does_not_outlive_fix_or_the_report() {
         assert!(dies_soon(pid), "the report: the orphan {pid} survived");
     }
 }
+
+/// Output that cannot be written is an error (exit 2), as for a report; with `--yes`, a plan
+/// nobody could read is not carried out.
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn fix_on_a_full_stdout_exits_2_and_builds_nothing() {
+    let work = TempDir::new().unwrap();
+    let profile = profile(work.path(), &[]);
+    let profile = profile.to_str().unwrap();
+    for yes in [&[][..], &["--yes"]] {
+        let mut command = fix(work.path(), yes);
+        command.args(["--profile", profile, "--venv", "exam-venv"]);
+        let dev_full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(dev_full)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait_timeout(HANG).unwrap().expect("fix ends");
+        assert_eq!(status.code(), Some(2), "{yes:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the output") && stderr.contains("No space left"),
+            "{yes:?}: {stderr}"
+        );
+        assert!(!work.path().join("exam-venv").exists(), "{yes:?}");
+    }
+}

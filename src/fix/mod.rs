@@ -28,7 +28,7 @@ use crate::python::commands::how_to_get;
 use crate::python::venv::{PipInstall, pip_install_in, venv_interpreter, venv_site_packages};
 use crate::python::wanted::Wanted;
 use crate::render::Format;
-use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY};
+use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
 use crate::runner::Selection;
 
 pub use choose::Candidate;
@@ -102,6 +102,8 @@ struct Plan {
 }
 
 /// `preflight fix`: print the plan, and with `--yes` carry it out; returns the exit code.
+/// Output that cannot be written (a full disk) is an error, exit 2, as for a report; a plan
+/// that could not be shown is not carried out.
 pub(crate) fn run(
     args: &FixArgs,
     run_args: &RunArgs,
@@ -109,6 +111,64 @@ pub(crate) fn run(
     profile: Profile,
     terminal: crate::app::Terminal,
     out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let mut watched = Watched {
+        inner: out,
+        error: None,
+    };
+    let code = plan_and_build(args, run_args, host, profile, terminal, &mut watched, err);
+    let _ = watched.flush();
+    match watched.error {
+        None => code,
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe && code != EXIT_USAGE => code,
+        Some(e) => {
+            let _ = writeln!(err, "error: cannot write the output: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// A writer that remembers its first error, for the callers that write line by line.
+struct Watched<'a> {
+    inner: &'a mut dyn Write,
+    error: Option<std::io::Error>,
+}
+
+impl Watched<'_> {
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    fn keep<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && self.error.is_none()
+        {
+            self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.keep(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.keep(result)
+    }
+}
+
+fn plan_and_build(
+    args: &FixArgs,
+    run_args: &RunArgs,
+    host: Host,
+    profile: Profile,
+    terminal: crate::app::Terminal,
+    out: &mut Watched<'_>,
     err: &mut dyn Write,
 ) -> u8 {
     let wanted = profile.facts.python.clone();
@@ -153,6 +213,14 @@ pub(crate) fn run(
         pins: profile.pins().map(|pin| pin.requirement.clone()).collect(),
     };
     print_plan(&host, &plan, &wanted, args, out);
+    if args.yes && (out.flush().is_err() || out.failed()) {
+        // Nobody saw the plan: nothing is carried out.
+        let _ = writeln!(
+            err,
+            "error: the plan could not be shown; nothing was changed."
+        );
+        return EXIT_USAGE;
+    }
     if !args.yes {
         let _ = writeln!(
             out,
