@@ -617,3 +617,47 @@ fn fix_on_a_full_stdout_exits_2_and_builds_nothing() {
         assert!(!work.path().join("exam-venv").exists(), "{yes:?}");
     }
 }
+
+/// pip says "from versions: none" for an index that fails or hangs as for a project it does
+/// not have; fix names the index's trouble instead.
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn an_index_answering_503_or_hanging_is_named_so_not_as_a_missing_distribution() {
+    let (failing, _) = common::http::serve(|_| {
+        Some(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .into(),
+        )
+    });
+    let hanging = common::http::serve_connections(|stream| {
+        std::thread::sleep(Duration::from_secs(90));
+        drop(stream);
+    });
+    let work = TempDir::new().unwrap();
+    let profile = profile(work.path(), &["examlib==1.0"]);
+    let profile = profile.to_str().unwrap();
+    for (port, named) in [
+        (
+            failing,
+            "error: the package index is failing: it answered HTTP 503",
+        ),
+        (hanging, "error: pip could not reach the package index: "),
+    ] {
+        let mut command = fix(
+            work.path(),
+            &["--yes", "--profile", profile, "--venv", "exam-venv"],
+        );
+        command
+            .env("PIP_INDEX_URL", format!("http://127.0.0.1:{port}/simple/"))
+            .env("PIP_NO_CACHE_DIR", "1")
+            .env("PIP_TIMEOUT", "2");
+        let run = run_bounded(&mut command);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(named), "{named}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("no distribution of"),
+            "{named}: {}",
+            run.stdout
+        );
+    }
+}

@@ -741,7 +741,7 @@ fn build(
                 return Err(Stop::Failed(explain_pip_failure(
                     host,
                     plan,
-                    &transcript.failure(),
+                    &named_truly(host, &transcript),
                     &status.to_string(),
                 )));
             }
@@ -829,6 +829,52 @@ fn tail_of(transcript: &Transcript) -> Vec<String> {
         .collect()
 }
 
+/// How long preflight waits for the index when it asks it again after pip failed.
+const INDEX_QUESTION: Duration = Duration::from_secs(20);
+
+/// Why pip failed. pip says "no version at all" (`from versions: none`) both for a project
+/// the index does not have and for an index that failed or did not answer after its retries
+/// (it logs a 503 only at `-vv`): the index pip named is asked once more, to tell them apart.
+fn named_truly(host: &Host, transcript: &Transcript) -> PipFailure {
+    let failure = transcript.failure();
+    let PipFailure::NoDistribution {
+        requirements,
+        versions_offered,
+    } = &failure
+    else {
+        return failure;
+    };
+    let (Some("none"), Some(index), Some(requirement)) = (
+        versions_offered.as_deref(),
+        transcript.index(),
+        requirements.first(),
+    ) else {
+        return failure;
+    };
+    let project = requirement
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .next()
+        .unwrap_or(requirement);
+    let url = format!(
+        "{}/{}/",
+        index.trim_end_matches('/'),
+        crate::python::dist::normalize(project)
+    );
+    let deadline = crate::check::Deadline::at(std::time::Instant::now() + INDEX_QUESTION);
+    match crate::net::get(host, &url, deadline, None) {
+        crate::net::Outcome::Answered { status, .. } if status >= 500 => PipFailure::IndexFailing {
+            status,
+            url: crate::net::redact(&url),
+        },
+        crate::net::Outcome::Failed { cause, message, .. } => PipFailure::IndexUnreachable {
+            cause,
+            url: crate::net::redact(&url),
+            message: crate::net::redact(&message),
+        },
+        crate::net::Outcome::Answered { .. } => failure,
+    }
+}
+
 /// Name a pip failure, with what to do about it.
 fn explain_pip_failure(
     host: &Host,
@@ -871,6 +917,26 @@ fn explain_pip_failure(
             lines
         }
         PipFailure::DiskFull { line } => disk_full(host, plan, "pip", line),
+        PipFailure::IndexFailing { status, url } => vec![
+            format!(
+                "error: the package index is failing: it answered HTTP {status} (a server error), so pip saw no version of {}; this is not a missing distribution",
+                plan.pins.join(", ")
+            ),
+            format!("  Asked again: {url}"),
+            "  Try again later, or use another index (pip's `index-url` option).".into(),
+        ],
+        PipFailure::IndexUnreachable {
+            cause,
+            url,
+            message,
+        } => vec![
+            format!(
+                "error: pip could not reach the package index: {}",
+                pip_output::describe_cause(*cause)
+            ),
+            format!("  Asked again: {url}: {message}"),
+            "  Check the connection (`preflight --only network` tests the package index too); behind a proxy, set HTTPS_PROXY or pip's `proxy` option.".into(),
+        ],
         PipFailure::Other { lines } => {
             let mut out = vec![format!("error: pip install failed ({status}); its last lines:")];
             out.extend(lines.iter().map(|l| format!("  {l}")));
