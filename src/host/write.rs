@@ -68,17 +68,7 @@ fn open_own(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
         // The link (or junction) itself is opened, and refused below as not a regular file.
         options.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
     }
-    let file = options.open(path).map_err(|e| {
-        // A FIFO nobody reads: ENXIO, which says nothing to a person.
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) {
-            return io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "is a named pipe (FIFO), not a regular file",
-            );
-        }
-        e
-    })?;
+    let file = options.open(path).map_err(name_fifo)?;
     let meta = file.metadata()?;
     if !meta.is_file() || meta.file_type().is_symlink() {
         return Err(io::Error::new(
@@ -87,6 +77,19 @@ fn open_own(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
         ));
     }
     Ok(file)
+}
+
+/// A FIFO nobody reads fails a non-blocking open for writing with ENXIO, which says nothing
+/// to a person.
+fn name_fifo(error: io::Error) -> io::Error {
+    #[cfg(unix)]
+    if error.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) {
+        return io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a named pipe (FIFO), not a regular file",
+        );
+    }
+    error
 }
 
 fn is_link_refusal(error: &io::Error) -> bool {
@@ -125,12 +128,11 @@ pub fn process_alive(pid: u32) -> bool {
         }
         let mut code = 0u32;
         // SAFETY: an open process handle and a valid out pointer; closed right after.
-        let alive = unsafe {
+        unsafe {
             let ok = GetExitCodeProcess(process, &mut code) != 0;
             CloseHandle(process);
             ok && code == STILL_ACTIVE as u32
-        };
-        alive
+        }
     }
     #[cfg(not(any(unix, windows)))]
     {
