@@ -820,15 +820,22 @@ fn every_built_in_profile_reports_exactly_its_planned_ids_on_this_machine() {
 #[test]
 fn fix_refuses_report_formats_and_explain_speaks_json() {
     let dir = TempDir::new().unwrap();
+    // No pins, and a Python no machine has: were the format ever ignored, `fix --yes` would
+    // stop at "no Python" rather than build anything.
+    let profile = profile_file(
+        dir.path(),
+        "p.toml",
+        &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.99.*\"\n"),
+    );
     for format in [
         &["--json"][..],
         &["--format", "junit"],
         &["--format", "markdown"],
     ] {
-        let run =
-            run(preflight(dir.path())
-                .args(format)
-                .args(["fix", "--yes", "--venv", "exam-venv"]));
+        let run = run(preflight(dir.path())
+            .args(format)
+            .args(["fix", "--yes", "--venv", "exam-venv", "--profile"])
+            .arg(&profile));
         assert_eq!(run.code, 2, "{format:?}: {}{}", run.stdout, run.stderr);
         assert!(run.stdout.is_empty(), "{format:?}: {}", run.stdout);
         assert!(
