@@ -86,10 +86,14 @@ fn finish(mut child: Child) -> Run {
         let _ = child.wait();
         panic!("preflight hung for {HANG:?}");
     };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    let Some(code) = status.code() else {
+        panic!("preflight was killed ({status}), not exited: {stdout}{stderr}");
+    };
     Run {
-        code: status.code().expect("exited, not killed"),
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
+        code,
+        stdout,
+        stderr,
     }
 }
 

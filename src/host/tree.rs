@@ -343,7 +343,7 @@ pub fn adopt_orphans() {
 mod orphans {
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use rustix::process::{Pid, Signal, WaitOptions, getpid, kill_process, waitpid};
+    use rustix::process::{Pid, Signal, getpid, kill_process};
 
     static ADOPTING: AtomicBool = AtomicBool::new(false);
 
@@ -353,23 +353,27 @@ mod orphans {
         }
     }
 
-    /// Kill every process whose parent is preflight, reaping what is dead. Killing one may
-    /// orphan its own children, who come back here too: a few rounds, until none is left.
+    /// Kill every process whose parent is preflight. Killing one may orphan its own
+    /// children, who come back here too: a few rounds, until only zombies are left. Nothing
+    /// is reaped here: a thread may be waiting on one of them as its `Child` (a second reaper
+    /// would take its exit status away), and preflight exits right after, so the zombies go
+    /// to init.
     pub(super) fn kill_adopted() {
         if !ADOPTING.load(Ordering::SeqCst) {
             return;
         }
         let me = getpid();
         for _ in 0..20 {
-            let children = children_of(me);
-            if children.is_empty() {
+            let running: Vec<Pid> = children_of(me)
+                .into_iter()
+                .filter(|(_, zombie)| !zombie)
+                .map(|(pid, _)| pid)
+                .collect();
+            if running.is_empty() {
                 return;
             }
-            for (pid, zombie) in children {
-                if !zombie {
-                    let _ = kill_process(pid, Signal::KILL);
-                }
-                let _ = waitpid(Some(pid), WaitOptions::NOHANG);
+            for pid in running {
+                let _ = kill_process(pid, Signal::KILL);
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
