@@ -86,6 +86,9 @@ fn interrupted(name: &str, code: u8) {
 /// Stop every child and exit with `code`: what an interrupt does outside a build, and what
 /// `fix` does once the build an interrupt stopped has said so.
 pub fn stop_and_exit(name: &str, code: u8) -> ! {
+    // Before any child is killed: the main thread, seeing its child die, may reach its end
+    // first, and must end with this code, not its own verdict.
+    STOPPING.store(code, Ordering::SeqCst);
     let stopped = crate::host::stop_all_children();
     // stderr may be gone too (a closed terminal): never let that stop the exit.
     // Unix stops process groups; Windows terminates the job object each child runs in.
@@ -99,6 +102,14 @@ pub fn stop_and_exit(name: &str, code: u8) -> ! {
         "preflight: stopped by {name}; {stopped} {what} killed"
     );
     std::process::exit(i32::from(code));
+}
+
+/// The exit code of the interrupt that is ending the run, 0 while none is.
+static STOPPING: AtomicU8 = AtomicU8::new(0);
+
+/// The exit code of an interrupt that is ending the run now, if one is: `main` ends with it.
+pub fn stopping() -> Option<u8> {
+    Some(STOPPING.load(Ordering::SeqCst)).filter(|code| *code != 0)
 }
 
 /// Install the one handler; later calls do nothing. When the OS refuses it, interrupts keep

@@ -52,5 +52,6 @@ fn main() -> ExitCode {
     // A check the runner gave up on (it overran its deadline) may still wait on a child:
     // that child must not outlive the run either.
     preflight::host::stop_all_children();
-    ExitCode::from(code)
+    // A signal's handler may be exiting with its own code right now.
+    ExitCode::from(preflight::interrupt::stopping().unwrap_or(code))
 }
