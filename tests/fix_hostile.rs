@@ -6,6 +6,8 @@
 // Tests build the machines they judge, with the file calls clippy.toml keeps out of src/.
 #![allow(clippy::disallowed_methods)]
 #![cfg(unix)]
+// The helpers for the Linux-only tests (/proc, setsid, unshare) are unused elsewhere.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
 
 mod common;
 
