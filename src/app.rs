@@ -183,6 +183,7 @@ pub fn check(host: Host, request: &Request<'_>) -> Report {
             description: profile.description.clone(),
             source: profile.source.clone(),
             verified: profile.verified,
+            built_in: profile::built_in_names().contains(&profile.name.as_str()),
         },
         host_info,
         findings,
@@ -244,6 +245,7 @@ fn run(
         selection,
         options: RunOptions {
             venv: args.venv.clone(),
+            project: args.project.clone(),
             offline: args.offline,
             deep: args.deep,
             timeout: args.timeout,

@@ -7,7 +7,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -254,6 +254,12 @@ pub trait Check: Send + Sync {
     fn pins(&self) -> &[Pin] {
         &[]
     }
+
+    /// What this check has to say about the virtualenv `preflight fix` just built (its
+    /// interpreter at `interpreter`), printed after fix's own check of it; `None`: nothing.
+    fn after_fix(&self, _host: &Host, _interpreter: &Path) -> Option<String> {
+        None
+    }
 }
 
 /// A check's absolute deadline on the run's one clock. A step inside the check (a request, a
@@ -292,6 +298,8 @@ impl Deadline {
 pub struct RunOptions {
     /// `--venv`: the virtualenv to judge, as the user gave it.
     pub venv: Option<PathBuf>,
+    /// `--project`: the PyCharm project (a folder with `.idea/`) whose interpreter to judge.
+    pub project: Option<PathBuf>,
     pub offline: bool,
     pub deep: bool,
     pub timeout: Duration,
@@ -302,6 +310,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             venv: None,
+            project: None,
             offline: false,
             deep: false,
             timeout: Duration::from_secs(10),

@@ -79,6 +79,11 @@ pub struct RunArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub venv: Option<PathBuf>,
 
+    /// The exam's PyCharm project (a folder with `.idea/`) whose interpreter to check
+    /// [default: the working directory, when it holds `.idea/`].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
     /// Same as `--format json`.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
@@ -101,7 +106,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Also import the pinned packages and train a tiny model (starts Python a second time).
+    /// Also import the pinned packages and train one tiny model per exam category (starts Python a second time).
     #[arg(long)]
     pub deep: bool,
 

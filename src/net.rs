@@ -388,17 +388,6 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
     }
 }
 
-/// GET `url` along the environment's route; see [`get_via`].
-pub fn get(host: &Host, url: &str, deadline: Deadline, download: Option<u64>) -> Outcome {
-    get_via(
-        host,
-        url,
-        deadline,
-        download,
-        &Route::from_environment(host, url),
-    )
-}
-
 /// GET `url` and be done by the check's `deadline` less its margin ([`Deadline::step`]); with
 /// `download`, read up to that many bytes and time it. The client is set up first: latency is
 /// the time from sending the request to the response's headers, and the request's timeout is

@@ -26,15 +26,6 @@ pub const KNOWN: &[&str] = &[
     "use-deprecated",
 ];
 
-/// Settings whose value is a whitespace-separated list (pip's `append` options).
-const LISTS: &[&str] = &[
-    "extra-index-url",
-    "find-links",
-    "trusted-host",
-    "use-feature",
-    "use-deprecated",
-];
-
 /// Which group of pip's files a file belongs to, in pip's override order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -357,11 +348,6 @@ pub fn merge(
         }
     }
     settings
-}
-
-/// Whether a name is one pip reads as a list.
-pub fn is_list(name: &str) -> bool {
-    LISTS.contains(&name)
 }
 
 #[cfg(test)]

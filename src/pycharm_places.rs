@@ -1,7 +1,8 @@
 //! Where PyCharm lives beyond the standard folders (Flatpak, distribution packages, tarballs
 //! found through `.desktop` entries, JetBrains Toolbox 2.x's own record of custom locations),
-//! where an install keeps its plugins as the IDE itself computes it (`idea.properties`), and
-//! what a plugin's `plugin.xml` says, read with a real XML parser.
+//! where an install keeps its plugins and its settings (the SDK table among them) as the IDE
+//! itself computes them (`idea.properties`), and what a plugin's `plugin.xml` says, read with
+//! a real XML parser.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -69,7 +70,8 @@ fn application_dirs(host: &Host) -> Vec<PathBuf> {
     dirs
 }
 
-fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+/// The entries of `dir` whose names start with `prefix` in any case (`PyCharm-2023.1`), sorted.
+pub(crate) fn children_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = read_dir(dir) else {
         return Vec::new();
     };
@@ -231,63 +233,109 @@ pub struct PluginPlace {
     pub moved_by: Option<String>,
 }
 
-/// The plugin directory as the IDE computes it: `idea.properties` files are read from
-/// `PYCHARM_PROPERTIES`, the config directory, `~/idea.properties`, then `<install>/bin/`
-/// (the first file to set a property wins); `idea.plugins.path` names the directory,
-/// else `idea.config.path` moves it to `<config>/plugins`, else the OS's default.
-pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
-    let home = host.home.clone().unwrap_or_default();
-    let flatpak = flatpak_id(root).map(|id| home.join(".var/app").join(id));
-    let default_config = match host.os {
-        OsFamily::Macos => home
-            .join("Library/Application Support/JetBrains")
-            .join(data),
-        OsFamily::Windows => host
-            .env("APPDATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join("AppData/Roaming"))
-            .join("JetBrains")
-            .join(data),
-        _ => match &flatpak {
-            Some(sandbox) => sandbox.join("config/JetBrains").join(data),
-            None => host
-                .env("XDG_CONFIG_HOME")
+/// Where an install keeps its settings (`options/jdk.table.xml`, the interpreters it knows),
+/// and what decided it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigPlace {
+    /// The directory the IDE uses first, then the other layout worth a look.
+    pub dirs: Vec<PathBuf>,
+    /// Which `idea.properties` moved it, when one did.
+    pub moved_by: Option<String>,
+}
+
+/// What the IDE reads before it decides its directories: the OS's default config directory
+/// for this install (inside the sandbox for Flatpak) and the `idea.properties` settings.
+struct IdeaSettings {
+    home: PathBuf,
+    flatpak: Option<PathBuf>,
+    default_config: PathBuf,
+    properties: HashMap<String, (String, PathBuf)>,
+}
+
+impl IdeaSettings {
+    /// `idea.properties` files are read from `PYCHARM_PROPERTIES`, the config directory,
+    /// `~/idea.properties`, then `<install>/bin/` (the first file to set a property wins).
+    fn read(host: &Host, root: &Path, data: &str) -> Self {
+        let home = host.home.clone().unwrap_or_default();
+        let flatpak = flatpak_id(root).map(|id| home.join(".var/app").join(id));
+        let default_config = match host.os {
+            OsFamily::Macos => home
+                .join("Library/Application Support/JetBrains")
+                .join(data),
+            OsFamily::Windows => host
+                .env("APPDATA")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| home.join(".config"))
+                .unwrap_or_else(|| home.join("AppData/Roaming"))
                 .join("JetBrains")
                 .join(data),
-        },
-    };
-    let mut files = Vec::new();
-    files.extend(host.env("PYCHARM_PROPERTIES").map(PathBuf::from));
-    files.push(default_config.join("idea.properties"));
-    files.push(home.join("idea.properties"));
-    files.push(root.join("bin/idea.properties"));
-    let mut properties: HashMap<String, (String, PathBuf)> = HashMap::new();
-    for file in files {
-        let Ok(bytes) = crate::host::read_bounded(&file, crate::host::SMALL_FILE_LIMIT) else {
-            continue;
+            _ => match &flatpak {
+                Some(sandbox) => sandbox.join("config/JetBrains").join(data),
+                None => host
+                    .env("XDG_CONFIG_HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| home.join(".config"))
+                    .join("JetBrains")
+                    .join(data),
+            },
         };
-        let Some(read) = read_properties(&bytes) else {
-            continue;
-        };
-        for (key, value) in read {
-            properties.entry(key).or_insert((value, file.clone()));
+        let mut files = Vec::new();
+        files.extend(host.env("PYCHARM_PROPERTIES").map(PathBuf::from));
+        files.push(default_config.join("idea.properties"));
+        files.push(home.join("idea.properties"));
+        files.push(root.join("bin/idea.properties"));
+        let mut properties: HashMap<String, (String, PathBuf)> = HashMap::new();
+        for file in files {
+            let Ok(bytes) = crate::host::read_bounded(&file, crate::host::SMALL_FILE_LIMIT) else {
+                continue;
+            };
+            let Some(read) = read_properties(&bytes) else {
+                continue;
+            };
+            for (key, value) in read {
+                properties.entry(key).or_insert((value, file.clone()));
+            }
+        }
+        IdeaSettings {
+            home,
+            flatpak,
+            default_config,
+            properties,
         }
     }
-    let expand = |value: &str| expand_properties(value, &home, &properties);
-    if let Some((value, file)) = properties.get("idea.plugins.path") {
+
+    /// A property's value as the IDE expands it, with the file that set it.
+    fn get(&self, key: &str) -> Option<(PathBuf, String)> {
+        let (value, file) = self.properties.get(key)?;
+        Some((
+            PathBuf::from(expand_properties(value, &self.home, &self.properties)),
+            format!("{key} in {}", file.display()),
+        ))
+    }
+}
+
+/// The plugin directory as the IDE computes it (see [`IdeaSettings::read`] for the files
+/// read): `idea.plugins.path` names the directory, else `idea.config.path` moves it to
+/// `<config>/plugins`, else the OS's default.
+pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
+    let settings = IdeaSettings::read(host, root, data);
+    if let Some((dir, moved_by)) = settings.get("idea.plugins.path") {
         return PluginPlace {
-            dirs: vec![PathBuf::from(expand(value))],
-            moved_by: Some(format!("idea.plugins.path in {}", file.display())),
+            dirs: vec![dir],
+            moved_by: Some(moved_by),
         };
     }
-    if let Some((value, file)) = properties.get("idea.config.path") {
+    if let Some((dir, moved_by)) = settings.get("idea.config.path") {
         return PluginPlace {
-            dirs: vec![PathBuf::from(expand(value)).join("plugins")],
-            moved_by: Some(format!("idea.config.path in {}", file.display())),
+            dirs: vec![dir.join("plugins")],
+            moved_by: Some(moved_by),
         };
     }
+    let IdeaSettings {
+        home,
+        flatpak,
+        default_config,
+        ..
+    } = settings;
     let mut dirs = Vec::new();
     match host.os {
         OsFamily::Macos => {
@@ -314,6 +362,32 @@ pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
     // Toolbox 1.x keeps plugins beside the build: `<build>.plugins`.
     dirs.push(toolbox_plugins(root));
     PluginPlace {
+        dirs,
+        moved_by: None,
+    }
+}
+
+/// The config directory as the IDE computes it: `idea.config.path` from the same
+/// `idea.properties` files as [`plugin_place`], else the OS's default (2020.1 and later),
+/// else the layout before 2020.1 (`~/.<selector>/config`, macOS `~/Library/Preferences/
+/// <selector>`). `before_2020_1` puts the old layout first, for the releases that used it.
+pub fn config_place(host: &Host, root: &Path, data: &str, before_2020_1: bool) -> ConfigPlace {
+    let settings = IdeaSettings::read(host, root, data);
+    if let Some((dir, moved_by)) = settings.get("idea.config.path") {
+        return ConfigPlace {
+            dirs: vec![dir],
+            moved_by: Some(moved_by),
+        };
+    }
+    let legacy = match host.os {
+        OsFamily::Macos => settings.home.join("Library/Preferences").join(data),
+        _ => settings.home.join(format!(".{data}")).join("config"),
+    };
+    let mut dirs = vec![settings.default_config, legacy];
+    if before_2020_1 {
+        dirs.reverse();
+    }
+    ConfigPlace {
         dirs,
         moved_by: None,
     }

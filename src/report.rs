@@ -3,15 +3,18 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The sections of a report, in the order a candidate fixes them.
+/// The sections of a report, in the order a candidate fixes them, which is also the order of
+/// the report's sections and of its "What to do" steps: the machine, the Python the virtualenv
+/// is made from and the virtualenv, its pins, PyCharm and its plugin, the camera, the network.
+/// `Ord` is this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
     System,
     Python,
     Packages,
     Pycharm,
-    Network,
     Webcam,
+    Network,
 }
 
 impl Category {
@@ -20,8 +23,8 @@ impl Category {
         Category::Python,
         Category::Packages,
         Category::Pycharm,
-        Category::Network,
         Category::Webcam,
+        Category::Network,
     ];
 
     /// The name used in ids, `--only`/`--skip` and JSON.
@@ -257,6 +260,9 @@ pub struct ProfileInfo {
     pub description: String,
     pub source: String,
     pub verified: bool,
+    /// One of preflight's own profiles, whose renders recall the exam program's rules.
+    #[serde(skip)]
+    pub built_in: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -365,6 +371,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// The findings section by section, in [`Category`] order, each section in report order;
+    /// a category without findings has no section. Every renderer lists findings this way.
+    pub fn by_category(&self) -> Vec<(Category, Vec<&Finding>)> {
+        Category::ALL
+            .into_iter()
+            .map(|category| {
+                let members = self.checks.iter().filter(|f| f.category == category);
+                (category, members.collect::<Vec<_>>())
+            })
+            .filter(|(_, members)| !members.is_empty())
+            .collect()
+    }
+
     pub fn new(
         profile: ProfileInfo,
         host: HostInfo,

@@ -36,7 +36,7 @@ fn exam_profile(dir: &Path, pins: &[&str]) -> PathBuf {
         dir,
         "exam.toml",
         &format!(
-            "{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.8.*\"\n\n[[check]]\nkind = \"packages\"\npins = [{}]\n",
+            "{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.8.*\"\n\n[[check]]\nkind = \"packages\"\npins = [{}]\n\n[[check]]\nkind = \"pycharm\"\n",
             pins.join(", ")
         ),
     )
@@ -159,11 +159,13 @@ fn yes_builds_a_venv_that_the_recheck_finds_ready_and_a_second_run_reuses_it() {
         run.stdout
     );
     assert!(run.stdout.contains("ready."), "{}", run.stdout);
+    // It ends with PyCharm's side: no PyCharm in this home, so the steps for any version,
+    // with the new venv's interpreter to paste.
+    let last = run.stdout.trim_end().lines().last().unwrap_or_default();
     assert!(
-        run.stdout.contains(&format!(
-            "Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
-            venv.join("bin/python").display()
-        )),
+        last.starts_with("PyCharm: no PyCharm install was found; once one is: ")
+            && last.contains("Add Local Interpreter")
+            && last.contains(&format!("paste {} ", venv.join("bin/python").display())),
         "{}",
         run.stdout
     );

@@ -8,18 +8,8 @@ mod common;
 use std::io::Write;
 
 use common::machine::{Machine, finding};
+use common::pycharm::product_info;
 use preflight::report::{Finding, Status};
-
-fn product_info(name: &str, version: &str, build: &str, data_dir: &str) -> String {
-    format!(
-        r#"{{"name": "{name}", "version": "{version}", "buildNumber": "{build}", "productCode": "{}", "dataDirectoryName": "{data_dir}", "launch": []}}"#,
-        if name.contains("Community") {
-            "PC"
-        } else {
-            "PY"
-        }
-    )
-}
 
 /// PyCharm Community 2021.3.3: a 2021.3 release, in the `==2021.3.*` range the tests ask for.
 fn community_2021_3_3() -> String {

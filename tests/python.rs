@@ -227,41 +227,205 @@ fn tensorflow_variants_satisfy_a_tensorflow_pin_and_say_so() {
     assert_eq!(status(&report, "packages.tensorflow-datasets"), "pass");
 }
 
+/// `packages.compat` for a real 3.8 virtualenv holding only the metadata of `installed`
+/// (`name==version`), with tensorflow pinned at its installed version and `env` set for the
+/// run: the exit code and the finding.
 #[cfg(unix)]
-#[test]
-#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
-fn numpy_2_under_an_old_tensorflow_fails_even_without_a_numpy_pin() {
+fn known_breakage(installed: &[&str], pins: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
     let python = pyenv_python("3.8");
     let dir = TempDir::new().unwrap();
     let venv = make_venv(&python, &dir.path().join("venv"));
-    install_metadata(&venv, "tensorflow", "2.13.0");
-    install_metadata(&venv, "numpy", "2.0.1");
-    let p = profile(
-        dir.path(),
-        "==3.8.*",
-        Some("2.13.0"),
-        &["tensorflow==2.13.0"],
+    for line in installed {
+        let (name, version) = line.split_once("==").unwrap();
+        install_metadata(&venv, name, version);
+    }
+    let tf = installed
+        .iter()
+        .find_map(|l| l.strip_prefix("tensorflow=="))
+        .unwrap();
+    let p = profile(dir.path(), "==3.8.*", Some(tf), pins);
+    let mut command = preflight(dir.path());
+    command.args([
+        "--json",
+        "--profile",
+        p.to_str().unwrap(),
+        "--only",
+        "packages",
+    ]);
+    command.envs(env.iter().copied());
+    let run = run(&mut command);
+    let report = json(&run);
+    assert_eq!(status(&report, "packages.tensorflow"), "pass", "{report:#}");
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
+    (run.code, finding_in(&report, "packages.compat").clone())
+}
+
+#[cfg(unix)]
+fn text(finding: &Value, key: &str) -> String {
+    finding[key].as_str().unwrap_or_default().to_string()
+}
+
+/// A finding's details.
+#[cfg(unix)]
+fn details_of(finding: &Value) -> Vec<&str> {
+    finding["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect()
+}
+
+/// The run is not ready: `compat` fails with `summary`, and its fix ends with `fix_end`.
+#[cfg(unix)]
+fn assert_fails(code: i32, compat: &Value, summary: &str, fix_end: &str) {
+    assert_eq!(code, 1, "{compat:#}");
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(text(compat, "summary"), summary);
+    assert!(text(compat, "fix").ends_with(fix_end), "{compat:#}");
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn numpy_2_under_a_tensorflow_before_2_18_fails_even_without_a_numpy_pin() {
+    // TF 2.14.0's metadata says `numpy>=1.23.5`: only the table sees this.
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.14.0", "numpy==2.0.1"],
+        &["tensorflow==2.14.0"],
+        &[],
     );
-    let (code, report) = run_json(
-        dir.path(),
-        &["--profile", p.to_str().unwrap(), "--only", "packages"],
+    assert_fails(
+        code,
+        &compat,
+        "numpy 2.0.1 under tensorflow 2.14.0",
+        "-m pip install 'numpy<2'",
     );
+    assert_eq!(compat["observed"]["breakages"][0]["row"], "numpy-2");
+    assert!(
+        compat["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("issues/67291")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn numpy_2_is_fine_from_tensorflow_2_18() {
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.18.0", "numpy==2.0.1"],
+        &["tensorflow==2.18.0"],
+        &[],
+    );
+    assert_eq!(compat["status"], "pass", "{compat:#}");
+    assert_eq!(code, 0);
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn protobuf_4_under_tensorflow_2_9_fails_and_the_fix_installs_a_protobuf_3() {
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.9.0", "protobuf==4.21.12"],
+        &["tensorflow==2.9.0"],
+        &[],
+    );
+    assert_fails(
+        code,
+        &compat,
+        "protobuf 4.21.12 under tensorflow 2.9.0",
+        "-m pip install 'protobuf<3.20'",
+    );
+    assert!(
+        compat["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("Descriptors cannot be created directly")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn a_keras_of_another_minor_fails_and_the_fix_installs_tensorflows_own() {
+    // TF 2.6.0 says `keras~=2.6`, which admits 2.15: a plain install gets it today.
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.6.0", "keras==2.15.0"],
+        &["tensorflow==2.6.0"],
+        &[],
+    );
+    assert_fails(
+        code,
+        &compat,
+        "keras 2.15.0 under tensorflow 2.6.0",
+        "-m pip install 'keras>=2.6,<2.7'",
+    );
+    // The profile's keras pin, where it excludes the installed one, is the fix.
+    let (_, compat) = known_breakage(
+        &["tensorflow==2.9.0", "keras==2.12.0"],
+        &["tensorflow==2.9.0", "keras==2.9.0"],
+        &[],
+    );
+    assert!(
+        text(&compat, "fix").ends_with("-m pip install keras==2.9.0"),
+        "{compat:#}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn numpy_1_24_under_tensorflow_2_6_fails() {
+    let (code, compat) = known_breakage(
+        &["tensorflow==2.6.0", "numpy==1.24.4"],
+        &["tensorflow==2.6.0", "numpy==1.19.5"],
+        &[],
+    );
+    assert_fails(
+        code,
+        &compat,
+        "numpy 1.24.4 under tensorflow 2.6.0",
+        "-m pip install numpy==1.19.5",
+    );
+    assert!(
+        compat["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("no attribute 'object'")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn the_protobuf_implementation_variable_is_read_from_the_interpreters_environment() {
+    let installed = ["tensorflow==2.12.0", "protobuf==4.21.12"];
+    let pins = ["tensorflow==2.12.0"];
+    let variable = "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION";
+    let (code, compat) = known_breakage(&installed, &pins, &[]);
+    assert_eq!(
+        (code, text(&compat, "status")),
+        (0, "pass".into()),
+        "{compat:#}"
+    );
+    let (code, compat) = known_breakage(&installed, &pins, &[(variable, "cpp")]);
     assert_eq!(code, 1);
-    assert_eq!(status(&report, "packages.tensorflow"), "pass");
-    let compat = finding_in(&report, "packages.compat");
-    assert_eq!(compat["status"], "fail");
-    assert!(
-        compat["summary"]
-            .as_str()
-            .unwrap()
-            .contains("numpy 2.0.1 with installed tensorflow 2.13.0")
+    assert_eq!(compat["status"], "fail", "{compat:#}");
+    assert_eq!(
+        text(&compat, "summary"),
+        "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=cpp with protobuf 4.21.12"
     );
-    assert!(
-        compat["fix"]
-            .as_str()
-            .unwrap()
-            .ends_with("-m pip install 'numpy<2'")
+    assert_eq!(
+        text(&compat, "fix"),
+        "unset PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION"
     );
+    // Pure-Python protobuf works, slower: a warning, never a pass.
+    let (code, compat) = known_breakage(&installed, &pins, &[(variable, "python")]);
+    assert_eq!(compat["status"], "warn", "{compat:#}");
+    assert_eq!(code, 0, "ready with a warning");
+    assert_eq!(compat["observed"]["breakages"][0]["fails"], false);
 }
 
 #[cfg(unix)]
@@ -731,6 +895,140 @@ fn deep_reports_import_errors_with_a_hint_version_drift_and_crashes() {
     );
 }
 
+/// Issue 26: a package that prints on stdout without a newline at import (as some print a
+/// banner) is still reported as imported, and so is the next one.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn deep_reads_its_answers_apart_from_what_imports_print() {
+    let python = pyenv_python("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"));
+    let banner = "import sys\nsys.stdout.write('Welcome to chatty')\nsys.stdout.flush()\n__version__ = '1.0'\n";
+    install_module(&venv, "chatty", "1.0", banner);
+    install_module(&venv, "quiet", "1.0", "__version__ = '1.0'\n");
+    let p = profile(dir.path(), "==3.8.*", None, &["chatty==1.0", "quiet==1.0"]);
+    let (code, report) = deep_only(dir.path(), &p);
+    assert_eq!(status(&report, "python.deep"), "pass", "{report:#}");
+    assert_eq!(summary(&report, "python.deep"), "imported 2 packages");
+    assert_eq!(code, 0);
+}
+
+/// Stands in for any value: every attribute, call and index gives another one. The fake
+/// numpy and tensorflow below are made of it, so deep.py's four models run without real TF.
+#[cfg(unix)]
+const ANYTHING: &str = "class Anything:\n    def __getattr__(self, name):\n        return Anything()\n    def __call__(self, *args, **kwargs):\n        return Anything()\n    def __getitem__(self, key):\n        return Anything()\n    def __iter__(self):\n        return iter([])\n    def __add__(self, other):\n        return Anything()\n    __radd__ = __truediv__ = __add__\n";
+
+/// `--deep` reads its answers on a channel of its own (issue 26): a tensorflow that prints on
+/// stdout without a newline at import hides neither its own answer nor the next pin's. Each
+/// exam model is its own step; the one that raises is named, with the hint for its error,
+/// and the others still report their times.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs pyenv's Python 3.8 (pyenv root)"]
+fn deep_trains_each_exam_model_and_names_the_one_that_fails() {
+    let python = pyenv_python("3.8");
+    let dir = TempDir::new().unwrap();
+    let venv = make_venv(&python, &dir.path().join("venv"));
+    install_module(
+        &venv,
+        "numpy",
+        "1.22.4",
+        &format!(
+            "{ANYTHING}__version__ = '1.22.4'\nrandom = Anything()\ndef __getattr__(name):\n    return Anything()\n"
+        ),
+    );
+    let tensorflow = format!(
+        "import sys\n{ANYTHING}\
+         sys.stdout.write('Loading TensorFlow... ')\nsys.stdout.flush()\n\
+         __version__ = '2.9.0'\n\
+         class Layers(Anything):\n    def Bidirectional(self, *args, **kwargs):\n        raise NotImplementedError('Cannot convert a symbolic Tensor (bidirectional/forward_lstm/strided_slice:0) to a numpy array.')\n\
+         keras = Anything()\nkeras.layers = Layers()\n\
+         def __getattr__(name):\n    return Anything()\n"
+    );
+    install_module(&venv, "tensorflow", "2.9.0", &tensorflow);
+    install_module(
+        &venv,
+        "examlib",
+        "1.0",
+        "import sys\nsys.stdout.write('examlib ready')\n__version__ = '1.0'\n",
+    );
+    let p = profile(
+        dir.path(),
+        "==3.8.*",
+        Some("2.9.0"),
+        &["tensorflow==2.9.0", "numpy==1.22.4", "examlib==1.0"],
+    );
+    let (code, report) = deep_only(dir.path(), &p);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
+    let deep = finding_in(&report, "python.deep");
+    assert_eq!(deep["status"], "fail", "{report:#}");
+    assert_eq!(
+        deep["summary"],
+        "text_classifier failed: NotImplementedError: Cannot convert a symbolic Tensor (bidirectional/forward_lstm/strided_slice:0) to a numpy array.",
+        "{report:#}"
+    );
+    let imported: Vec<&str> = deep["observed"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["ok"] == true)
+        .filter_map(|s| s["import"].as_str())
+        .collect();
+    assert_eq!(imported, ["tensorflow", "numpy", "examlib"]);
+    let models = deep["observed"]["models"].as_object().unwrap();
+    let names: Vec<&str> = models.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "dense_regression",
+            "image_classifier",
+            "text_classifier",
+            "time_series"
+        ]
+    );
+    for (name, model) in models {
+        assert_eq!(model["ok"], name != "text_classifier", "{name}: {model}");
+        assert!(model["seconds"].as_f64().unwrap() >= 0.0, "{name}: {model}");
+        assert!(
+            model["cpu_seconds"].as_f64().unwrap() >= 0.0,
+            "{name}: {model}"
+        );
+    }
+    let details = details_of(deep);
+    assert!(
+        details[0].starts_with("dense_regression: trained in "),
+        "{details:?}"
+    );
+    assert!(
+        details[2].starts_with("text_classifier: failed after "),
+        "{details:?}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("hint: numpy 1.20 or later under TensorFlow 2.4 or 2.5")),
+        "{details:?}"
+    );
+    // -v shows each model's time.
+    let verbose = run(preflight(dir.path()).args([
+        "-v",
+        "--deep",
+        "--profile",
+        p.to_str().unwrap(),
+        "--only",
+        "python.deep",
+    ]));
+    for name in ["dense_regression", "image_classifier", "time_series"] {
+        assert!(
+            verbose.stdout.contains(&format!("{name}: trained in ")),
+            "{}",
+            verbose.stdout
+        );
+    }
+}
+
 #[cfg(unix)] // pyenv's Unix Pythons
 fn deep_only(dir: &Path, profile: &Path) -> (i32, Value) {
     run_json(
@@ -805,12 +1103,7 @@ fn deep_names_the_real_exception_and_its_cause() {
         deep["summary"],
         "import tensorflow: ImportError: numpy.core.multiarray failed to import"
     );
-    let details: Vec<&str> = deep["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_str().unwrap())
-        .collect();
+    let details = details_of(deep);
     assert!(
         details.contains(&"caused by AttributeError: _ARRAY_API not found"),
         "{deep:#}"

@@ -38,6 +38,7 @@ fn report(findings: Vec<Finding>) -> Report {
     let profile = profile::parse(built_in.text, built_in.name, "built-in").unwrap();
     let mut report = Report::new(
         ProfileInfo {
+            built_in: profile::built_in_names().contains(&profile.name.as_str()),
             name: profile.name,
             title: profile.title,
             description: profile.description,

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -15,9 +14,9 @@ use crate::check::{
     Check, ConfigError, Context, Deadline, FindingSpec, Kind, KindConfig, RunOptions, Stakes,
 };
 use crate::host::canonicalize;
-use crate::host::{OsFamily, ProcessError};
+use crate::host::{Host, OsFamily};
 use crate::python::PythonEnv;
-use crate::python::commands::pip_install;
+use crate::python::commands::{pip_install, unset_variable};
 use crate::python::compat::{self, TENSORFLOW_VARIANTS, arm64_tensorflow};
 use crate::python::deep;
 use crate::python::discover::{Discovery, Located, locate};
@@ -90,9 +89,9 @@ pub static COMPAT: FindingSpec = FindingSpec::fixed(
     "Known breakages",
     Stakes::Fact,
     [
-        "Pairs of installed packages known not to work together, such as numpy 2.x under a TensorFlow before 2.16.",
-        "TensorFlow before 2.16 was built against numpy 1.x: with numpy 2, `import tensorflow` fails (\"Unable to convert function return value to a Python type\").",
-        "Install a numpy 1.x release (the profile's pin, or `numpy<2`).",
+        "Known breakages that the packages' metadata does not declare, one table (docs/exam-facts.md): numpy 2 under TensorFlow before 2.18; protobuf 4.21 or later under TensorFlow before 2.12; a keras whose minor release differs from TensorFlow's (2.6 to 2.15); numpy 1.24 or later under TensorFlow 2.6 or older; PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION set in the environment the interpreter gets.",
+        "Each of them makes `import tensorflow` or the first `tf.keras` call fail while the installed metadata looks consistent, so pip check can say nothing is broken. PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python only warns: it works, slower.",
+        "Run the printed command: the virtualenv's pip installs the profile's pin (or a known-good range); a variable is unset in this shell, and must also go where it is set (a shell profile, the PyCharm run configuration's environment).",
     ],
 )
 .caused_by(&["python.interpreter"]);
@@ -103,8 +102,8 @@ pub static DEEP: FindingSpec = FindingSpec::fixed(
     "Import and train (--deep)",
     Stakes::Fact,
     [
-        "With --deep: imports each pinned package, compares its __version__ with the metadata, and trains a tiny Keras model on random data when TensorFlow is pinned.",
-        "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2).",
+        "With --deep: imports each pinned package, compares its __version__ with the metadata, and when TensorFlow is pinned builds and fits one tiny model per exam category on random data: a Dense regression, a Conv2D + MaxPooling image classifier, an Embedding + Bidirectional LSTM text classifier over padded sequences, and a windowed tf.data time series with Conv1D + LSTM. Each model is its own step, timed (shown with -v).",
+        "Metadata can say a package is there while importing it fails (a missing DLL, a CPU without AVX, numpy 2), and some breakages show only when a layer is built (numpy 1.20 under TensorFlow 2.4/2.5 fails in LSTM layers only).",
         "Follow the hint printed with the import error; a crash by SIGILL (exit code 0xC000001D on Windows) means the CPU lacks AVX.",
     ],
 )
@@ -134,7 +133,7 @@ impl Check for Packages {
     fn run(&self, ctx: &Context, deadline: Deadline) -> Vec<Finding> {
         let mut wanted: Vec<String> = self.pins.iter().map(|p| p.key.clone()).collect();
         wanted.extend(TENSORFLOW_VARIANTS.iter().map(|v| v.to_string()));
-        wanted.extend(["tensorflow".to_string(), "numpy".to_string()]);
+        wanted.extend(["tensorflow", "numpy", "protobuf", "keras"].map(String::from));
         let (env, early) = read_while_probing(ctx, &wanted);
         let Some(located) = env.located() else {
             return self
@@ -219,7 +218,7 @@ impl Check for Packages {
                 f.fix = Some(command.clone());
             }
         }
-        findings.push(self.compat(&COMPAT, &found, &located_python(&env), ctx.host.os));
+        findings.push(self.compat(&COMPAT, &found, &located_python(&env), &ctx.host));
         findings.push(self.deep(ctx, deadline, &DEEP, &env, &found));
         findings
     }
@@ -328,39 +327,49 @@ impl Packages {
         spec: &FindingSpec,
         found: &BTreeMap<String, Installed>,
         python: &str,
-        os: OsFamily,
+        host: &Host,
     ) -> Finding {
-        let numpy = found.get("numpy").and_then(|i| i.version.as_ref().ok());
+        let version = |key: &str| found.get(key).and_then(|i| i.version.as_ref().ok());
         let tf_installed = std::iter::once("tensorflow")
             .chain(TENSORFLOW_VARIANTS.iter().copied())
-            .find_map(|k| found.get(k))
-            .and_then(|i| i.version.as_ref().ok().map(|v| (i.name.clone(), v.clone())));
-        let tf = tf_installed.clone().or_else(|| {
-            self.tensorflow
-                .clone()
-                .map(|v| ("tensorflow".to_string(), v))
-        });
-        match (numpy, tf) {
-            (Some(numpy), Some((tf_name, tf))) if compat::breaks_with_numpy(&tf, numpy) => {
-                let numpy_pin = self
-                    .pins
-                    .iter()
-                    .find(|p| p.key == "numpy")
-                    .map_or_else(|| "numpy<2".to_string(), |p| p.requirement.clone());
-                let whose = if tf_installed.is_some() {
-                    "installed"
-                } else {
-                    "the profile's"
-                };
-                spec
-                    .finding()
-                    .fail(format!("numpy {numpy} with {whose} {tf_name} {tf}: `import tensorflow` will fail"))
-                    .detail("TensorFlow before 2.16 was built against numpy 1.x; under numpy 2 it fails with \"Unable to convert function return value to a Python type\".")
-                    .observe("numpy", numpy.to_string())
-                    .observe("tensorflow", tf.to_string())
-                    .fix(pip_install(os, python, &[&numpy_pin]))
-            }
-            _ => spec.finding().pass("no known-broken combination installed"),
+            .find_map(version);
+        let installed = compat::Versions {
+            tensorflow: tf_installed.or(self.tensorflow.as_ref()),
+            numpy: version("numpy"),
+            protobuf: version("protobuf"),
+            keras: version("keras"),
+            protobuf_implementation: host.env(compat::PROTOBUF_IMPLEMENTATION),
+        };
+        let breakages = compat::known_breakages(&installed, &self.pins);
+        if breakages.is_empty() {
+            return spec.finding().pass("no known-broken combination installed");
+        }
+        let whose = if tf_installed.is_some() {
+            ""
+        } else {
+            " (the profile's tensorflow)"
+        };
+        let mut finding = spec.finding().observe(
+            "breakages",
+            breakages
+                .iter()
+                .map(|b| serde_json::json!({"row": b.row, "what": b.what, "fails": b.fails, "source": b.source}))
+                .collect::<Vec<_>>(),
+        );
+        for b in &breakages {
+            finding = finding.detail(format!("{}: {} ({})", b.what, b.effect, b.source));
+        }
+        finding = finding.fix(breakage_fix(host.os, python, &breakages));
+        let summary = breakages
+            .iter()
+            .map(|b| b.what.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+            + whose;
+        if breakages.iter().any(|b| b.fails) {
+            finding.fail(summary)
+        } else {
+            finding.warn(summary)
         }
     }
 
@@ -384,164 +393,52 @@ impl Packages {
         };
         // Every pin is imported, installed or not: a missing one fails here too, with the
         // interpreter's own words, so --deep can never pass for an environment that lacks one.
-        let imports: Vec<(String, String, Option<String>)> = self
+        let imports: Vec<deep::Import> = self
             .pins
             .iter()
             .map(|pin| {
                 let installed = answer(pin, found);
-                let dist = installed.map_or_else(|| pin.name.clone(), |i| i.name.clone());
-                let version = installed
-                    .and_then(|i| i.version.as_ref().ok())
-                    .map(|v| v.to_string());
-                (dist, deep::module_of(&pin.key), version)
+                deep::Import {
+                    dist: installed.map_or_else(|| pin.name.clone(), |i| i.name.clone()),
+                    module: deep::module_of(&pin.key),
+                    metadata_version: installed
+                        .and_then(|i| i.version.as_ref().ok())
+                        .map(|v| v.to_string()),
+                }
             })
             .collect();
-        let tensorflow_pinned = imports.iter().any(|(_, module, _)| module == "tensorflow");
-        let modules: Vec<(&str, &str)> = imports
-            .iter()
-            .map(|(dist, module, _)| (dist.as_str(), module.as_str()))
-            .collect();
-        let run = deep::run(
+        let tensorflow_pinned = imports.iter().any(|i| i.module == "tensorflow");
+        let ran = deep::run(
             &ctx.host,
             &located.interpreter,
-            &modules,
+            &imports,
             tensorflow_pinned,
             deadline.step().min(ctx.options.deep_timeout),
         );
-        let (output, steps) = match run {
-            Ok(ran) => ran,
-            Err(ProcessError::TimedOut { after, .. }) => {
-                return spec
-                    .finding()
-                    .fail(format!("importing and training did not finish within {:.1} s", after.as_secs_f64()))
-                    .fix("Run again with a longer deadline (`--deep-timeout SECS`); a first TensorFlow import can be slow on a cold disk.");
-            }
-            Err(e) => {
-                return spec
-                    .finding()
-                    .fail(format!("could not run the interpreter: {e}"));
-            }
-        };
-        let mut finding = spec.finding().observe("steps", steps.clone());
-        if let Some(crash) = output.crash() {
-            let done = steps.iter().filter(|s| s.get("import").is_some()).count();
-            let during = match imports.get(done) {
-                Some((dist, _, _)) => format!("while importing {dist}"),
-                None => "while training the model".to_string(),
-            };
-            finding = finding
-                .observe("crash", crash.name.clone())
-                .fail(format!("Python crashed with {} {during}", crash.name));
-            return if crash.illegal_instruction {
-                finding
-                    .detail("The CPU lacks an instruction TensorFlow's wheel was built for, usually AVX.")
-                    .fix("Use a machine whose CPU has AVX, or on Apple Silicon a native arm64 Python with tensorflow-macos.")
-            } else {
-                finding.details(last_lines(&output.stderr, 3))
-            };
-        }
-        let mut failures = Vec::new();
-        let mut mismatches = Vec::new();
-        for (dist, _, metadata_version) in &imports {
-            let Some(step) = steps.iter().find(|s| s["import"] == dist.as_str()) else {
-                failures.push(format!("{dist}: the import run ended before reaching it"));
-                continue;
-            };
-            if step["ok"] == true {
-                if let (Some(imported), Some(meta)) = (step["version"].as_str(), metadata_version)
-                    && Version::from_str(imported).ok() != Version::from_str(meta).ok()
-                {
-                    mismatches.push(format!("{dist}: imported {imported}, metadata says {meta}"));
-                }
-            } else {
-                let error = deep::exception_text(step);
-                finding = finding.details(hint(&error)).details(deep::causes(step));
-                failures.push(format!("import {dist}: {error}"));
-            }
-        }
-        if !failures.is_empty() {
-            return finding.fail(failures.join("; "));
-        }
-        if !output.status.success() {
-            return finding
-                .fail(format!(
-                    "the import run exited with {}",
-                    output
-                        .status
-                        .code()
-                        .map_or("no code".to_string(), |c| c.to_string())
-                ))
-                .details(last_lines(&output.stderr, 3));
-        }
-        let mut summary = match imports.len() {
-            1 => "imported 1 package".to_string(),
-            n => format!("imported {n} packages"),
-        };
-        if tensorflow_pinned {
-            match steps.iter().find(|s| s.get("train").is_some()) {
-                Some(step) if step["ok"] == true => {
-                    let seconds = step["seconds"].as_f64().unwrap_or(0.0);
-                    finding = finding.observe("train_seconds", seconds);
-                    summary.push_str(&format!("; a tiny Keras model trained in {seconds:.1} s"));
-                }
-                Some(step) => {
-                    let error = deep::exception_text(step);
-                    return finding
-                        .details(hint(&error))
-                        .details(deep::causes(step))
-                        .fail(format!("training a tiny model failed: {error}"));
-                }
-                None => {
-                    return finding
-                        .fail("the training step did not report (the import run ended early)");
-                }
-            }
-        }
-        if mismatches.is_empty() {
-            finding.pass(summary)
-        } else {
-            finding
-                .warn(format!("{summary}, but versions disagree"))
-                .details(mismatches)
-                .fix("Another copy shadows the installed one: look for stray packages on PYTHONPATH or in the user site-packages.")
-        }
+        deep::judge(spec.finding(), &imports, tensorflow_pinned, ran)
     }
 }
 
-/// The last non-empty lines a crashed process wrote, for context.
-fn last_lines(text: &str, count: usize) -> Vec<String> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines[lines.len().saturating_sub(count)..]
-        .iter()
-        .map(|l| l.chars().take(300).collect())
-        .collect()
-}
-
-/// What to try for a well-known import error.
-fn hint(error: &str) -> Vec<String> {
-    let mut hints = Vec::new();
-    if error.contains("Unable to convert function return value")
-        || error.contains("numpy.core.multiarray failed")
-        || error.contains("_ARRAY_API")
-    {
-        hints.push("hint: numpy 2.x under a TensorFlow built for numpy 1.x: install the profile's numpy pin (or `numpy<2`).".into());
+/// One command line that repairs every breakage: the variables unset, then one pip install.
+fn breakage_fix(os: OsFamily, python: &str, breakages: &[compat::Breakage]) -> String {
+    let mut steps: Vec<String> = Vec::new();
+    let mut requirements: Vec<&str> = Vec::new();
+    for b in breakages {
+        match &b.remedy {
+            compat::Remedy::Unset(name) => {
+                let command = unset_variable(os, name);
+                if !steps.contains(&command) {
+                    steps.push(command);
+                }
+            }
+            compat::Remedy::Install(req) if !requirements.contains(&req.as_str()) => {
+                requirements.push(req)
+            }
+            compat::Remedy::Install(_) => {}
+        }
     }
-    if error.contains("_no_nep50_warning") {
-        hints.push("hint: this numpy is too old for the installed TensorFlow: numpy 1.23.0 or later fixes it.".into());
+    if !requirements.is_empty() {
+        steps.push(pip_install(os, python, &requirements));
     }
-    if error.contains("DLL load failed") {
-        hints.push(
-            "hint: on Windows, install the latest Microsoft Visual C++ Redistributable.".into(),
-        );
-    }
-    if error.contains("CERTIFICATE_VERIFY_FAILED") {
-        hints.push(
-            "hint: on macOS with python.org's Python, run \"Install Certificates.command\".".into(),
-        );
-    }
-    hints
+    steps.join("; ")
 }

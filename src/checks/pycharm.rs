@@ -1,8 +1,12 @@
-//! `pycharm`: the PyCharm installs on the machine, the chosen one's version, and the exam
-//! plugin in that install's plugin directory. Every path comes from the Host.
+//! `pycharm`: the PyCharm installs on the machine, the chosen one's version, the exam
+//! plugin in that install's plugin directory, whether that install knows the exam
+//! environment as an interpreter, and which interpreter the exam project runs on. Every path
+//! comes from the Host.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
@@ -12,8 +16,11 @@ use crate::host::{
     Host, OsFamily, SMALL_FILE_LIMIT, canonicalize, is_dir, is_file, read_bounded, read_dir,
     read_small,
 };
+use crate::pycharm_interpreters::{self, Environment, Known, SdkState, Table};
 use crate::pycharm_places::{self, Descriptor, descriptor};
-use crate::report::{Category, Finding};
+use crate::python::PythonEnv;
+use crate::report::{Category, Finding, Status};
+use serde_json::Value;
 
 pub const KIND: Kind = Kind {
     name: "pycharm",
@@ -76,6 +83,8 @@ struct Specs {
     install: FindingSpec,
     version: FindingSpec,
     plugin: FindingSpec,
+    interpreter: FindingSpec,
+    project: FindingSpec,
 }
 
 /// The versions the profile accepts, in words.
@@ -123,6 +132,30 @@ fn specs(wanted: &str) -> Specs {
             ],
         )
         .caused_by(&["pycharm.install"]),
+        interpreter: FindingSpec::configured(
+            "pycharm.interpreter".into(),
+            Category::Pycharm,
+            "PyCharm knows the exam interpreter".into(),
+            Stakes::Advice,
+            [
+                "One of the interpreters the chosen PyCharm knows is the exam environment's: its SDK table (options/jdk.table.xml in the config directory the IDE computes: idea.config.path from idea.properties, else the OS default, inside the sandbox for Flatpak, ~/.<selector>/config before 2020.1) is read as XML, and each Python SDK's path ($USER_HOME$ and $APPLICATION_HOME_DIR$ expanded) is compared with the environment's as the same venv or file, however spelled (links, bin/python or bin/python3, Scripts\\python.exe; case-insensitive on Windows and macOS).".into(),
+                "The exam plugin opens its project in PyCharm, and the code runs on the interpreter PyCharm is set to. With a perfect venv that PyCharm does not know, the exam code runs on another Python, without the pinned TensorFlow, or the first exam minutes go to adding the interpreter.".into(),
+                "In PyCharm: Settings > Project > Python Interpreter > Add Interpreter > Add Local Interpreter > Virtualenv Environment > Existing, and paste the venv's interpreter (venv/bin/python, or venv\\Scripts\\python.exe on Windows); before 2023.2: the gear icon > Add... > Virtualenv Environment > Existing environment.".into(),
+            ],
+        )
+        .caused_by(&["python.interpreter", "pycharm.install"]),
+        project: FindingSpec::configured(
+            "pycharm.project".into(),
+            Category::Pycharm,
+            "Project interpreter".into(),
+            Stakes::Policy,
+            [
+                "The exam project (--project DIR, else the working directory when it holds .idea/) runs on the exam environment: its module's .iml jdkName (or, for inheritedJdk, .idea/misc.xml's project-jdk-name) is looked up by name in PyCharm's SDK table and compared with the environment.".into(),
+                "A project set to another interpreter runs the exam code without the exam's pins, whatever the venv holds.".into(),
+                "Open the project in PyCharm, then Settings > Project > Python Interpreter and pick the exam venv's interpreter (add it first if it is not listed).".into(),
+            ],
+        )
+        .caused_by(&["python.interpreter", "pycharm.install"]),
     }
 }
 
@@ -156,17 +189,342 @@ impl Install {
 
 impl Check for PyCharm {
     fn specs(&self) -> Vec<&FindingSpec> {
-        vec![&self.specs.install, &self.specs.version, &self.specs.plugin]
+        vec![
+            &self.specs.install,
+            &self.specs.version,
+            &self.specs.plugin,
+            &self.specs.interpreter,
+            &self.specs.project,
+        ]
+    }
+
+    fn start_early(&self, ctx: &Arc<Context>) -> Option<JoinHandle<()>> {
+        ctx.start_shared::<PythonEnv>()
+    }
+
+    /// Whether the chosen PyCharm knows the venv `preflight fix` built, judged as
+    /// `pycharm.interpreter` judges it, and if not the steps, with the path.
+    fn after_fix(&self, host: &Host, interpreter: &Path) -> Option<String> {
+        let installs = find_installs(host);
+        let link = Link::new(host, self.choose(&installs), Link::environment(interpreter));
+        let finding = link.interpreter(&self.specs.interpreter);
+        let steps = || pycharm_interpreters::add_steps("PyCharm", None, host.os, interpreter);
+        Some(match (finding.status, finding.fix) {
+            (Status::Pass, _) => format!(
+                "PyCharm: {}; pick it as the exam project's interpreter.",
+                finding.summary
+            ),
+            (_, Some(fix)) => format!(
+                "PyCharm: {}.
+{fix}",
+                finding.summary
+            ),
+            (_, None) if link.install.is_none() => {
+                format!(
+                    "PyCharm: no PyCharm install was found; once one is: {}",
+                    steps()
+                )
+            }
+            (_, None) => format!(
+                "PyCharm: {}.
+{}",
+                finding.summary,
+                steps()
+            ),
+        })
     }
 
     fn run(&self, ctx: &Context, _deadline: Deadline) -> Vec<Finding> {
         let installs = find_installs(&ctx.host);
         let chosen = self.choose(&installs);
-        vec![
+        let mut findings = vec![
             self.install(ctx, &self.specs.install, &installs, chosen),
             self.judge_version(&self.specs.version, chosen),
             self.plugin(ctx, &self.specs.plugin, chosen),
-        ]
+        ];
+        let env = ctx.shared::<PythonEnv>();
+        let link = Link::gather(ctx, chosen, &env);
+        findings.push(link.interpreter(&self.specs.interpreter));
+        findings.push(link.project(ctx, &self.specs.project));
+        findings
+    }
+}
+
+/// What the interpreter findings judge: the chosen install, its SDK table, and the exam
+/// environment, or why one of them is missing.
+struct Link<'a> {
+    install: Option<&'a Install>,
+    known: Option<Known>,
+    /// The exam environment's interpreter and the environment it runs, or why not decided.
+    environment: Result<(PathBuf, Environment), String>,
+    os: OsFamily,
+}
+
+impl<'a> Link<'a> {
+    /// The link between `chosen` and the environment the run chose.
+    fn gather(ctx: &Context, chosen: Option<&'a Install>, env: &PythonEnv) -> Link<'a> {
+        let environment = match env.located() {
+            None => Err(
+                "not decided: no Python environment was found (see python.interpreter)".to_string(),
+            ),
+            Some(located) => Self::environment(&located.interpreter),
+        };
+        Self::new(&ctx.host, chosen, environment)
+    }
+
+    fn environment(interpreter: &Path) -> Result<(PathBuf, Environment), String> {
+        match Environment::of(interpreter) {
+            Some(environment) => Ok((interpreter.to_path_buf(), environment)),
+            None => Err(format!(
+                "not decided: the exam interpreter {} is not there",
+                interpreter.display()
+            )),
+        }
+    }
+
+    fn new(
+        host: &Host,
+        chosen: Option<&'a Install>,
+        environment: Result<(PathBuf, Environment), String>,
+    ) -> Link<'a> {
+        let install = chosen.filter(|i| i.data_directory.is_some());
+        let known = install.map(|i| {
+            let before_2020_1 = i
+                .version
+                .as_ref()
+                .is_some_and(|v| *v < Version::new([2020, 1]));
+            Known::read(
+                host,
+                &i.root,
+                i.data_directory.as_deref().unwrap_or_default(),
+                before_2020_1,
+            )
+        });
+        Link {
+            install,
+            known,
+            environment,
+            os: host.os,
+        }
+    }
+
+    /// The finding with what was read observed, or (boxed: a finding is large) the skip that
+    /// says which prerequisite is missing.
+    /// `every_sdk`: list each SDK read in the details (`-v`), else only the file read.
+    fn start(
+        &self,
+        spec: &FindingSpec,
+        every_sdk: bool,
+    ) -> Result<(Finding, &'a Install, &Known, &Path, &Environment), Box<Finding>> {
+        let (Some(install), Some(known)) = (self.install, self.known.as_ref()) else {
+            return Err(Box::new(
+                spec.finding()
+                    .skip("not decided: no readable PyCharm install"),
+            ));
+        };
+        let (interpreter, environment) = match &self.environment {
+            Ok((interpreter, environment)) => (interpreter.as_path(), environment),
+            Err(why) => return Err(Box::new(spec.finding().skip(why.clone()))),
+        };
+        let mut finding = spec
+            .finding()
+            .observe("pycharm", install.root.display().to_string())
+            .observe("environment", interpreter.display().to_string())
+            .details(known.details(every_sdk));
+        for (key, value) in known.observe() {
+            finding = finding.observe(key, value);
+        }
+        if let Table::Unreadable(why) = &known.table {
+            return Err(Box::new(finding.skip(format!("not decided: {why}"))));
+        }
+        Ok((finding, install, known, interpreter, environment))
+    }
+
+    fn add_steps(&self, install: &Install, interpreter: &Path) -> String {
+        pycharm_interpreters::add_steps(
+            &install.name,
+            install.version.as_ref(),
+            self.os,
+            interpreter,
+        )
+    }
+
+    fn interpreter(&self, spec: &FindingSpec) -> Finding {
+        let (finding, install, known, interpreter, environment) = match self.start(spec, true) {
+            Ok(started) => started,
+            Err(skipped) => return *skipped,
+        };
+        if let Some(sdk) = known.find(environment, self.os) {
+            return finding
+                .observe("matched", sdk.sdk.name.clone())
+                .pass(format!(
+                    "{} knows {} as \"{}\"",
+                    install.name,
+                    interpreter.display(),
+                    sdk.sdk.name
+                ));
+        }
+        let finding = finding.observe("matched", Value::Null);
+        let summary = match &known.table {
+            Table::NoConfigDir => format!(
+                "{} has no settings yet (it was never started; looked in {}): it knows no interpreter, not {}",
+                install.name,
+                known
+                    .place
+                    .dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                interpreter.display()
+            ),
+            Table::NoTable => format!(
+                "{} knows no interpreter yet (no {}), not {}",
+                install.name,
+                known
+                    .table_file
+                    .as_ref()
+                    .map_or_else(String::new, |f| f.display().to_string()),
+                interpreter.display()
+            ),
+            _ => {
+                let listed: Vec<String> = known
+                    .sdks()
+                    .iter()
+                    .map(|k| format!("\"{}\"", k.sdk.name))
+                    .collect();
+                let gone = known
+                    .sdks()
+                    .iter()
+                    .filter(|k| k.state == SdkState::Missing)
+                    .count();
+                format!(
+                    "{} does not know {} as an interpreter; it knows {}{}",
+                    install.name,
+                    interpreter.display(),
+                    if listed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        listed.join(", ")
+                    },
+                    match gone {
+                        0 => String::new(),
+                        1 if listed.len() == 1 => {
+                            " (which no longer exists: PyCharm shows it as invalid)".to_string()
+                        }
+                        1 => " (one of them no longer exists: PyCharm shows it as invalid)"
+                            .to_string(),
+                        n =>
+                            format!(" ({n} of them no longer exist: PyCharm shows them as invalid)"),
+                    }
+                )
+            }
+        };
+        finding
+            .warn(summary)
+            .fix(self.add_steps(install, interpreter))
+    }
+
+    fn project(&self, ctx: &Context, spec: &FindingSpec) -> Finding {
+        let Some(dir) =
+            pycharm_interpreters::project_dir(&ctx.host, ctx.options.project.as_deref())
+        else {
+            return spec.finding().skip(
+                "not decided: no project given (--project DIR) and no .idea/ in the working directory",
+            );
+        };
+        let (finding, install, known, interpreter, environment) = match self.start(spec, false) {
+            Ok(started) => started,
+            Err(skipped) => return (*skipped).observe("project", dir.display().to_string()),
+        };
+        let finding = finding.observe("project", dir.display().to_string());
+        let add = self.add_steps(install, interpreter);
+        if !is_dir(dir.join(".idea")) {
+            return finding
+                .warn(format!(
+                    "{} holds no .idea/: PyCharm has not opened it as a project yet",
+                    dir.display()
+                ))
+                .fix(format!(
+                    "Open {} in {} (File > Open), then set its interpreter. {add}",
+                    dir.display(),
+                    install.name
+                ));
+        }
+        let project = match pycharm_interpreters::project_sdk(&ctx.host, &dir) {
+            Ok(project) => project,
+            Err(why) => return finding.skip(format!("not decided: {why}")),
+        };
+        let finding = finding
+            .observe(
+                "project_files",
+                project
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .observe("project_sdk", project.name.clone());
+        let exam_sdk = known.find(environment, self.os);
+        let switch = |name: &str| {
+            pycharm_interpreters::select_steps(
+                &install.name,
+                install.version.as_ref(),
+                self.os,
+                name,
+            )
+        };
+        let fix = match exam_sdk {
+            Some(sdk) => switch(&sdk.sdk.name),
+            None => format!("{add} Then pick it for the project."),
+        };
+        let Some(name) = &project.name else {
+            return finding
+                .fail_policy(format!(
+                    "the project at {} has no interpreter set: it does not run on the exam venv {}",
+                    dir.display(),
+                    interpreter.display()
+                ))
+                .fix(fix);
+        };
+        if let Some(kind) = &project.other_type {
+            return finding
+                .fail_policy(format!(
+                    "the project at {} runs on \"{name}\", a {kind}, not the exam venv {}",
+                    dir.display(),
+                    interpreter.display()
+                ))
+                .fix(fix);
+        }
+        let Some(sdk) = known.named(name) else {
+            return finding
+                .fail_policy(format!(
+                    "the project at {} is set to \"{name}\", which {} does not know (it shows <No interpreter>), not the exam venv {}",
+                    dir.display(),
+                    install.name,
+                    interpreter.display()
+                ))
+                .fix(fix);
+        };
+        let finding = finding.observe(
+            "project_sdk_path",
+            sdk.path.as_ref().map(|p| p.display().to_string()),
+        );
+        match &sdk.state {
+            SdkState::Present(e) if e.same_as(environment, self.os) => finding.pass(format!(
+                "the project at {} runs on \"{name}\", the exam venv {}",
+                dir.display(),
+                interpreter.display()
+            )),
+            _ => finding
+                .fail_policy(format!(
+                    "the project at {} runs on {}, not the exam venv {}",
+                    dir.display(),
+                    sdk.describe(),
+                    interpreter.display()
+                ))
+                .fix(fix),
+        }
     }
 }
 
@@ -377,23 +735,7 @@ fn download_advice(os: OsFamily, version: Option<&VersionSpecifiers>) -> String 
 fn find_installs(host: &Host) -> Vec<Install> {
     let mut roots: Vec<PathBuf> = Vec::new();
     let home = host.home.clone();
-    let children = |dir: &Path, prefix: &str| -> Vec<PathBuf> {
-        let Ok(entries) = read_dir(dir) else {
-            return Vec::new();
-        };
-        let mut found: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .to_ascii_lowercase()
-                    .starts_with(prefix)
-            })
-            .map(|e| e.path())
-            .collect();
-        found.sort();
-        found
-    };
+    let children = pycharm_places::children_named;
     match host.os {
         OsFamily::Macos => {
             let mut apps = vec![host.system_path("/Applications")];

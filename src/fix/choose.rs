@@ -172,14 +172,14 @@ fn refused_by_name(wanted: &Wanted, release: Option<&str>, named: Option<&str>) 
     wanted.judge(&version).is_err() && (full || major_minor(named).as_deref() != release)
 }
 
-#[cfg(test)]
+// Its one scenario stands shell scripts in for Windows programs.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use pep440_rs::VersionSpecifiers;
 
     /// A script that leaves `marker` behind if anything starts it, as `name` and `name.exe`
     /// so PATH finds it on this machine as Windows would.
-    #[cfg(unix)]
     #[allow(clippy::disallowed_methods)] // the test builds the tree it judges
     fn tripwire(path: &Path, marker: &Path) {
         use std::os::unix::fs::PermissionsExt;
@@ -193,7 +193,6 @@ mod tests {
     /// A Windows user's folders under a temporary root: the Store's aliases on PATH, the
     /// machine's own python3 as python.org's per-user install of its release, and a refused
     /// Python 2.7 install. `fix` starts neither the aliases nor 2.7.
-    #[cfg(unix)]
     #[test]
     #[allow(clippy::disallowed_methods)] // the test builds the tree it judges
     fn fix_never_starts_the_store_alias_and_finds_a_python_org_folder() {

@@ -282,11 +282,19 @@ fn plan_and_build(
         only: categories,
         skip: Vec::new(),
     };
+    // What the checks say of the new venv (the pycharm check: whether PyCharm knows it, and
+    // if not that version's steps), read before the recheck takes the host.
+    let after: Vec<String> = profile
+        .checks
+        .iter()
+        .filter_map(|c| c.check.after_fix(&host, &interpreter))
+        .collect();
     let recheck = Request {
         profile: &profile,
         selection: &selection,
         options: RunOptions {
             venv: Some(plan.dir.clone()),
+            project: run_args.project.clone(),
             offline: true,
             deep: args.deep || run_args.deep,
             timeout: run_args.timeout,
@@ -297,11 +305,9 @@ fn plan_and_build(
     let render_options = app::render_options(run_args.color, run_args.verbose, &host, &terminal);
     let report = app::check(host, &recheck);
     let code = app::show(&report, Format::Human, render_options, out, err);
-    let _ = writeln!(
-        out,
-        "\nIn PyCharm: Settings > Project > Python Interpreter > Add > Existing, and pick\n  {}",
-        interpreter.display()
-    );
+    for said in after {
+        let _ = writeln!(out, "\n{said}");
+    }
     code
 }
 
@@ -861,7 +867,8 @@ fn named_truly(host: &Host, transcript: &Transcript) -> PipFailure {
         crate::python::dist::normalize(project)
     );
     let deadline = crate::check::Deadline::at(std::time::Instant::now() + INDEX_QUESTION);
-    match crate::net::get(host, &url, deadline, None) {
+    let route = crate::net::Route::from_environment(host, &url);
+    match crate::net::get_via(host, &url, deadline, None, &route) {
         crate::net::Outcome::Answered { status, .. } if status >= 500 => PipFailure::IndexFailing {
             status,
             url: crate::net::redact(&url),

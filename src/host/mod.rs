@@ -97,7 +97,8 @@ impl Host {
     }
 
     /// A host over `root` with exactly the variables given; home comes from `HOME` (or
-    /// `USERPROFILE` on Windows), the working directory is `root`.
+    /// `USERPROFILE` on Windows), the working directory is `root`. Its system facts are what
+    /// the files under `root` say and what a test sets: none of the machine the test runs on.
     pub fn simulated(root: impl Into<PathBuf>, os: OsFamily, env: &[(&str, &str)]) -> Self {
         let root = root.into();
         let env: BTreeMap<String, String> = env
@@ -109,8 +110,7 @@ impl Host {
         } else {
             "HOME"
         };
-        let mut facts = LazyFacts::of_this_machine(&root, os);
-        facts.os_name = Some(os.label().to_string());
+        let facts = LazyFacts::from_files_under(&root, os);
         let mut host = Host {
             cwd: root.clone(),
             root,
@@ -200,6 +200,29 @@ impl Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writing one fact of a simulated host used to gather the rest from this machine (its
+    /// OS version, kernel, memory, CPU, host name).
+    #[test]
+    fn a_simulated_host_reports_none_of_this_machines_facts() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut host = Host::simulated(dir.path(), OsFamily::Windows, &[]);
+        assert_eq!(host.facts.os_name.as_deref(), Some("Windows"));
+        host.facts.total_memory_bytes = Some(16 << 30);
+        let facts: &SystemFacts = &host.facts;
+        assert_eq!(facts.total_memory_bytes, Some(16 << 30));
+        assert_eq!(facts.os_version, None);
+        assert_eq!(facts.kernel, None);
+        assert_eq!(facts.arch, "");
+        assert_eq!(facts.cpu_brand, None);
+        assert_eq!(facts.cpu_flags, None);
+        assert_eq!(facts.host_name, None);
+        // Read without writing first, the same.
+        let untouched = Host::simulated(dir.path(), OsFamily::Macos, &[]);
+        assert_eq!(untouched.facts.os_name.as_deref(), Some("macOS"));
+        assert_eq!(untouched.facts.cpu_flags, None);
+        assert_eq!(untouched.facts.total_memory_bytes, None);
+    }
 
     #[test]
     fn free_space_is_measured_here() {

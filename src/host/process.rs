@@ -126,7 +126,52 @@ impl Host {
         extra: &[(&str, &str)],
         timeout: Duration,
     ) -> Result<ProcessOutput, ProcessError> {
-        let (mut child, group) = self.start(program, args, extra)?;
+        self.run_to_end(program, args, extra, None, timeout)
+            .map(|(output, _)| output)
+    }
+
+    /// [`Host::run_with_env`], and what the child wrote on a channel of its own: a pipe whose
+    /// writing end it inherits, named by its number (a file descriptor on Unix, a handle on
+    /// Windows) in the variable `channel_var`. What the child's imports print on stdout, with
+    /// or without a newline, never mixes with it. Nothing is written to disk.
+    pub fn run_with_channel<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        extra: &[(&str, &str)],
+        channel_var: &str,
+        timeout: Duration,
+    ) -> Result<(ProcessOutput, String), ProcessError> {
+        let (reader, writer) = io::pipe().map_err(|source| ProcessError::Spawn {
+            program: program.display().to_string(),
+            source,
+        })?;
+        let channel = drain(Some(reader));
+        let (output, channel) = self.run_to_end(
+            program,
+            args,
+            extra,
+            Some((channel_var, writer, channel)),
+            timeout,
+        )?;
+        Ok((output, channel.unwrap_or_default()))
+    }
+
+    fn run_to_end<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        extra: &[(&str, &str)],
+        channel: Option<(&str, io::PipeWriter, Drained)>,
+        timeout: Duration,
+    ) -> Result<(ProcessOutput, Option<String>), ProcessError> {
+        let (channel, drained) = match channel {
+            Some((var, writer, drained)) => (Some((var, writer)), Some(drained)),
+            None => (None, None),
+        };
+        // The child's copy is its own: the parent's end closes once it started, so the
+        // channel ends when the child (and whatever inherited it from the child) is done.
+        let (mut child, group) = self.start(program, args, extra, channel)?;
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
 
@@ -146,11 +191,14 @@ impl Host {
         drop(group);
         // A grandchild that left the group may still hold the pipes: keep what was read.
         let grace = Duration::from_millis(200);
-        Ok(ProcessOutput {
-            status,
-            stdout: stdout.finish(grace),
-            stderr: stderr.finish(grace),
-        })
+        Ok((
+            ProcessOutput {
+                status,
+                stdout: stdout.finish(grace),
+                stderr: stderr.finish(grace),
+            },
+            drained.map(|d| d.finish(grace)),
+        ))
     }
 
     /// Run a long program (pip) whose output is handed to `on_line` line by line as it comes,
@@ -170,7 +218,7 @@ impl Host {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Streamed, ProcessError> {
         let deadline = Instant::now() + timeout;
-        let (mut child, group) = self.start(program, args, extra_env)?;
+        let (mut child, group) = self.start(program, args, extra_env, None)?;
         let (tx, lines) = mpsc::channel();
         stream_lines(child.stdout.take(), tx.clone());
         stream_lines(child.stderr.take(), tx);
@@ -214,31 +262,99 @@ impl Host {
     }
 
     /// Start `program` with the host's environment plus `extra`, in the host's working
-    /// directory, with no input and both outputs piped: the spawn both runners share.
+    /// directory, with no input and both outputs piped: the spawn every runner shares. With
+    /// `channel`, the child also inherits that pipe's writing end, its number in the variable.
     fn start<S: AsRef<OsStr>>(
         &self,
         program: &Path,
         args: &[S],
         extra: &[(&str, &str)],
+        channel: Option<(&str, io::PipeWriter)>,
     ) -> Result<(Child, ChildGroup), ProcessError> {
         let mut command = Command::new(program);
-        command
-            .args(args)
-            .env_clear()
-            .envs(self.env_with(extra))
-            .current_dir(&self.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        tree::start(&mut command).map_err(|source| {
+        let spawn_error = |source: io::Error| {
             let program = program.display().to_string();
             if source.kind() == io::ErrorKind::NotFound {
                 ProcessError::NotFound { program }
             } else {
                 ProcessError::Spawn { program, source }
             }
-        })
+        };
+        let mut env = self.env_with(extra);
+        let writer = match channel {
+            Some((var, writer)) => {
+                let inherited = inherit_channel(&mut command, writer).map_err(spawn_error)?;
+                env.insert(var.to_string(), inherited.number.to_string());
+                Some(inherited)
+            }
+            None => None,
+        };
+        command
+            .args(args)
+            .env_clear()
+            .envs(env)
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = tree::start(&mut command).map_err(spawn_error);
+        // The parent's copy of the writing end closes here, started or not.
+        drop(writer);
+        started
     }
+}
+
+/// A pipe's writing end, made inheritable by the one child it is meant for.
+struct InheritedChannel {
+    /// The number the child finds it under.
+    number: u64,
+    _end: io::PipeWriter,
+}
+
+/// Let the child of `command` inherit `writer`. On Unix the descriptor stays close-on-exec
+/// in this process (so no other child started meanwhile gets it) and is made inheritable in
+/// the forked child only, just before exec.
+#[cfg(unix)]
+fn inherit_channel(command: &mut Command, writer: io::PipeWriter) -> io::Result<InheritedChannel> {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    use std::os::unix::process::CommandExt;
+    let raw = writer.as_raw_fd();
+    // SAFETY: runs between fork and exec, calling only fcntl (async-signal-safe) on a
+    // descriptor that `writer` keeps open until after the spawn.
+    unsafe {
+        command.pre_exec(move || {
+            let fd = BorrowedFd::borrow_raw(raw);
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
+            Ok(())
+        });
+    }
+    Ok(InheritedChannel {
+        number: u64::try_from(raw).map_err(|_| io::Error::other("negative descriptor"))?,
+        _end: writer,
+    })
+}
+
+/// On Windows the handle is marked inheritable until the spawn: Rust starts children with
+/// inheritance on, so a child another thread starts in that moment inherits it too; that
+/// child then only delays the channel's end until it exits, which the reader's grace bounds.
+#[cfg(windows)]
+fn inherit_channel(_: &mut Command, writer: io::PipeWriter) -> io::Result<InheritedChannel> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Foundation::{HANDLE_FLAG_INHERIT, SetHandleInformation};
+    let handle = writer.as_raw_handle();
+    // SAFETY: a handle `writer` owns and keeps open; only its inheritance flag changes.
+    if unsafe { SetHandleInformation(handle, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(InheritedChannel {
+        number: handle as usize as u64,
+        _end: writer,
+    })
+}
+
+#[cfg(not(any(unix, windows)))]
+fn inherit_channel(_: &mut Command, _: io::PipeWriter) -> io::Result<InheritedChannel> {
+    Err(io::Error::other("no inheritable pipes on this OS"))
 }
 
 /// Send each line a pipe yields, lossily decoded and without its line ending.
@@ -443,6 +559,57 @@ mod tests {
             ends_within(grandchild, Duration::from_secs(10)),
             "process {grandchild}, started by the child, outlived the deadline"
         );
+    }
+
+    /// The test below runs this test binary again in this role.
+    const CHANNEL_ROLE: &str = "PREFLIGHT_TEST_CHANNEL_ROLE";
+    const CHANNEL_VAR: &str = "PREFLIGHT_TEST_CHANNEL";
+    const CHANNEL_TEST: &str =
+        "host::process::tests::a_child_answers_on_its_channel_whatever_it_prints_on_stdout";
+
+    /// The channel [`Host::run_with_channel`] passes is the child's own: what it prints on
+    /// stdout without a newline neither reaches nor breaks the answers.
+    #[test]
+    fn a_child_answers_on_its_channel_whatever_it_prints_on_stdout() {
+        use std::io::Write;
+        if std::env::var(CHANNEL_ROLE).as_deref() == Ok("child") {
+            let number: u64 = std::env::var(CHANNEL_VAR).unwrap().parse().unwrap();
+            #[cfg(unix)]
+            // SAFETY: the descriptor the parent passed, owned by this process from here on.
+            let mut channel =
+                unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(number as i32) };
+            #[cfg(windows)]
+            // SAFETY: the handle the parent passed, owned by this process from here on.
+            let mut channel = unsafe {
+                <std::fs::File as std::os::windows::io::FromRawHandle>::from_raw_handle(
+                    number as usize as std::os::windows::io::RawHandle,
+                )
+            };
+            print!("noise without a newline");
+            std::io::stdout().flush().unwrap();
+            channel.write_all(b"{\"answer\": 1}\n").unwrap();
+            std::process::exit(0);
+        }
+        let me = std::env::current_exe().unwrap();
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut env = vec![(CHANNEL_ROLE, "child".to_string())];
+        // Windows starts no program without it.
+        if let Ok(root) = std::env::var("SystemRoot") {
+            env.push(("SystemRoot", root));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let host = Host::simulated(dir.path(), OsFamily::current(), &env);
+        let args = ["--exact", CHANNEL_TEST, "--nocapture", "--test-threads=1"];
+        let (output, channel) = host
+            .run_with_channel(&me, &args, &[], CHANNEL_VAR, Duration::from_secs(60))
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(channel, "{\"answer\": 1}\n");
+        assert!(
+            output.stdout.contains("noise without a newline"),
+            "{output:?}"
+        );
+        assert!(!output.stdout.contains("{\"answer"), "{output:?}");
     }
 
     /// The test below runs this test binary again in one of these roles.

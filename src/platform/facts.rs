@@ -25,12 +25,13 @@ pub struct SystemFacts {
 
 /// [`SystemFacts`], gathered when first read: asking the OS for the CPU and memory costs
 /// CPU time that the interpreter probe, started at the same moment, should have; the system
-/// check reads them on its own thread while the probe runs. Tests may overwrite any field;
-/// a simulated host's facts are given ([`LazyFacts::given`]) and never gathered.
+/// check reads them on its own thread while the probe runs. Tests may overwrite any field.
 #[derive(Debug, Clone)]
 pub struct LazyFacts {
-    /// Where to gather them when first read; `None` when they were given.
-    machine: Option<(PathBuf, OsFamily)>,
+    root: PathBuf,
+    os: OsFamily,
+    /// A real host asks the running OS too; a simulated one reads only files under `root`.
+    ask_the_os: bool,
     gathered: OnceLock<SystemFacts>,
 }
 
@@ -38,23 +39,27 @@ impl LazyFacts {
     /// The facts of the machine this runs on, with `root` as its file system root.
     pub fn of_this_machine(root: &Path, os: OsFamily) -> Self {
         LazyFacts {
-            machine: Some((root.to_path_buf(), os)),
+            root: root.to_path_buf(),
+            os,
+            ask_the_os: true,
             gathered: OnceLock::new(),
         }
     }
 
-    /// Exactly these facts: nothing is gathered, ever.
-    pub fn given(facts: SystemFacts) -> Self {
+    /// Only what the files under `root` say ([`SystemFacts::from_files`]): for a simulated
+    /// host, which must show none of the facts of the machine its test runs on.
+    pub fn from_files_under(root: &Path, os: OsFamily) -> Self {
         LazyFacts {
-            machine: None,
-            gathered: OnceLock::from(facts),
+            ask_the_os: false,
+            ..LazyFacts::of_this_machine(root, os)
         }
     }
 
     fn gather(&self) -> SystemFacts {
-        match &self.machine {
-            Some((root, os)) => SystemFacts::gather(root, *os),
-            None => SystemFacts::default(),
+        if self.ask_the_os {
+            SystemFacts::gather(&self.root, self.os)
+        } else {
+            SystemFacts::from_files(&self.root, self.os)
         }
     }
 }
@@ -83,19 +88,28 @@ impl std::ops::DerefMut for LazyFacts {
 const CPU_FEATURES_OF_INTEREST: &[&str] = &["avx", "avx2", "fma", "sse4_2", "hypervisor"];
 
 impl SystemFacts {
+    /// What the files under `root` say, and nothing that only the running OS answers: the
+    /// OS family's name, and on Linux the CPU's name and features from `proc/cpuinfo`.
+    pub fn from_files(root: &Path, os: OsFamily) -> Self {
+        let cpuinfo = cpuinfo_under(root, os);
+        SystemFacts {
+            os_name: Some(os.label().to_string()),
+            cpu_brand: cpuinfo.as_deref().and_then(linux::cpu_model_name),
+            cpu_flags: cpuinfo.as_deref().and_then(linux_cpu_flags),
+            ..SystemFacts::default()
+        }
+    }
+
     fn gather(root: &Path, os: OsFamily) -> Self {
         use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
-        // Linux names the CPU and its features in /proc/cpuinfo, read once: each read asks
-        // every CPU for its clock. sysinfo is asked for the CPU only where it has no name.
-        let cpuinfo = (os == OsFamily::Linux)
-            .then(|| read_small(&root.join("proc/cpuinfo")).ok())
-            .flatten();
+        let cpuinfo = cpuinfo_under(root, os);
         let model_name = cpuinfo.as_deref().and_then(linux::cpu_model_name);
         let mut wanted =
             RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram());
         if model_name.is_none() {
             wanted = wanted.with_cpu(CpuRefreshKind::nothing());
         }
+        // sysinfo is asked for the CPU only where cpuinfo gave no name.
         let system = System::new_with_specifics(wanted).ok();
         let cpu_brand = model_name.or_else(|| {
             system
@@ -155,12 +169,26 @@ fn read_windows_version() -> WindowsVersion {
     }
 }
 
-/// The features of interest: on Linux from `cpuinfo` (`None` when it could not be read).
+/// Linux names the CPU and its features in /proc/cpuinfo, read once: each read asks every
+/// CPU for its clock. Other systems have no such file.
+fn cpuinfo_under(root: &Path, os: OsFamily) -> Option<String> {
+    (os == OsFamily::Linux)
+        .then(|| read_small(&root.join("proc/cpuinfo")).ok())
+        .flatten()
+}
+
+/// The features of interest that a Linux `cpuinfo` lists.
+fn linux_cpu_flags(cpuinfo: &str) -> Option<Vec<String>> {
+    let mut features = linux::cpu_features(cpuinfo)?;
+    features.retain(|f| CPU_FEATURES_OF_INTEREST.contains(&f.as_str()));
+    Some(features)
+}
+
+/// The features of interest: on Linux from `cpuinfo` (`None` when it could not be read),
+/// elsewhere from the running CPU.
 fn cpu_flags(cpuinfo: Option<&str>, os: OsFamily) -> Option<Vec<String>> {
     if os == OsFamily::Linux {
-        let mut features = linux::cpu_features(cpuinfo?)?;
-        features.retain(|f| CPU_FEATURES_OF_INTEREST.contains(&f.as_str()));
-        return Some(features);
+        return linux_cpu_flags(cpuinfo?);
     }
     #[cfg(target_arch = "x86_64")]
     {

@@ -118,3 +118,13 @@ pub fn pip_install(os: OsFamily, python: &str, requirements: &[&str]) -> String 
     args.extend_from_slice(requirements);
     command_line(os, python, &args)
 }
+
+/// The command that removes environment variable `name` from the shell it is pasted into
+/// (and, through it, from the interpreter started there): PowerShell's `Remove-Item Env:`
+/// on Windows, `unset` elsewhere.
+pub fn unset_variable(os: OsFamily, name: &str) -> String {
+    match os {
+        OsFamily::Windows => format!("Remove-Item Env:{name}"),
+        _ => format!("unset {name}"),
+    }
+}

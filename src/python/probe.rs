@@ -55,7 +55,7 @@ fn path_from_probe(value: &str) -> Option<PathBuf> {
 
 /// Lower- or upper-case hex digits, two per byte.
 fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())
@@ -291,6 +291,7 @@ pub fn last_line(text: &str) -> String {
 #[allow(clippy::disallowed_methods)] // tests build the trees they judge
 mod tests {
     use super::*;
+    #[cfg(unix)]
     use crate::host::OsFamily;
 
     #[test]

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::RenderOptions;
 use super::steps::{self, Step};
 use super::text;
-use crate::profile;
 use crate::report::{Category, Finding, Report, Status, Verdict};
 
 /// Shown under the header of a built-in profile (facts: docs/exam-facts.md).
@@ -102,8 +101,16 @@ pub fn render(report: &Report, options: RenderOptions) -> String {
     let mut out = String::new();
     header(&mut out, report, &theme);
 
-    for category in categories(report) {
-        self::category(&mut out, report, category, &plan, &theme, options.verbose);
+    for (category, members) in report.by_category() {
+        self::category(
+            &mut out,
+            report,
+            category,
+            &members,
+            &plan,
+            &theme,
+            options.verbose,
+        );
     }
 
     if !plan.is_empty() {
@@ -145,21 +152,10 @@ fn header(out: &mut String, report: &Report, theme: &Theme) {
             theme.block(out, 2, None, 2, &theme.clean(line));
         }
     }
-    if profile::built_in_names().contains(&profile.name.as_str()) {
+    if profile.built_in {
         theme.block(out, 2, None, 2, PROGRAM_NOTICE);
     }
     out.push('\n');
-}
-
-/// Categories in order of first appearance.
-fn categories(report: &Report) -> Vec<Category> {
-    let mut categories: Vec<Category> = Vec::new();
-    for f in &report.checks {
-        if !categories.contains(&f.category) {
-            categories.push(f.category);
-        }
-    }
-    categories
 }
 
 fn is_problem(status: Status) -> bool {
@@ -212,15 +208,11 @@ fn category(
     out: &mut String,
     report: &Report,
     category: Category,
+    members: &[&Finding],
     plan: &[Step<'_>],
     theme: &Theme,
     verbose: bool,
 ) {
-    let members: Vec<&Finding> = report
-        .checks
-        .iter()
-        .filter(|f| f.category == category)
-        .collect();
     let own: Vec<&Finding> = members
         .iter()
         .copied()
@@ -234,7 +226,7 @@ fn category(
         .max()
         .unwrap_or(Status::Skip);
     let mut line = counts(own.iter().copied()).join(", ");
-    let follows = follows(report, &members);
+    let follows = follows(report, members);
     if !follows.is_empty() {
         if !line.is_empty() {
             line.push_str("; ");

@@ -6,20 +6,14 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
-use crate::report::{Category, Finding, Report, Status};
+use crate::report::{Finding, Report, Status};
 
 pub fn render(report: &Report) -> String {
     let strict = report.summary.strict;
     let mut junit = JunitReport::new(format!("preflight {}", report.profile.name));
-    let mut categories: Vec<Category> = Vec::new();
-    for f in &report.checks {
-        if !categories.contains(&f.category) {
-            categories.push(f.category);
-        }
-    }
-    for category in categories {
+    for (category, members) in report.by_category() {
         let mut suite = TestSuite::new(category.as_str());
-        for f in report.checks.iter().filter(|f| f.category == category) {
+        for f in members {
             suite.add_test_case(test_case(f, strict));
         }
         junit.add_test_suite(suite);

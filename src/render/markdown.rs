@@ -6,8 +6,7 @@ use std::fmt::Write;
 use super::human::{PROGRAM_NOTICE, counts, observed};
 use super::steps;
 use super::text;
-use crate::profile;
-use crate::report::{Category, Finding, Report, Status, Verdict};
+use crate::report::{Finding, Report, Status, Verdict};
 
 /// Markdown keeps more than a terminal line, but machine text is still bounded.
 const MAX_CHARS: usize = 2000;
@@ -100,7 +99,7 @@ pub fn render(report: &Report) -> String {
             ""
         }
     );
-    if profile::built_in_names().contains(&p.name.as_str()) {
+    if p.built_in {
         let _ = writeln!(out, "\n> {PROGRAM_NOTICE}");
     }
 
@@ -124,18 +123,7 @@ pub fn render(report: &Report) -> String {
     }
 
     let _ = writeln!(out, "\n### Findings");
-    let mut categories: Vec<Category> = Vec::new();
-    for f in &report.checks {
-        if !categories.contains(&f.category) {
-            categories.push(f.category);
-        }
-    }
-    for category in categories {
-        let members: Vec<&Finding> = report
-            .checks
-            .iter()
-            .filter(|f| f.category == category)
-            .collect();
+    for (category, members) in report.by_category() {
         let _ = writeln!(
             out,
             "\n#### {} ({})\n",

@@ -2,7 +2,7 @@
 //! order that works (the machine, the Python, the virtualenv, the pins, PyCharm and its
 //! plugin, the camera, the network).
 
-use crate::report::{Category, Finding, Report, Status};
+use crate::report::{Finding, Report, Status};
 
 /// One step: the action, and the root-cause findings it fixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,19 +13,6 @@ pub struct Step<'a> {
     pub ids: Vec<&'a str>,
     /// One command or one concrete action (the root finding's fix).
     pub action: String,
-}
-
-/// Fixing comes in this order: a machine that cannot run TensorFlow first, then the Python
-/// the virtualenv is made from, the virtualenv, its pins, PyCharm, the camera, the network.
-fn rank(category: Category) -> u8 {
-    match category {
-        Category::System => 0,
-        Category::Python => 1,
-        Category::Packages => 2,
-        Category::Pycharm => 3,
-        Category::Webcam => 4,
-        Category::Network => 5,
-    }
 }
 
 /// A root cause: a problem or warning no other finding explains.
@@ -50,7 +37,8 @@ pub fn plan(report: &Report) -> Vec<Step<'_>> {
         .iter()
         .filter(|f| is_root_problem(f))
         .collect();
-    roots.sort_by_key(|f| rank(f.category));
+    // Fixing comes in category order (see `Category`); a stable sort keeps report order within.
+    roots.sort_by_key(|f| f.category);
     let mut steps: Vec<Step<'_>> = Vec::new();
     for root in roots {
         // A finding without a fix of its own (an overrun, a crash) still gets a step:
@@ -99,7 +87,7 @@ pub fn step_for(steps: &[Step<'_>], id: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{HostInfo, ProfileInfo};
+    use crate::report::{Category, HostInfo, ProfileInfo};
 
     fn report(findings: Vec<Finding>) -> Report {
         let profile = ProfileInfo {
@@ -108,6 +96,7 @@ mod tests {
             description: String::new(),
             source: String::new(),
             verified: true,
+            built_in: false,
         };
         let host = HostInfo {
             name: None,
