@@ -68,10 +68,16 @@ pub fn execute(cli: Cli, host: Host, io: Io<'_>) -> u8 {
     let text = match &cli.command {
         Some(Command::List) if json => list_checks_json(&profile, &selection),
         Some(Command::List) => list_checks(&profile, &selection),
-        Some(Command::Explain { id }) => match explain(&profile, id) {
+        Some(Command::Explain { id }) => match explain(&profile, id, cli.run.format()) {
             Ok(text) => text,
             Err(message) => return usage_error(err, &message),
         },
+        Some(Command::Fix(_)) if cli.run.format() != Format::Human => {
+            return usage_error(
+                err,
+                "preflight fix prints a plan and what it did, not a report: --json and --format are not supported with it.\n  Run `preflight fix` without them; then `preflight --json --venv DIR` reports on the virtualenv it built.",
+            );
+        }
         Some(Command::Fix(args)) => {
             let terminal = Terminal {
                 is_terminal: stdout_is_terminal,
@@ -339,7 +345,13 @@ fn list_checks(profile: &Profile, selection: &Selection) -> String {
     text
 }
 
-fn explain(profile: &Profile, id: &str) -> Result<String, String> {
+/// `explain ID`, as text or (`--json`) one object; Markdown and JUnit are for reports.
+fn explain(profile: &Profile, id: &str, format: Format) -> Result<String, String> {
+    if matches!(format, Format::Junit | Format::Markdown) {
+        return Err(
+            "explain prints one check's description as text or JSON (--json): --format junit and markdown are for reports".into(),
+        );
+    }
     let specs: Vec<(&FindingSpec, Severity)> = profile
         .checks
         .iter()
@@ -361,6 +373,18 @@ fn explain(profile: &Profile, id: &str) -> Result<String, String> {
         }
         (Stakes::Advice, _) => "warns: it is advice",
     };
+    if format == Format::Json {
+        return Ok(to_json_text(&serde_json::json!({
+            "id": spec.id,
+            "title": spec.title,
+            "category": spec.category.as_str(),
+            "severity": spec.stakes.effective_severity(*severity),
+            "what": spec.explain.what,
+            "why": spec.explain.why,
+            "when_it_does_not_hold": format!("it {when_it_does_not_hold}"),
+            "fix": spec.explain.fix,
+        })));
+    }
     Ok(format!(
         "{id}: {title} ({category})\n\nWhat it checks:\n  {what}\n\nWhy it matters:\n  {why}\n\nWhen it does not hold, it {when_it_does_not_hold}.\n\nHow to fix:\n  {fix}\n",
         title = spec.title,

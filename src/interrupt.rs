@@ -9,53 +9,86 @@
 //! polls: the build stops pip's group itself and leaves the virtualenv marked incomplete.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 
-/// The flag of the build in progress, if one is.
-static BUILDING: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+/// The interrupt state of the build in progress, if one is.
+static BUILDING: Mutex<Option<Arc<Raised>>> = Mutex::new(None);
 
-fn building() -> MutexGuard<'static, Option<Arc<AtomicBool>>> {
+fn building() -> MutexGuard<'static, Option<Arc<Raised>>> {
     BUILDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The flag a build polls, and the exit code of the first interrupt that raised it.
+#[derive(Default)]
+struct Raised {
+    flag: AtomicBool,
+    code: AtomicU8,
 }
 
 /// While this lives, an interrupt raises [`BuildScope::flag`] instead of ending the run.
 pub struct BuildScope {
-    flag: Arc<AtomicBool>,
+    raised: Arc<Raised>,
 }
 
 impl BuildScope {
     /// Raised once an interrupt came during the scope.
     pub fn flag(&self) -> &AtomicBool {
-        &self.flag
+        &self.raised.flag
+    }
+
+    /// End the scope: the exit code of the interrupt that came during it (130, 143, 129, as
+    /// it would have been outside the scope), if one came. From here on an interrupt ends
+    /// the run at once again.
+    pub fn end(self) -> Option<u8> {
+        *building() = None;
+        self.raised
+            .flag
+            .load(Ordering::SeqCst)
+            .then(|| self.raised.code.load(Ordering::SeqCst))
     }
 }
 
 impl Drop for BuildScope {
     fn drop(&mut self) {
-        *building() = None;
+        let mut current = building();
+        if current
+            .as_ref()
+            .is_some_and(|raised| Arc::ptr_eq(raised, &self.raised))
+        {
+            *current = None;
+        }
     }
 }
 
 /// Enter the "fix is building" scope: until the scope is dropped, interrupts raise its flag.
 /// Without [`install`] (a library caller) the flag is simply never raised.
 pub fn while_building() -> BuildScope {
-    let flag = Arc::new(AtomicBool::new(false));
-    *building() = Some(Arc::clone(&flag));
-    BuildScope { flag }
+    let raised = Arc::new(Raised::default());
+    *building() = Some(Arc::clone(&raised));
+    BuildScope { raised }
 }
 
 /// What an interrupt does now: raise the build's flag, or stop every child and exit with
 /// `code`. `name` is how the message names the interrupt.
-fn interrupted(name: &str, code: i32) {
-    if let Some(flag) = building().as_ref() {
-        flag.store(true, Ordering::SeqCst);
+fn interrupted(name: &str, code: u8) {
+    if let Some(raised) = building().as_ref() {
+        // The first interrupt names the exit code; a second one only raises the flag again.
+        let _ = raised
+            .code
+            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+        raised.flag.store(true, Ordering::SeqCst);
         return;
     }
     stop_and_exit(name, code);
 }
 
-fn stop_and_exit(name: &str, code: i32) -> ! {
+/// Stop every child and exit with `code`: what an interrupt does outside a build, and what
+/// `fix` does once the build an interrupt stopped has said so.
+pub fn stop_and_exit(name: &str, code: u8) -> ! {
+    // Before any child is killed: the main thread, seeing its child die, may reach its end
+    // first, and must end with this code, not its own verdict.
+    STOPPING.store(code, Ordering::SeqCst);
     let stopped = crate::host::stop_all_children();
     // stderr may be gone too (a closed terminal): never let that stop the exit.
     // Unix stops process groups; Windows terminates the job object each child runs in.
@@ -68,7 +101,15 @@ fn stop_and_exit(name: &str, code: i32) -> ! {
         std::io::stderr(),
         "preflight: stopped by {name}; {stopped} {what} killed"
     );
-    std::process::exit(code);
+    std::process::exit(i32::from(code));
+}
+
+/// The exit code of the interrupt that is ending the run, 0 while none is.
+static STOPPING: AtomicU8 = AtomicU8::new(0);
+
+/// The exit code of an interrupt that is ending the run now, if one is: `main` ends with it.
+pub fn stopping() -> Option<u8> {
+    Some(STOPPING.load(Ordering::SeqCst)).filter(|code| *code != 0)
 }
 
 /// Install the one handler; later calls do nothing. When the OS refuses it, interrupts keep
@@ -93,7 +134,7 @@ fn install_handler() {
                 SIGTERM => "SIGTERM",
                 _ => "SIGHUP",
             };
-            interrupted(name, 128 + signal);
+            interrupted(name, 128 + signal as u8);
         }
     });
 }
@@ -132,9 +173,10 @@ mod tests {
     #[test]
     fn an_interrupt_while_building_raises_the_flag_and_ends_with_the_scope() {
         let scope = while_building();
+        interrupted("SIGTERM", 143);
         interrupted("SIGINT", 130);
         assert!(scope.flag().load(Ordering::SeqCst));
-        drop(scope);
+        assert_eq!(scope.end(), Some(143), "the first interrupt names the code");
         assert!(building().is_none());
         let next = while_building();
         assert!(

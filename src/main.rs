@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         eprintln!("error: internal error in preflight (please report it): {info}");
     }));
     preflight::interrupt::install();
+    // Orphans of the children (a `setsid` helper) come back to preflight, to be killed.
+    preflight::host::adopt_orphans();
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let cli = match Cli::try_parse() {
@@ -50,5 +52,6 @@ fn main() -> ExitCode {
     // A check the runner gave up on (it overran its deadline) may still wait on a child:
     // that child must not outlive the run either.
     preflight::host::stop_all_children();
-    ExitCode::from(code)
+    // A signal's handler may be exiting with its own code right now.
+    ExitCode::from(preflight::interrupt::stopping().unwrap_or(code))
 }

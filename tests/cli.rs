@@ -814,3 +814,46 @@ fn every_built_in_profile_reports_exactly_its_planned_ids_on_this_machine() {
         assert_eq!(reported, planned, "{name}");
     }
 }
+
+/// `fix` prints a plan, not a report: a report format is refused (exit 2) before anything is
+/// looked at; `explain` speaks text and JSON, and refuses the report-only formats.
+#[test]
+fn fix_refuses_report_formats_and_explain_speaks_json() {
+    let dir = TempDir::new().unwrap();
+    // No pins, and a Python no machine has: were the format ever ignored, `fix --yes` would
+    // stop at "no Python" rather than build anything.
+    let profile = profile_file(
+        dir.path(),
+        "p.toml",
+        &format!("{PROFILE_HEADER}\n[[check]]\nkind = \"python\"\nversion = \"==3.99.*\"\n"),
+    );
+    for format in [
+        &["--json"][..],
+        &["--format", "junit"],
+        &["--format", "markdown"],
+    ] {
+        let run = run(preflight(dir.path())
+            .args(format)
+            .args(["fix", "--yes", "--venv", "exam-venv", "--profile"])
+            .arg(&profile));
+        assert_eq!(run.code, 2, "{format:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.is_empty(), "{format:?}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("preflight fix prints a plan"),
+            "{format:?}: {}",
+            run.stderr
+        );
+        assert!(!dir.path().join("exam-venv").exists());
+    }
+    let explained = json(&run(preflight(dir.path()).args([
+        "--json",
+        "explain",
+        "system.cpu",
+    ])));
+    assert_eq!(explained["id"], "system.cpu");
+    assert!(explained["what"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(explained["fix"].as_str().is_some_and(|t| !t.is_empty()));
+    let junit = run(preflight(dir.path()).args(["--format", "junit", "explain", "system.cpu"]));
+    assert_eq!(junit.code, 2, "{}{}", junit.stdout, junit.stderr);
+    assert!(junit.stdout.is_empty(), "{}", junit.stdout);
+}

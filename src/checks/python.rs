@@ -428,6 +428,16 @@ impl Python {
         };
         problems.extend(leaks(probe));
         let finding = finding.observe("pip", probe.pip.as_ref().map(|p| p.display().to_string()));
+        if let (None, Some(why)) = (&probe.pip, &probe.pip_incomplete) {
+            // ensurepip leaves a pip of the same version as it is: only a new venv mends it.
+            return finding
+                .fail(format!("pip is incomplete in the virtualenv: {why}"))
+                .details(problems)
+                .fix(format!(
+                    "Move it aside and build a new one: `preflight fix --yes --recreate --venv {}`",
+                    venv.display()
+                ));
+        }
         if probe.pip.is_none() {
             let python = located.interpreter.display().to_string();
             return finding

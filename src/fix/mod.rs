@@ -7,12 +7,12 @@
 //! and only with `--recreate`.
 
 mod choose;
+mod lock;
 mod pip_output;
 
-use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
@@ -26,13 +26,15 @@ use crate::net::{RedactingWriter, redact};
 use crate::platform::shell::command_line;
 use crate::profile::Profile;
 use crate::python::commands::how_to_get;
-use crate::python::venv::{pip_in, venv_interpreter, venv_site_packages};
+use crate::python::venv::{PipInstall, pip_install_in, venv_interpreter, venv_site_packages};
 use crate::python::wanted::Wanted;
 use crate::render::Format;
-use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY};
+use crate::report::{EXIT_INTERRUPTED, EXIT_NOT_READY, EXIT_READY, EXIT_USAGE};
 use crate::runner::Selection;
 
 pub use choose::Candidate;
+pub use lock::LOCK_FILE;
+use lock::{Holder, Lock, Refused};
 pub use pip_output::{PipFailure, Transcript};
 
 /// Left in the virtualenv while `fix` builds it; removed once pip has installed every pin. A
@@ -43,6 +45,9 @@ pub const LOG_FILE: &str = "preflight-fix.log";
 
 /// How long `python -m venv` (which runs ensurepip) may take.
 const VENV_TIMEOUT: Duration = Duration::from_secs(300);
+/// Less room than this where `python -m venv` failed is a full disk: a virtualenv with pip
+/// takes about 20 MB.
+const VENV_ROOM: u64 = 32 << 20;
 
 #[derive(Debug, Args)]
 pub struct FixArgs {
@@ -71,7 +76,7 @@ enum Existing {
     /// A virtualenv whose interpreter answered.
     Venv {
         candidate: Candidate,
-        has_pip: bool,
+        pip: PipInstall,
         incomplete: bool,
     },
     /// Something else: a file, a directory that is no virtualenv, a broken virtualenv.
@@ -98,6 +103,8 @@ struct Plan {
 }
 
 /// `preflight fix`: print the plan, and with `--yes` carry it out; returns the exit code.
+/// Output that cannot be written (a full disk) is an error, exit 2, as for a report; a plan
+/// that could not be shown is not carried out.
 pub(crate) fn run(
     args: &FixArgs,
     run_args: &RunArgs,
@@ -110,7 +117,77 @@ pub(crate) fn run(
     // Every message passes redaction: they quote pip, its configuration and paths.
     let mut out = RedactingWriter::new(out);
     let mut err = RedactingWriter::new(err);
-    let (out, err) = (&mut out, &mut err);
+    let mut watched = Watched {
+        inner: &mut out,
+        error: None,
+    };
+    let code = plan_and_build(
+        args,
+        run_args,
+        host,
+        profile,
+        terminal,
+        &mut watched,
+        &mut err,
+    );
+    let _ = watched.flush();
+    match watched.error {
+        None => code,
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe && code != EXIT_USAGE => code,
+        Some(e) => {
+            let _ = writeln!(err, "error: cannot write the output: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// A writer that remembers its first error, for the callers that write line by line.
+struct Watched<'a, 'b> {
+    inner: &'a mut RedactingWriter<&'b mut dyn Write>,
+    error: Option<std::io::Error>,
+}
+
+impl<'b> Watched<'_, 'b> {
+    /// The stream under redaction, for a report that is redacted as it is rendered.
+    fn inner_mut(&mut self) -> std::io::Result<&mut &'b mut dyn Write> {
+        self.inner.inner_mut()
+    }
+
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    fn keep<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && self.error.is_none()
+        {
+            self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+}
+
+impl Write for Watched<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.keep(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.keep(result)
+    }
+}
+
+fn plan_and_build(
+    args: &FixArgs,
+    run_args: &RunArgs,
+    host: Host,
+    profile: Profile,
+    terminal: crate::app::Terminal,
+    out: &mut Watched<'_, '_>,
+    err: &mut RedactingWriter<&mut dyn Write>,
+) -> u8 {
     let wanted = profile.facts.python.clone();
     let dir = host.user_path(run_args.venv.as_deref().unwrap_or(Path::new("venv")));
     let probe_timeout = run_args.timeout;
@@ -120,6 +197,11 @@ pub(crate) fn run(
         profile.name, profile.title
     );
 
+    // Another run building here now: nothing to plan until it ends.
+    if let Some(holder) = lock::held_by_other(&dir) {
+        let _ = writeln!(out, "\n{}", busy(&dir, &holder));
+        return EXIT_NOT_READY;
+    }
     let existing = look_at(&host, &dir, &wanted, probe_timeout);
     let action = match decide(&dir, &existing, args.recreate) {
         Ok(action) => action,
@@ -148,6 +230,14 @@ pub(crate) fn run(
         pins: profile.pins().map(|pin| pin.requirement.clone()).collect(),
     };
     print_plan(&host, &plan, &wanted, args, out);
+    if args.yes && (out.flush().is_err() || out.failed()) {
+        // Nobody saw the plan: nothing is carried out.
+        let _ = writeln!(
+            err,
+            "error: the plan could not be shown; nothing was changed."
+        );
+        return EXIT_USAGE;
+    }
     if !args.yes {
         let _ = writeln!(
             out,
@@ -156,12 +246,12 @@ pub(crate) fn run(
         return EXIT_READY;
     }
 
-    // Ctrl-C while building stops pip's group (pip runs in a group of its own and does not
-    // see the terminal's Ctrl-C) and keeps the marker; after the scope, it ends the run.
-    let built = {
-        let scope = crate::interrupt::while_building();
-        build(&host, &plan, args, scope.flag(), out)
-    };
+    // An interrupt while building stops pip's group (pip runs in a group of its own and does
+    // not see the terminal's Ctrl-C) and keeps the marker; after the scope, it ends the run
+    // with the exit code it would have had in any other phase.
+    let scope = crate::interrupt::while_building();
+    let built = build(&host, &plan, args, scope.flag(), out);
+    let interrupt = scope.end();
     match built {
         Ok(()) => {}
         Err(Stop::Interrupted) => {
@@ -170,7 +260,8 @@ pub(crate) fn run(
                 "\nInterrupted: the build was stopped (pip too, when it was running). {} is marked incomplete ({INCOMPLETE_MARKER}); run `preflight fix --yes` again to finish it.",
                 plan.dir.display()
             );
-            return EXIT_INTERRUPTED;
+            let _ = out.flush();
+            return interrupt.unwrap_or(EXIT_INTERRUPTED);
         }
         Err(Stop::Failed(lines)) => {
             let _ = writeln!(out);
@@ -179,6 +270,16 @@ pub(crate) fn run(
             }
             return EXIT_NOT_READY;
         }
+    }
+    if let Some(code) = interrupt {
+        // It came as the build finished: the virtualenv is complete, the run ends here.
+        let _ = writeln!(
+            out,
+            "\nInterrupted after the build: {} is complete.",
+            plan.dir.display()
+        );
+        let _ = out.flush();
+        crate::interrupt::stop_and_exit("an interrupt", code);
     }
 
     let _ = writeln!(out, "\nChecking the virtualenv again:\n");
@@ -296,10 +397,11 @@ fn look_at(host: &Host, dir: &Path, wanted: &Wanted, timeout: Duration) -> Exist
             incomplete,
         };
     }
-    let has_pip = pip_in(venv_site_packages(host, dir)).is_some();
+    // The same judgement as the report's "pip present": by pip's install record.
+    let pip = pip_install_in(venv_site_packages(host, dir));
     Existing::Venv {
         candidate,
-        has_pip,
+        pip,
         incomplete,
     }
 }
@@ -320,19 +422,22 @@ fn decide(dir: &Path, existing: &Existing, recreate: bool) -> Result<DirAction, 
         },
         Existing::Venv {
             candidate,
-            has_pip,
+            pip,
             incomplete,
         } => {
-            let fits = candidate.verdict.is_ok() && *has_pip;
+            let fits = candidate.verdict.is_ok() && matches!(pip, PipInstall::Complete(_));
             if fits && !recreate {
                 return Ok(DirAction::Reuse {
                     resume: *incomplete,
                 });
             }
-            let why = match (&candidate.verdict, has_pip) {
+            let why = match (&candidate.verdict, pip) {
                 (Err(reason), _) => format!("its Python does not fit: {reason}"),
-                (Ok(()), false) => "it has no pip".to_string(),
-                (Ok(()), true) => "--recreate was given".to_string(),
+                (Ok(()), PipInstall::Absent) => "it has no pip".to_string(),
+                (Ok(()), PipInstall::Incomplete { why, .. }) => {
+                    format!("its pip is incomplete: {why}")
+                }
+                (Ok(()), PipInstall::Complete(_)) => "--recreate was given".to_string(),
             };
             if recreate || *incomplete {
                 let why = if *incomplete && !recreate {
@@ -524,10 +629,9 @@ enum Stop {
     Failed(Vec<String>),
 }
 
-/// Carry the plan out. Writes only inside the virtualenv directory (and renames an old one).
-// The one place preflight writes: `fix --yes` creates the venv, its log and its marker, and
-// moves an old venv aside, all inside the directory it was given.
-#[allow(clippy::disallowed_methods)]
+/// Carry the plan out. Writes only inside the virtualenv directory (and renames an old one),
+/// through the host's write helpers: never through a link, only to regular files, and only
+/// with the virtualenv's lock held.
 fn build(
     host: &Host,
     plan: &Plan,
@@ -537,37 +641,52 @@ fn build(
 ) -> Result<(), Stop> {
     let dir = &plan.dir;
     let failed = |line: String| Stop::Failed(vec![format!("error: {line}")]);
+    let stop_if_cancelled = || {
+        if cancel.load(Ordering::SeqCst) {
+            Err(Stop::Interrupted)
+        } else {
+            Ok(())
+        }
+    };
+    let now = SystemTime::now();
     let _ = writeln!(out);
     if let DirAction::MoveAsideAndCreate { to, .. } = &plan.action {
-        fs::rename(dir, to).map_err(|e| {
+        // A directory is locked before it is moved: one another `fix` is building is not
+        // moved aside under it.
+        let old_lock = if host::is_dir(dir) {
+            Some(Lock::take(dir, now).map_err(|r| refused(dir, r))?)
+        } else {
+            None
+        };
+        host::rename(dir, to).map_err(|e| {
             failed(format!(
                 "could not move {} aside to {}: {e}; nothing was changed",
                 dir.display(),
                 to.display()
             ))
         })?;
+        if let Some(lock) = old_lock {
+            lock.moved_to(to);
+        }
         let _ = writeln!(out, "Moved {} aside to {}.", dir.display(), to.display());
     }
     if !matches!(plan.action, DirAction::Reuse { .. }) {
         // Only the directory itself: its parent must exist (checked when planning).
-        fs::create_dir(dir)
+        host::create_dir(dir)
             .map_err(|e| failed(format!("could not create {}: {e}", dir.display())))?;
     }
+    // Before anything else is written into it.
+    let _lock = Lock::take(dir, now).map_err(|r| refused(dir, r))?;
+    stop_if_cancelled()?;
     let marker = dir.join(INCOMPLETE_MARKER);
-    fs::write(
-        &marker,
-        "preflight fix is building this virtualenv; it is not complete until this file is gone.\n",
-    )
-    .map_err(|e| failed(format!("could not write {}: {e}", marker.display())))?;
+    write_marker(&marker).map_err(|e| failed(refusal(&marker, &e)))?;
     let log_path = dir.join(LOG_FILE);
     // Appended to, so the log of an interrupted run survives the run that finishes it.
-    let mut log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
+    let mut log = host::open_append(&log_path)
         .map(RedactingWriter::new)
-        .map_err(|e| failed(format!("could not write {}: {e}", log_path.display())))?;
-    let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(SystemTime::now()));
+        .map_err(|e| failed(refusal(&log_path, &e)))?;
+    let _ = writeln!(log, "# preflight fix, {} UTC", utc_stamp(now));
+    stop_if_cancelled()?;
 
     if !matches!(plan.action, DirAction::Reuse { .. }) {
         let python = plan
@@ -597,17 +716,18 @@ fn build(
         match outcome {
             Ok(Streamed::Exited(status)) if status.success() => {}
             Ok(Streamed::Exited(status)) => {
-                let mut lines = vec![format!(
-                    "error: `python -m venv` failed ({status}); {} is marked incomplete. Its output:",
-                    dir.display()
-                )];
-                lines.extend(tail_of(&transcript));
-                return Err(Stop::Failed(lines));
+                return Err(Stop::Failed(explain_venv_failure(
+                    host,
+                    plan,
+                    &transcript,
+                    &status.to_string(),
+                )));
             }
             Ok(Streamed::Cancelled) => return Err(Stop::Interrupted),
             Err(e) => return Err(failed(e.to_string())),
         }
     }
+    stop_if_cancelled()?;
 
     if !plan.pins.is_empty() {
         let interpreter = venv_interpreter(host, dir);
@@ -656,7 +776,7 @@ fn build(
                 return Err(Stop::Failed(explain_pip_failure(
                     host,
                     plan,
-                    &transcript.failure(),
+                    &named_truly(host, &transcript),
                     &status.to_string(),
                 )));
             }
@@ -675,9 +795,60 @@ fn build(
             Err(e) => return Err(failed(e.to_string())),
         }
     }
-    fs::remove_file(&marker)
+    host::remove_file(&marker)
         .map_err(|e| failed(format!("could not remove {}: {e}", marker.display())))?;
     Ok(())
+}
+
+/// Leave the marker: a new regular file, or the one an interrupted run left. Anything else
+/// at its name (a link, a FIFO) is refused, never written through.
+fn write_marker(marker: &Path) -> std::io::Result<()> {
+    match host::create_new(marker) {
+        Ok(mut file) => file.write_all(
+            b"preflight fix is building this virtualenv; it is not complete until this file is gone.\n",
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = host::symlink_metadata(marker)?;
+            if meta.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("is {}, not a regular file", host::file_kind(&meta.file_type())),
+                ))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Why one of fix's files was not written, and what to do.
+fn refusal(path: &Path, error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::InvalidInput {
+        format!(
+            "{} {error}: preflight fix writes only regular files inside the virtualenv, so nothing was written there.\n  Remove it, or run again with --recreate to move the directory aside.",
+            path.display()
+        )
+    } else {
+        format!("could not write {}: {error}", path.display())
+    }
+}
+
+fn refused(dir: &Path, why: Refused) -> Stop {
+    Stop::Failed(vec![match why {
+        Refused::Held(holder) => busy(dir, &holder),
+        Refused::Io(message) => format!("error: {message}"),
+    }])
+}
+
+/// The refusal when another run holds the virtualenv's lock.
+fn busy(dir: &Path, holder: &Holder) -> String {
+    format!(
+        "error: {} is building {} now; nothing was changed.\n  Wait for it to end, then run `preflight fix` again. If no such run exists, remove {}.",
+        holder.describe(),
+        dir.display(),
+        dir.join(LOCK_FILE).display()
+    )
 }
 
 /// Python children report in UTF-8 and without buffering, so each line arrives as printed.
@@ -691,6 +862,53 @@ fn tail_of(transcript: &Transcript) -> Vec<String> {
         .into_iter()
         .map(|l| format!("  {l}"))
         .collect()
+}
+
+/// How long preflight waits for the index when it asks it again after pip failed.
+const INDEX_QUESTION: Duration = Duration::from_secs(20);
+
+/// Why pip failed. pip says "no version at all" (`from versions: none`) both for a project
+/// the index does not have and for an index that failed or did not answer after its retries
+/// (it logs a 503 only at `-vv`): the index pip named is asked once more, to tell them apart.
+fn named_truly(host: &Host, transcript: &Transcript) -> PipFailure {
+    let failure = transcript.failure();
+    let PipFailure::NoDistribution {
+        requirements,
+        versions_offered,
+    } = &failure
+    else {
+        return failure;
+    };
+    let (Some("none"), Some(index), Some(requirement)) = (
+        versions_offered.as_deref(),
+        transcript.index(),
+        requirements.first(),
+    ) else {
+        return failure;
+    };
+    let project = requirement
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .next()
+        .unwrap_or(requirement);
+    let url = format!(
+        "{}/{}/",
+        index.trim_end_matches('/'),
+        crate::python::dist::normalize(project)
+    );
+    let deadline = crate::check::Deadline::at(std::time::Instant::now() + INDEX_QUESTION);
+    let route = crate::net::Route::from_environment(host, &url);
+    match crate::net::get_via(host, &url, deadline, None, &route) {
+        crate::net::Outcome::Answered { status, .. } if status >= 500 => PipFailure::IndexFailing {
+            status,
+            url: crate::net::redact(&url),
+        },
+        crate::net::Outcome::Failed { cause, message, .. } => PipFailure::IndexUnreachable {
+            cause,
+            url: crate::net::redact(&url),
+            message: crate::net::redact(&message),
+        },
+        crate::net::Outcome::Answered { .. } => failure,
+    }
 }
 
 /// Name a pip failure, with what to do about it.
@@ -734,17 +952,27 @@ fn explain_pip_failure(
             lines.push("  The pin cannot be installed here: use a machine (or Python) the pinned release was built for, or a profile whose pins fit this machine.".into());
             lines
         }
-        PipFailure::DiskFull { line } => {
-            let free = host
-                .free_space(&plan.dir)
-                .map(|b| format!(" ({:.1} GiB free now)", b as f64 / f64::from(1 << 30)))
-                .unwrap_or_default();
-            vec![
-                format!("error: the disk holding {dir} is full{free}"),
-                format!("  pip said: {line}"),
-                "  Free some space (TensorFlow alone needs about 2 GB installed) and run `preflight fix --yes` again.".into(),
-            ]
-        }
+        PipFailure::DiskFull { line } => disk_full(host, plan, "pip", line),
+        PipFailure::IndexFailing { status, url } => vec![
+            format!(
+                "error: the package index is failing: it answered HTTP {status} (a server error), so pip saw no version of {}; this is not a missing distribution",
+                plan.pins.join(", ")
+            ),
+            format!("  Asked again: {url}"),
+            "  Try again later, or use another index (pip's `index-url` option).".into(),
+        ],
+        PipFailure::IndexUnreachable {
+            cause,
+            url,
+            message,
+        } => vec![
+            format!(
+                "error: pip could not reach the package index: {}",
+                pip_output::describe_cause(*cause)
+            ),
+            format!("  Asked again: {url}: {message}"),
+            "  Check the connection (`preflight --only network` tests the package index too); behind a proxy, set HTTPS_PROXY or pip's `proxy` option.".into(),
+        ],
         PipFailure::Other { lines } => {
             let mut out = vec![format!("error: pip install failed ({status}); its last lines:")];
             out.extend(lines.iter().map(|l| format!("  {l}")));
@@ -754,6 +982,65 @@ fn explain_pip_failure(
     lines.push(format!(
         "  {dir} is marked incomplete; pip's full log: {}",
         log.display()
+    ));
+    if matches!(plan.action, DirAction::Reuse { resume: true }) {
+        lines.push(recreate_hint(plan));
+    }
+    lines
+}
+
+/// When finishing a half-built virtualenv fails, a new one may not.
+fn recreate_hint(plan: &Plan) -> String {
+    format!(
+        "  If it keeps failing, the interrupted build may have broken {}: `preflight fix --yes --recreate` moves it aside (nothing is deleted) and builds a new one.",
+        plan.dir.display()
+    )
+}
+
+/// The disk filled up under `tool` (pip, or `python -m venv`).
+fn disk_full(host: &Host, plan: &Plan, tool: &str, line: &str) -> Vec<String> {
+    let free = host
+        .free_space(&plan.dir)
+        .map(|b| format!(" ({:.1} MiB free now)", b as f64 / f64::from(1 << 20)))
+        .unwrap_or_default();
+    vec![
+        format!(
+            "error: the disk holding {} is full{free}",
+            plan.dir.display()
+        ),
+        format!("  {tool} said: {line}"),
+        "  Free some space (TensorFlow alone needs about 2 GB installed) and run `preflight fix --yes` again.".into(),
+    ]
+}
+
+/// Name a failure of `python -m venv`: a full disk as such; whatever it was, the half-made
+/// virtualenv is marked incomplete, and the next `fix` moves it aside.
+fn explain_venv_failure(
+    host: &Host,
+    plan: &Plan,
+    transcript: &Transcript,
+    status: &str,
+) -> Vec<String> {
+    let dir = plan.dir.display();
+    // venv hides ensurepip's own output ("Command [...] returned non-zero exit status 1"),
+    // so a full disk shows as a file system with next to no room left.
+    let nearly_full = host
+        .free_space(&plan.dir)
+        .is_some_and(|free| free < VENV_ROOM);
+    let last = transcript.error_lines().pop().unwrap_or_default();
+    let mut lines = match transcript.failure() {
+        PipFailure::DiskFull { line } => disk_full(host, plan, "`python -m venv`", &line),
+        _ if nearly_full => disk_full(host, plan, "`python -m venv`", &last),
+        _ => {
+            let mut lines = vec![format!(
+                "error: `python -m venv` failed ({status}). Its output:"
+            )];
+            lines.extend(tail_of(transcript));
+            lines
+        }
+    };
+    lines.push(format!(
+        "  {dir} is marked incomplete: the next `preflight fix --yes` moves it aside (nothing is deleted) and builds a new one."
     ));
     lines
 }

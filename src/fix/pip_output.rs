@@ -50,11 +50,18 @@ pub struct Transcript {
     /// "(from versions: ...)" of the first requirement that could not be satisfied.
     versions_offered: Option<String>,
     disk_full: Option<String>,
+    /// The indexes pip named ("Looking in indexes: URL, URL"), when it named them.
+    indexes: Vec<String>,
 }
 
 impl Transcript {
     pub fn push(&mut self, line: &str) {
         let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("Looking in indexes: ")
+            && self.indexes.is_empty()
+        {
+            self.indexes = rest.split(',').map(|u| u.trim().to_string()).collect();
+        }
         if let Some(rest) = trimmed.strip_prefix("ERROR: No matching distribution found for ") {
             self.no_distribution.push(rest.trim().to_string());
         }
@@ -105,6 +112,11 @@ impl Transcript {
         PipFailure::Other {
             lines: self.error_lines(),
         }
+    }
+
+    /// The index pip named first, when it named one (it does not name its default).
+    pub fn index(&self) -> Option<&str> {
+        self.indexes.first().map(String::as_str)
     }
 
     /// pip's own error lines, else its last lines; bounded in number and length.
@@ -232,6 +244,19 @@ pub enum PipFailure {
     },
     DiskFull {
         line: String,
+    },
+    /// pip saw no version at all, and the index it named, asked again by preflight,
+    /// answered with a server error (pip names a 503 only at `-vv`).
+    IndexFailing {
+        status: u16,
+        url: String,
+    },
+    /// pip saw no version at all, and the index it named could not be reached when asked
+    /// again (it hangs, or refuses).
+    IndexUnreachable {
+        cause: Cause,
+        url: String,
+        message: String,
     },
     Other {
         lines: Vec<String>,

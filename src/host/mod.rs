@@ -5,19 +5,21 @@
 //!
 //! What the door covers: `clippy.toml` forbids the standard library's file, path and
 //! environment calls outside this module, so those reads go through the helpers here (a file
-//! is type-checked before it is opened, and is never written). What it does not: the file
+//! is type-checked before it is opened), and so do `fix --yes`'s writes (`write.rs`: never
+//! through a link, only to regular files). What it does not: the file
 //! helpers read whatever path they are given, so a test's `Host` isolates a check only where
 //! the check builds its paths from the host ([`Host::system_path`], its home, variables and
 //! working directory); starting a process outside [`Host::run`] and [`Host::run_streaming`],
 //! and what other crates read (sysinfo and the Windows registry for the facts, sockets in
 //! [`crate::net`], the video ioctls in [`crate::video`]) are kept out by review, not by the
-//! linter; and `fix --yes` writes its virtualenv with an `#[allow]` of its own.
+//! linter.
 #![allow(clippy::disallowed_methods)]
 
 mod env;
 mod files;
 mod process;
 mod tree;
+mod write;
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -30,7 +32,8 @@ pub use self::files::{
     read_bounded, read_dir, read_link, read_small, symlink_metadata,
 };
 pub use self::process::{Crash, ProcessError, ProcessOutput, Streamed};
-pub use self::tree::{children_started, stop_all_children, wait_for_child_after};
+pub use self::tree::{adopt_orphans, children_started, stop_all_children, wait_for_child_after};
+pub use self::write::{create_dir, create_new, open_append, process_alive, remove_file, rename};
 use crate::platform::facts;
 pub use crate::platform::facts::{LazyFacts, SystemFacts};
 use crate::video::{KernelVideoDevices, Probe, VideoDevices};
@@ -148,7 +151,14 @@ impl Host {
 
     /// A path the user gave, resolved against the working directory; a leading `~` is the
     /// home directory, as a shell would expand it (`--venv=~/exam` reaches us unexpanded).
+    /// A trailing slash (as tab completion writes it) and `.` parts are dropped: `venv/` is
+    /// the directory `venv`, so `venv/.bak-TIME` can never be made of it. `..` is kept: what
+    /// it means depends on links, which only the file system knows.
     pub fn user_path(&self, given: &Path) -> PathBuf {
+        self.resolve_user_path(given).components().collect()
+    }
+
+    fn resolve_user_path(&self, given: &Path) -> PathBuf {
         let mut parts = given.components();
         if let (Some(Component::Normal(first)), Some(home)) = (parts.next(), &self.home)
             && first == "~"

@@ -315,12 +315,88 @@ impl Drop for ChildGroup {
 }
 
 /// Kill every child's tree still alive and start no new child: for a signal handler, right
-/// before the process exits. Returns how many were stopped.
+/// before the process exits, and at the end of a run. On Linux, after [`adopt_orphans`],
+/// the orphans that came back to preflight are killed too. Returns how many trees were
+/// stopped.
 pub fn stop_all_children() -> usize {
     let mut groups = child_groups();
     groups.stopping = true;
     for tree in groups.live.values() {
         tree.kill();
     }
+    #[cfg(target_os = "linux")]
+    orphans::kill_adopted();
     groups.live.len()
+}
+
+/// Make preflight the subreaper of everything it starts (Linux: `PR_SET_CHILD_SUBREAPER`):
+/// a grandchild that left its process group (`setsid`, a daemonizing helper) is out of reach
+/// of the group's kill, but once its parent ends it becomes preflight's child rather than
+/// init's, and [`stop_all_children`] kills it. For the binary, at start-up; elsewhere (macOS,
+/// Windows, where the job object already holds every descendant) it does nothing.
+pub fn adopt_orphans() {
+    #[cfg(target_os = "linux")]
+    orphans::adopt();
+}
+
+#[cfg(target_os = "linux")]
+mod orphans {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use rustix::process::{Pid, Signal, getpid, kill_process};
+
+    static ADOPTING: AtomicBool = AtomicBool::new(false);
+
+    pub(super) fn adopt() {
+        if rustix::process::set_child_subreaper(Some(getpid())).is_ok() {
+            ADOPTING.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Kill every process whose parent is preflight. Killing one may orphan its own
+    /// children, who come back here too: a few rounds, until only zombies are left. Nothing
+    /// is reaped here: a thread may be waiting on one of them as its `Child` (a second reaper
+    /// would take its exit status away), and preflight exits right after, so the zombies go
+    /// to init.
+    pub(super) fn kill_adopted() {
+        if !ADOPTING.load(Ordering::SeqCst) {
+            return;
+        }
+        let me = getpid();
+        for _ in 0..20 {
+            let running: Vec<Pid> = children_of(me)
+                .into_iter()
+                .filter(|(_, zombie)| !zombie)
+                .map(|(pid, _)| pid)
+                .collect();
+            if running.is_empty() {
+                return;
+            }
+            for pid in running {
+                let _ = kill_process(pid, Signal::KILL);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// The children of `parent` from `/proc/PID/stat` (`pid (comm) state ppid ...`), and
+    /// whether each is a zombie.
+    fn children_of(parent: Pid) -> Vec<(Pid, bool)> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+                let stat = super::super::read_small(&entry.path().join("stat")).ok()?;
+                let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+                let state = fields.next()?;
+                let ppid: i32 = fields.next()?.parse().ok()?;
+                (ppid == parent.as_raw_nonzero().get())
+                    .then(|| Pid::from_raw(pid).map(|pid| (pid, state == "Z")))
+                    .flatten()
+            })
+            .collect()
+    }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-use super::venv::pip_in;
+use super::venv::{PipInstall, pip_install_in};
 use crate::host::{Host, ProcessError, ProcessOutput, exists, is_file, open_regular};
 
 /// What the probe script reports.
@@ -24,8 +24,10 @@ pub struct Probe {
     pub user_site: Option<PathBuf>,
     pub user_site_enabled: bool,
     pub sys_path: Vec<PathBuf>,
-    /// Where pip's package is, when the environment has one.
+    /// Where pip's package is, when the environment has one whose install is complete.
     pub pip: Option<PathBuf>,
+    /// Why the environment's pip is not whole, when it has one that is not.
+    pub pip_incomplete: Option<String>,
     /// The interpreter's own architecture, as `platform.machine()` gives it: `arm64`, or
     /// `x86_64` for an Intel build under Rosetta on Apple Silicon.
     pub machine: Option<String>,
@@ -122,7 +124,11 @@ impl Probe {
             }
         }
         // pip is looked up on disk rather than by the interpreter: no import, no cost.
-        probe.pip = pip_in(&probe.sys_path);
+        match pip_install_in(&probe.sys_path) {
+            PipInstall::Complete(init) => probe.pip = Some(init),
+            PipInstall::Incomplete { why, .. } => probe.pip_incomplete = Some(why),
+            PipInstall::Absent => {}
+        }
         saw_version.then_some(probe)
     }
 

@@ -6,8 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::host::{
-    Host, OsFamily, exists, file_kind, is_dir, is_file, metadata, read_dir, read_small,
-    symlink_metadata,
+    Host, OsFamily, exists, file_kind, is_dir, is_file, metadata, read_bounded, read_dir,
+    read_small, symlink_metadata,
 };
 
 /// `pyvenv.cfg`, the file that makes a directory a virtualenv.
@@ -152,10 +152,134 @@ pub(crate) fn venv_of_interpreter(path: &Path) -> Option<PathBuf> {
     .then(|| venv.to_path_buf())
 }
 
-/// pip's package (`pip/__init__.py`) in the first of `dirs` that holds one: whether the
-/// environment can install anything. Looked up on disk, never by importing pip.
+/// pip as it is installed in an environment, judged from files alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipInstall {
+    /// Every file pip's `RECORD` lists is there: its package, `pip/__init__.py`.
+    Complete(PathBuf),
+    /// pip's folder is there but its install is not whole (a build that was interrupted or
+    /// hit a full disk): `why` says what is missing, as a sentence's end.
+    Incomplete {
+        package: PathBuf,
+        why: String,
+    },
+    Absent,
+}
+
+/// How pip is installed in the first of `dirs` (site-packages, `sys.path`) that holds any of
+/// it: "present" only when every file its `.dist-info/RECORD` lists is there, because a pip
+/// whose install stopped half way has its folder and fails on first use (`No module named
+/// 'pip._vendor.certifi.core'`). Looked up on disk, never by importing pip: one `stat` per
+/// file, about a millisecond. Bytecode caches (`.pyc`) are not required: Python remakes them.
+pub fn pip_install_in<P: AsRef<Path>>(dirs: impl IntoIterator<Item = P>) -> PipInstall {
+    for dir in dirs {
+        let dir = dir.as_ref();
+        let package = dir.join("pip");
+        let init = package.join("__init__.py");
+        let record = pip_record(dir);
+        if !is_dir(&package) && record.is_none() {
+            continue;
+        }
+        let Some(record) = record else {
+            return PipInstall::Incomplete {
+                package: init,
+                why: "its install record (pip-*.dist-info/RECORD) is missing".into(),
+            };
+        };
+        let text = match read_bounded(&record, 8 << 20) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                return PipInstall::Incomplete {
+                    package: init,
+                    why: format!(
+                        "its install record {} cannot be read: {e}",
+                        record.display()
+                    ),
+                };
+            }
+        };
+        let listed: Vec<&str> = text
+            .lines()
+            .filter_map(record_path)
+            .filter(|path| !path.ends_with(".pyc"))
+            .collect();
+        let missing: Vec<&&str> = listed
+            .iter()
+            .filter(|path| symlink_metadata(dir.join(path)).is_err())
+            .collect();
+        return match (missing.first(), is_file(&init)) {
+            (None, true) if !listed.is_empty() => PipInstall::Complete(init),
+            (None, _) => PipInstall::Incomplete {
+                package: init,
+                why: "its install record lists nothing, or not pip/__init__.py".into(),
+            },
+            (Some(first), _) => PipInstall::Incomplete {
+                package: init,
+                why: format!(
+                    "{} of the {} files its install record lists are missing (first: {first})",
+                    missing.len(),
+                    listed.len()
+                ),
+            },
+        };
+    }
+    PipInstall::Absent
+}
+
+/// pip's package (`pip/__init__.py`) in the first of `dirs` that holds pip, when that
+/// install is complete ([`pip_install_in`]): whether the environment can install anything.
 pub fn pip_in<P: AsRef<Path>>(dirs: impl IntoIterator<Item = P>) -> Option<PathBuf> {
-    dirs.into_iter()
-        .map(|dir| dir.as_ref().join("pip").join("__init__.py"))
-        .find(|init| is_file(init))
+    match pip_install_in(dirs) {
+        PipInstall::Complete(init) => Some(init),
+        _ => None,
+    }
+}
+
+/// `pip-X.Y.dist-info/RECORD` in a site-packages directory.
+fn pip_record(dir: &Path) -> Option<PathBuf> {
+    read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("pip-") && n.ends_with(".dist-info"))
+                && is_file(p.join("RECORD"))
+        })
+        .map(|p| p.join("RECORD"))
+}
+
+/// The path of one `RECORD` line: its first CSV field, quoted when it holds a comma.
+fn record_path(line: &str) -> Option<&str> {
+    let line = line.trim_end_matches('\r');
+    let path = if let Some(quoted) = line.strip_prefix('"') {
+        // A doubled quote inside is rare enough in pip's own files to count as its end.
+        &quoted[..quoted.find('"')?]
+    } else {
+        line.split(',').next()?
+    };
+    (!path.is_empty()).then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_lines_give_their_paths() {
+        assert_eq!(
+            record_path("pip/__init__.py,sha256=abc,357"),
+            Some("pip/__init__.py")
+        );
+        assert_eq!(
+            record_path("\"odd,name.py\",sha256=abc,1"),
+            Some("odd,name.py")
+        );
+        assert_eq!(
+            record_path("../../../bin/pip,sha256=x,226"),
+            Some("../../../bin/pip")
+        );
+        assert_eq!(record_path(""), None);
+    }
 }
