@@ -313,7 +313,7 @@ impl IdeaSettings {
     }
 }
 
-/// The plugin directory as the IDE computes it (see [`IdeaSettings::read`] for the files
+/// The plugin directory as the IDE computes it (see `IdeaSettings::read` for the files
 /// read): `idea.plugins.path` names the directory, else `idea.config.path` moves it to
 /// `<config>/plugins`, else the OS's default.
 pub fn plugin_place(host: &Host, root: &Path, data: &str) -> PluginPlace {
