@@ -176,7 +176,7 @@ fn disk_measures_the_virtualenv_the_python_checks_judge() {
         disk.summary
     );
 
-    let elsewhere = m.path("envs/tf");
+    let elsewhere = m.path("envs").join("tf");
     let disk = findings(&Machine::linux().env("VIRTUAL_ENV", &elsewhere));
     let summary = &finding(&disk, "system.disk").summary;
     assert!(
